@@ -1,0 +1,29 @@
+# Everything a fresh machine needs is made here: only Python 3.11+ and make are assumed.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test install sandbox screenshots bench clean
+
+run: install
+	$(BIN)/bonjoro-tui
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+sandbox: install
+	$(BIN)/bonjoro-tui sandbox
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

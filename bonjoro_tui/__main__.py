@@ -1,0 +1,3 @@
+from bonjoro_tui.cli import main
+
+raise SystemExit(main())
