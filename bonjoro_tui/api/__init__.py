@@ -1,0 +1,1 @@
+"""The Bonjoro API v2 client (auto-refreshing auth, retries) and the endpoint catalog."""
