@@ -1,0 +1,379 @@
+"""Where to connect, which client, which profile.
+
+Precedence, highest first: command-line flags > environment > ``.env`` in the working
+directory > ``config.toml`` in the user config dir > defaults.
+
+``flags`` use the :class:`Settings` field names (``client_id``, ``callback_port``, …);
+a flag whose value is ``None`` is "not given". Environment and ``.env`` use the
+``BONJORO_*`` names (the seed's ``REDIRECT_URI`` is accepted too, below
+``BONJORO_REDIRECT_URI``). ``config.toml`` uses the field names in lower case
+(``client_id = "…"``) plus an optional ``[keymap]`` table for the TUI.
+
+With no client configured and no base URL, the target is the local sandbox
+(client id ``sandbox-public``); its endpoints are filled in by
+:meth:`Settings.resolved_for_sandbox` once the sandbox is listening.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+import platformdirs
+
+SANDBOX = "sandbox"
+LIVE = "live"
+SANDBOX_PUBLIC_CLIENT = "sandbox-public"
+APP_NAME = "bonjoro-tui"
+
+LIVE_BASE_URL = "https://www.bonjoro.com"
+#: The seed's authorize URL: Bonjoro publishes none.
+LIVE_AUTHORIZE_URL = "https://app.bonjoro.com/oauth/authorize"
+TOKEN_PATH = "/api/v2/oauth/2/token"
+AUTHORIZE_PATH = "/oauth/authorize"
+REVOKE_PATH = "/oauth/revoke"
+API_PATH = "/api/v2"
+
+TOKEN_FORMATS = ("json", "form")
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+_PROFILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+#: Settings key -> environment variable names, highest precedence first.
+ENV_NAMES: dict[str, tuple[str, ...]] = {
+    "client_id": ("BONJORO_CLIENT_ID",),
+    "client_secret": ("BONJORO_CLIENT_SECRET",),
+    "redirect_uri": ("BONJORO_REDIRECT_URI", "REDIRECT_URI"),
+    "base_url": ("BONJORO_BASE_URL",),
+    "authorize_url": ("BONJORO_AUTHORIZE_URL",),
+    "token_url": ("BONJORO_TOKEN_URL",),
+    "revoke_url": ("BONJORO_REVOKE_URL",),
+    "api_base": ("BONJORO_API_BASE",),
+    "token_format": ("BONJORO_TOKEN_FORMAT",),
+    "profile": ("BONJORO_PROFILE",),
+    "scope": ("BONJORO_SCOPE",),
+    "data_dir": ("BONJORO_TUI_DATA_DIR",),
+    "config_dir": ("BONJORO_TUI_CONFIG_DIR",),
+    "log_dir": ("BONJORO_TUI_LOG_DIR",),
+    "debug": ("BONJORO_DEBUG",),
+    "callback_port": ("BONJORO_CALLBACK_PORT",),
+}
+_URL_KEYS = ("redirect_uri", "base_url", "authorize_url", "token_url", "revoke_url", "api_base")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names where it came from."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: str
+    target: str
+    client_id: str | None
+    client_secret: str | None
+    redirect_uri: str | None
+    base_url: str | None
+    authorize_url: str | None
+    token_url: str | None
+    revoke_url: str | None
+    api_base: str | None
+    token_format: str
+    data_dir: Path
+    config_dir: Path
+    log_dir: Path
+    debug: bool
+    callback_port: int | None
+    scope: str | None = None
+    keymap: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.target == SANDBOX
+
+    @property
+    def target_id(self) -> str:
+        """What stored tokens are tied to: "sandbox", or the origin of the token URL."""
+        if self.target == SANDBOX:
+            return SANDBOX
+        url = self.token_url or self.base_url or ""
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}" if parts.netloc else LIVE
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / "tokens.toml"
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    def resolved_for_sandbox(self, base_url: str) -> "Settings":
+        """Fill in every endpoint not set explicitly from a running sandbox's base URL."""
+        base = base_url.rstrip("/")
+        derived = _derive(base, revoke=True)
+        return replace(
+            self,
+            base_url=base,
+            authorize_url=self.authorize_url or derived["authorize_url"],
+            token_url=self.token_url or derived["token_url"],
+            revoke_url=self.revoke_url or derived["revoke_url"],
+            api_base=self.api_base or derived["api_base"],
+        )
+
+
+def _derive(base: str, *, revoke: bool) -> dict[str, str | None]:
+    return {
+        "authorize_url": base + AUTHORIZE_PATH,
+        "token_url": base + TOKEN_PATH,
+        "revoke_url": base + REVOKE_PATH if revoke else None,
+        "api_base": base + API_PATH,
+    }
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def parse_dotenv(path: Path) -> dict[str, tuple[str, int]]:
+    """Parse a simple ``.env``: ``KEY=VALUE`` lines, optional ``export``, quotes, comments.
+
+    Returns ``{KEY: (value, line_number)}``. A line that is not an assignment raises
+    :class:`SettingsError` naming the file and line.
+    """
+    out: dict[str, tuple[str, int]] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{path}: the .env file is not UTF-8 text ({exc.reason})") from None
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise SettingsError(f"{path} line {lineno}: expected KEY=VALUE")
+        value = value.strip()
+        if value[:1] in {'"', "'"}:
+            quote = value[0]
+            end = value.find(quote, 1)
+            if end == -1:
+                raise SettingsError(f"{path} line {lineno}: unterminated {quote} quote in {key}")
+            rest = value[end + 1 :].strip()
+            if rest and not rest.startswith("#"):
+                raise SettingsError(f"{path} line {lineno}: unexpected text after the quoted value of {key}")
+            value = value[1:end]
+        else:
+            value = re.split(r"\s+#", value, maxsplit=1)[0].strip()
+        out[key] = (value, lineno)
+    return out
+
+
+def _load_config_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read the config file ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{path}: the config file is not UTF-8 text ({exc.reason})") from None
+    except tomllib.TOMLDecodeError as exc:
+        # The message already ends with "(at line N, column M)".
+        raise SettingsError(f"{path}: the config file is not valid TOML: {exc}") from None
+    return data
+
+
+class _Sources:
+    """Looks a key up through the layers and remembers where each value came from."""
+
+    def __init__(self, flags: Mapping[str, Any], env: Mapping[str, str], dotenv_path: Path | None) -> None:
+        self.flags = {k: v for k, v in flags.items() if v is not None}
+        self.env = env
+        self.dotenv_path = dotenv_path
+        self.dotenv = parse_dotenv(dotenv_path) if dotenv_path else {}
+        self.config: dict[str, Any] = {}
+        self.config_path: Path | None = None
+
+    def get(self, key: str, *, config: bool = True) -> tuple[Any, str] | None:
+        if key in self.flags:
+            return self.flags[key], f"the --{key.replace('_', '-')} option"
+        for name in ENV_NAMES[key]:
+            value = self.env.get(name)
+            if value:
+                return value, f"the environment variable {name}"
+        for name in ENV_NAMES[key]:
+            if name in self.dotenv and self.dotenv[name][0]:
+                value, lineno = self.dotenv[name]
+                return value, f"{name} in {self.dotenv_path} line {lineno}"
+        if config and key in self.config:
+            return self.config[key], f"{key} in {self.config_path}"
+        return None
+
+
+def _as_str(value: Any, source: str) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    raise SettingsError(f"{source}: expected a string, got {type(value).__name__}")
+
+
+def _check_url(key: str, value: str, source: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{source}: {value!r} is not an http(s) URL")
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+        raise SettingsError(
+            f"{source}: {value!r} uses plain http to a non-loopback host; use https "
+            "(tokens and secrets must not cross the network unencrypted)"
+        )
+    if parts.username or parts.password:
+        raise SettingsError(f"{source}: the URL must not carry credentials")
+    try:
+        parts.port
+    except ValueError:
+        raise SettingsError(f"{source}: {value!r} has an invalid port") from None
+    if key == "redirect_uri":
+        if parts.scheme != "http" or parts.hostname not in {"127.0.0.1", "localhost"}:
+            raise SettingsError(
+                f"{source}: the redirect URI must be a loopback http URL such as "
+                "http://127.0.0.1:8765/callback (the callback server listens on 127.0.0.1)"
+            )
+        if parts.query or parts.fragment:
+            raise SettingsError(f"{source}: the redirect URI must not have a query or fragment")
+        return value
+    return value.rstrip("/")
+
+
+def _as_bool(value: Any, source: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise SettingsError(f"{source}: {value!r} is not a yes/no value (use 1/0, true/false)")
+
+
+def _as_port(value: Any, source: str) -> int | None:
+    if isinstance(value, bool):
+        raise SettingsError(f"{source}: expected a port number")
+    try:
+        port = int(str(value).strip())
+    except ValueError:
+        raise SettingsError(f"{source}: {value!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise SettingsError(f"{source}: port {port} is out of range (1-65535, or 0 for any free port)")
+    return port or None
+
+
+def _as_dir(value: Any, source: str) -> Path:
+    text = _as_str(value, source)
+    if not text:
+        raise SettingsError(f"{source}: empty directory")
+    return Path(os.path.expanduser(text))
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Resolve the settings from every layer; raise :class:`SettingsError` on bad values."""
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    dotenv_path = cwd / ".env"
+    src = _Sources(flags or {}, env, dotenv_path if dotenv_path.is_file() else None)
+
+    found = src.get("config_dir", config=False)
+    config_dir = _as_dir(*found) if found else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    src.config_path = config_dir / "config.toml"
+    config = _load_config_toml(src.config_path)
+    keymap_raw = config.pop("keymap", {})
+    if not isinstance(keymap_raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in keymap_raw.items()
+    ):
+        raise SettingsError(f"{src.config_path}: [keymap] must map action names to key strings")
+    unknown = sorted(set(config) - set(ENV_NAMES) - {"config_dir"})
+    if unknown:
+        raise SettingsError(f"{src.config_path}: unknown setting(s) {', '.join(unknown)}")
+    src.config = config
+
+    def text(key: str) -> str | None:
+        found = src.get(key)
+        if found is None:
+            return None
+        value = _as_str(*found)
+        if value and key in _URL_KEYS:
+            value = _check_url(key, value, found[1])
+        return value or None
+
+    values = {key: text(key) for key in ("client_id", "client_secret", "scope", *_URL_KEYS)}
+
+    found = src.get("token_format")
+    token_format = "json"
+    if found:
+        token_format = _as_str(*found).lower()
+        if token_format not in TOKEN_FORMATS:
+            raise SettingsError(f"{found[1]}: token format {found[0]!r} is not 'json' or 'form'")
+
+    profile = text("profile") or "default"
+    if not _PROFILE_RE.match(profile):
+        raise SettingsError(
+            f"{src.get('profile')[1]}: profile name {profile!r} must be letters, digits, '.', '_' or '-'"  # type: ignore[index]
+        )
+
+    found = src.get("callback_port")
+    callback_port = _as_port(*found) if found else None
+    found = src.get("debug")
+    debug = _as_bool(*found) if found else False
+
+    dirs = {}
+    for key, default in (("data_dir", platformdirs.user_data_dir), ("log_dir", platformdirs.user_log_dir)):
+        found = src.get(key)
+        dirs[key] = _as_dir(*found) if found else Path(default(APP_NAME, appauthor=False))
+
+    if values["client_id"] is None and values["base_url"] is None and values["token_url"] is None:
+        target = SANDBOX
+        values["client_id"] = SANDBOX_PUBLIC_CLIENT
+    else:
+        target = LIVE
+        explicit_base = values["base_url"] is not None
+        base = values["base_url"] or LIVE_BASE_URL
+        derived = _derive(base, revoke=explicit_base)
+        if not explicit_base:
+            derived["authorize_url"] = LIVE_AUTHORIZE_URL
+        for key, value in derived.items():
+            if values[key] is None:
+                values[key] = value
+        values["base_url"] = base
+
+    return Settings(
+        profile=profile,
+        target=target,
+        client_id=values["client_id"],
+        client_secret=values["client_secret"],
+        redirect_uri=values["redirect_uri"],
+        base_url=values["base_url"],
+        authorize_url=values["authorize_url"],
+        token_url=values["token_url"],
+        revoke_url=values["revoke_url"],
+        api_base=values["api_base"],
+        token_format=token_format,
+        data_dir=dirs["data_dir"],
+        config_dir=config_dir,
+        log_dir=dirs["log_dir"],
+        debug=debug,
+        callback_port=callback_port,
+        scope=values["scope"],
+        keymap=dict(keymap_raw),
+    )

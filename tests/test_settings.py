@@ -1,0 +1,183 @@
+"""Settings: precedence, derived endpoints, sandbox default, and clear errors naming the source."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bonjoro_tui.settings import (
+    LIVE_AUTHORIZE_URL,
+    SANDBOX,
+    SANDBOX_PUBLIC_CLIENT,
+    SettingsError,
+    load_settings,
+    parse_dotenv,
+)
+
+
+def write_config(text: str) -> Path:
+    config_dir = Path(os.environ["BONJORO_TUI_CONFIG_DIR"])
+    config_dir.mkdir(parents=True, exist_ok=True)
+    path = config_dir / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def test_no_client_means_sandbox_with_public_client():
+    s = load_settings()
+    assert s.target == SANDBOX and s.is_sandbox
+    assert s.client_id == SANDBOX_PUBLIC_CLIENT
+    assert s.base_url is None and s.token_url is None
+    assert s.target_id == "sandbox"
+    assert s.token_format == "json"
+    assert s.profile == "default"
+    assert s.debug is False and s.callback_port is None
+    assert s.store_path == Path(os.environ["BONJORO_TUI_DATA_DIR"]) / "tokens.toml"
+
+
+def test_sandbox_resolution_derives_every_endpoint():
+    s = load_settings().resolved_for_sandbox("http://127.0.0.1:5000/")
+    assert s.base_url == "http://127.0.0.1:5000"
+    assert s.authorize_url == "http://127.0.0.1:5000/oauth/authorize"
+    assert s.token_url == "http://127.0.0.1:5000/api/v2/oauth/2/token"
+    assert s.revoke_url == "http://127.0.0.1:5000/oauth/revoke"
+    assert s.api_base == "http://127.0.0.1:5000/api/v2"
+    assert s.target_id == "sandbox"
+
+
+def test_live_defaults_with_only_a_client_id():
+    s = load_settings(env={"BONJORO_CLIENT_ID": "abc"})
+    assert s.target == "live"
+    assert s.base_url == "https://www.bonjoro.com"
+    assert s.authorize_url == LIVE_AUTHORIZE_URL
+    assert s.token_url == "https://www.bonjoro.com/api/v2/oauth/2/token"
+    assert s.revoke_url is None
+    assert s.api_base == "https://www.bonjoro.com/api/v2"
+    assert s.target_id == "https://www.bonjoro.com"
+
+
+def test_base_url_derives_endpoints_and_single_overrides_win():
+    s = load_settings(
+        env={
+            "BONJORO_CLIENT_ID": "abc",
+            "BONJORO_BASE_URL": "https://auth.example.test/",
+            "BONJORO_TOKEN_URL": "https://tokens.example.test/t",
+        }
+    )
+    assert s.authorize_url == "https://auth.example.test/oauth/authorize"
+    assert s.revoke_url == "https://auth.example.test/oauth/revoke"
+    assert s.token_url == "https://tokens.example.test/t"
+    assert s.target_id == "https://tokens.example.test"
+
+
+def test_precedence_flags_env_dotenv_config(tmp_path):
+    write_config('client_id = "from-config"\nclient_secret = "cs-config"\nprofile = "cfg"\nscope = "read"\n')
+    (Path.cwd() / ".env").write_text(
+        "# seed .env\nBONJORO_CLIENT_ID=from-dotenv\nexport BONJORO_PROFILE='dot'  \n"
+        'REDIRECT_URI="http://localhost:8080/callback" # seed name\n'
+    )
+    env = dict(os.environ)
+    s = load_settings(env=env)
+    assert s.client_id == "from-dotenv"
+    assert s.client_secret == "cs-config"
+    assert s.profile == "dot"
+    assert s.scope == "read"
+    assert s.redirect_uri == "http://localhost:8080/callback"
+    env["BONJORO_CLIENT_ID"] = "from-env"
+    env["BONJORO_REDIRECT_URI"] = "http://127.0.0.1:9000/cb"
+    s = load_settings(env=env)
+    assert s.client_id == "from-env"
+    assert s.redirect_uri == "http://127.0.0.1:9000/cb"  # BONJORO_ name beats the seed's name
+    s = load_settings(flags={"client_id": "from-flag", "profile": None, "callback_port": 8765}, env=env)
+    assert s.client_id == "from-flag"
+    assert s.profile == "dot"  # a None flag is "not given"
+    assert s.callback_port == 8765
+
+
+def test_dirs_from_env_override_platformdirs(tmp_path):
+    s = load_settings(env={"BONJORO_TUI_DATA_DIR": str(tmp_path / "d"), "BONJORO_TUI_LOG_DIR": str(tmp_path / "l")})
+    assert s.data_dir == tmp_path / "d" and s.log_dir == tmp_path / "l"
+    s = load_settings(env={})
+    assert "bonjoro-tui" in str(s.data_dir) and "bonjoro-tui" in str(s.config_dir)
+
+
+def test_keymap_table_is_exposed():
+    write_config('[keymap]\nrefresh = "ctrl+r"\nlogin = "l"\n')
+    assert load_settings().keymap == {"refresh": "ctrl+r", "login": "l"}
+
+
+def test_debug_and_token_format_values():
+    s = load_settings(env={**os.environ, "BONJORO_DEBUG": "yes", "BONJORO_TOKEN_FORMAT": "FORM"})
+    assert s.debug is True and s.token_format == "form"
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ({"BONJORO_TOKEN_FORMAT": "xml"}, "BONJORO_TOKEN_FORMAT"),
+        ({"BONJORO_BASE_URL": "ftp://x.test"}, "not an http(s) URL"),
+        ({"BONJORO_BASE_URL": "not a url"}, "BONJORO_BASE_URL"),
+        ({"BONJORO_TOKEN_URL": "http://evil.test/token"}, "plain http"),
+        ({"BONJORO_CALLBACK_PORT": "70000"}, "out of range"),
+        ({"BONJORO_CALLBACK_PORT": "abc"}, "not a port number"),
+        ({"BONJORO_DEBUG": "maybe"}, "BONJORO_DEBUG"),
+        ({"BONJORO_REDIRECT_URI": "https://example.test/cb"}, "loopback"),
+        ({"BONJORO_PROFILE": "../etc"}, "profile name"),
+    ],
+)
+def test_invalid_env_values_name_the_variable(env, fragment):
+    with pytest.raises(SettingsError) as info:
+        load_settings(env={**os.environ, **env})
+    assert fragment in str(info.value)
+    assert "environment variable" in str(info.value)
+
+
+def test_invalid_flag_names_the_option():
+    with pytest.raises(SettingsError, match="--callback-port"):
+        load_settings(flags={"callback_port": -1})
+
+
+def test_invalid_dotenv_value_names_file_and_line():
+    (Path.cwd() / ".env").write_text("A=1\nBONJORO_TOKEN_FORMAT=yaml\n")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert ".env line 2" in str(info.value)
+
+
+def test_malformed_dotenv_line_names_file_and_line():
+    (Path.cwd() / ".env").write_text("OK=1\nthis is not an assignment\n")
+    with pytest.raises(SettingsError, match=r"\.env line 2: expected KEY=VALUE"):
+        load_settings()
+
+
+def test_invalid_config_value_names_the_file():
+    path = write_config('token_url = "gopher://x"\n')
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(path) in str(info.value) and "token_url" in str(info.value)
+
+
+def test_corrupt_config_names_file_and_line():
+    path = write_config('client_id = "a"\nclient_secret = \n')
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(path) in str(info.value) and "line 2" in str(info.value)
+
+
+def test_unknown_config_key_is_an_error():
+    write_config('clientid = "typo"\n')
+    with pytest.raises(SettingsError, match="unknown setting"):
+        load_settings()
+
+
+def test_parse_dotenv_quotes_and_comments(tmp_path):
+    p = tmp_path / ".env"
+    p.write_text("A='x # not a comment'\nB=plain # comment\nC=\"\"\n\n# c\nD=a=b\n")
+    assert {k: v for k, (v, _) in parse_dotenv(p).items()} == {
+        "A": "x # not a comment",
+        "B": "plain",
+        "C": "",
+        "D": "a=b",
+    }
