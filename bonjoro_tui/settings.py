@@ -63,6 +63,8 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "callback_port": ("BONJORO_CALLBACK_PORT",),
 }
 _URL_KEYS = ("redirect_uri", "base_url", "authorize_url", "token_url", "revoke_url", "api_base")
+#: Flags whose command-line spelling differs from the settings key.
+_FLAG_NAMES = {"callback_port": "--port"}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -206,7 +208,8 @@ class _Sources:
 
     def get(self, key: str, *, config: bool = True) -> tuple[Any, str] | None:
         if key in self.flags:
-            return self.flags[key], f"the --{key.replace('_', '-')} option"
+            flag = _FLAG_NAMES.get(key, "--" + key.replace("_", "-"))
+            return self.flags[key], f"the {flag} option"
         for name in ENV_NAMES[key]:
             value = self.env.get(name)
             if value:

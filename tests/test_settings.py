@@ -135,7 +135,7 @@ def test_invalid_env_values_name_the_variable(env, fragment):
 
 
 def test_invalid_flag_names_the_option():
-    with pytest.raises(SettingsError, match="--callback-port"):
+    with pytest.raises(SettingsError, match="the --port option"):
         load_settings(flags={"callback_port": -1})
 
 

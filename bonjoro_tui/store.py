@@ -1,0 +1,441 @@
+"""The token store: one TOML file of profiles, private, written atomically under a lock.
+
+Format (``data_dir/tokens.toml``)::
+
+    version = 1
+
+    [profiles.default]
+    target = "sandbox"                 # Settings.target_id the tokens belong to
+    method = "code"                    # "code" | "client_credentials" | "api_key"
+    client_id = "sandbox-public"
+    token_type = "Bearer"
+    access_token = "…"
+    refresh_token = "…"                # optional
+    scope = "…"                        # optional
+    obtained_at = "2026-11-27T19:55:00Z"   # when the token request was sent (UTC)
+    expires_at = "2026-11-27T20:55:00Z"    # optional: absent for an API key
+    last_refresh_at = "…"              # optional
+    last_refresh_result = "ok"         # optional: "ok" or a short reason
+
+The directory is 0700 and the file 0600 (looser modes are tightened). Saves write a
+temp file (0600) in the same directory, fsync it, ``os.replace`` it over the old file
+and fsync the directory, so a crash leaves either the old or the new file, never a torn
+one. A ``fcntl.flock`` on ``tokens.toml.lock`` serialises writers across processes.
+
+Read-modify-write (the API client refreshing a token) goes under :meth:`TokenStore.locked`,
+which is re-entrant within a thread, so ``load``/``save`` can be called inside it::
+
+    with store.locked():
+        current = store.load(name)       # re-read: another process may have refreshed
+        ...refresh if still needed...
+        store.save(updated)
+
+or, for a pure function of the stored profile, :meth:`TokenStore.update`.
+
+A file that does not parse or has the wrong shape is renamed to
+``tokens.toml.corrupt-YYYYmmddTHHMMSS`` (never overwritten or deleted) and reported with
+:class:`StoreCorruptError`; the next save writes a fresh file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import logging
+import os
+import secrets
+import threading
+import time
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import tomli_w
+
+from bonjoro_tui.tokens import TokenSet
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+METHODS = ("code", "client_credentials", "api_key")
+
+
+class StoreError(Exception):
+    """Base class of token store errors; the message is fit for the user."""
+
+
+class StoreCorruptError(StoreError):
+    """The store file could not be read; it was moved to ``quarantined_to``."""
+
+    def __init__(self, message: str, quarantined_to: Path) -> None:
+        super().__init__(message)
+        self.quarantined_to = quarantined_to
+
+
+class StoreWriteError(StoreError):
+    """Saving failed (disk full, read-only, permissions); the previous file is intact."""
+
+
+class StoreVersionError(StoreError):
+    """The file was written by a newer bonjoro-tui; left untouched."""
+
+
+@dataclass
+class StoredProfile:
+    name: str
+    target: str
+    method: str
+    client_id: str | None
+    tokens: TokenSet
+    last_refresh_at: float | None = None
+    last_refresh_result: str | None = None
+
+
+# --------------------------------------------------------------------------- (de)serialisation
+
+
+def _to_iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _from_iso(value: str) -> float:
+    dt = datetime.fromisoformat(value)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def _profile_to_table(p: StoredProfile) -> dict[str, Any]:
+    t = p.tokens
+    table: dict[str, Any] = {
+        "target": p.target,
+        "method": p.method,
+        "client_id": p.client_id,
+        "token_type": t.token_type,
+        "access_token": t.access_token,
+        "refresh_token": t.refresh_token,
+        "scope": t.scope,
+        "obtained_at": _to_iso(t.obtained_at),
+        "expires_at": _to_iso(t.expires_at) if t.expires_at is not None else None,
+        "last_refresh_at": _to_iso(p.last_refresh_at) if p.last_refresh_at is not None else None,
+        "last_refresh_result": p.last_refresh_result,
+    }
+    return {k: v for k, v in table.items() if v is not None}  # TOML has no null
+
+
+class _Shape(ValueError):
+    pass
+
+
+def _table_to_profile(name: str, table: Any) -> StoredProfile:
+    if not isinstance(table, dict):
+        raise _Shape(f"profile {name!r} is not a table")
+
+    def s(key: str, required: bool = False) -> str | None:
+        v = table.get(key)
+        if v is None and not required:
+            return None
+        if not isinstance(v, str) or (required and not v):
+            raise _Shape(f"profile {name!r}: {key} is missing or not a string")
+        return v
+
+    def ts(key: str, required: bool = False) -> float | None:
+        v = s(key, required)
+        if v is None:
+            return None
+        try:
+            return _from_iso(v)
+        except ValueError:
+            raise _Shape(f"profile {name!r}: {key} is not an ISO 8601 time") from None
+
+    method = s("method", True)
+    if method not in METHODS:
+        raise _Shape(f"profile {name!r}: unknown method {method!r}")
+    tokens = TokenSet(
+        access_token=s("access_token", True),  # type: ignore[arg-type]
+        obtained_at=ts("obtained_at", True),  # type: ignore[arg-type]
+        token_type=s("token_type") or "Bearer",
+        refresh_token=s("refresh_token"),
+        scope=s("scope"),
+        expires_at=ts("expires_at"),
+    )
+    return StoredProfile(
+        name=name,
+        target=s("target", True),  # type: ignore[arg-type]
+        method=method,  # type: ignore[arg-type]
+        client_id=s("client_id"),
+        tokens=tokens,
+        last_refresh_at=ts("last_refresh_at"),
+        last_refresh_result=s("last_refresh_result"),
+    )
+
+
+def _parse(raw: bytes) -> dict[str, StoredProfile]:
+    """Parse a whole file; raise _Shape/TOMLDecodeError/StoreVersionError."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Shape("the file is not UTF-8 text") from None
+    data = tomllib.loads(text)
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _Shape("no version number")
+    if version > FORMAT_VERSION:
+        raise StoreVersionError(
+            f"the token store was written by a newer bonjoro-tui (format {version}); "
+            "upgrade bonjoro-tui or point BONJORO_TUI_DATA_DIR elsewhere"
+        )
+    if version < 1:
+        raise _Shape(f"unknown format version {version}")
+    profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise _Shape("profiles is not a table")
+    return {name: _table_to_profile(name, table) for name, table in profiles.items()}
+
+
+def _serialise(profiles: dict[str, StoredProfile]) -> bytes:
+    doc = {"version": FORMAT_VERSION, "profiles": {n: _profile_to_table(p) for n, p in sorted(profiles.items())}}
+    return tomli_w.dumps(doc).encode("utf-8")
+
+
+# --------------------------------------------------------------------------- locking
+
+
+class _PathLock:
+    """A cross-process flock plus an in-process RLock, re-entrant within a thread."""
+
+    def __init__(self, lock_path: Path) -> None:
+        self.lock_path = lock_path
+        self.rlock = threading.RLock()
+        self.depth = 0
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        self.rlock.acquire()
+        try:
+            if self.depth == 0:
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                except BaseException:
+                    os.close(fd)
+                    raise
+                self.fd = fd
+            self.depth += 1
+        except BaseException:
+            self.rlock.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            self.depth -= 1
+            if self.depth == 0 and self.fd is not None:
+                fd, self.fd = self.fd, None
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                finally:
+                    os.close(fd)
+        finally:
+            self.rlock.release()
+
+
+_locks: dict[str, _PathLock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(path: Path) -> _PathLock:
+    key = str(path.resolve())
+    with _locks_guard:
+        lock = _locks.get(key)
+        if lock is None:
+            lock = _locks[key] = _PathLock(Path(key))
+        return lock
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def _describe(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    if exc.errno == errno.EDQUOT:
+        return "the disk quota is exceeded"
+    if exc.errno == errno.EROFS:
+        return "the file system is read-only"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return exc.strerror or str(exc)
+
+
+class TokenStore:
+    def __init__(self, path: Path, *, now: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self._now = now
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    # -- directory and lock
+
+    def _ensure_dir(self) -> None:
+        d = self.path.parent
+        try:
+            d.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if d.stat().st_mode & 0o077:
+                os.chmod(d, 0o700)
+        except OSError as exc:
+            raise StoreWriteError(f"cannot prepare the token directory {d}: {_describe(exc)}") from None
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the cross-process lock (re-entrant within a thread)."""
+        self._ensure_dir()
+        lock = _lock_for(self.lock_path)
+        try:
+            lock.acquire()
+        except OSError as exc:
+            raise StoreWriteError(f"cannot lock the token store {self.path}: {_describe(exc)}") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    # -- reading
+
+    def _read_raw(self) -> bytes | None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"cannot read the token store {self.path}: {_describe(exc)}") from None
+        with os.fdopen(fd, "rb") as f:
+            if os.fstat(f.fileno()).st_mode & 0o077:
+                with contextlib.suppress(OSError):
+                    os.fchmod(f.fileno(), 0o600)
+            return f.read()
+
+    def _read_all(self) -> dict[str, StoredProfile]:
+        raw = self._read_raw()
+        if raw is None:
+            return {}
+        try:
+            return _parse(raw)
+        except (tomllib.TOMLDecodeError, _Shape) as first:
+            with self.locked():  # re-check under the lock: a writer may just have replaced it
+                raw = self._read_raw()
+                if raw is None:
+                    return {}
+                try:
+                    return _parse(raw)
+                except (tomllib.TOMLDecodeError, _Shape) as exc:
+                    reason = str(exc) or str(first)
+                    self._quarantine(reason)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _quarantine(self, reason: str) -> None:
+        stamp = datetime.fromtimestamp(self._now(), timezone.utc).strftime("%Y%m%dT%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while target.exists():  # never overwrite an earlier quarantined file
+            n += 1
+            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        try:
+            os.rename(self.path, target)
+        except OSError as exc:
+            raise StoreError(
+                f"the token store {self.path} is unreadable ({reason}) and could not be moved aside: "
+                f"{_describe(exc)}"
+            ) from None
+        raise StoreCorruptError(
+            f"the token store {self.path} was unreadable ({reason}); it was moved to {target} "
+            "and nothing was deleted. Sign in again to create a fresh store.",
+            target,
+        )
+
+    def load(self, name: str) -> StoredProfile | None:
+        return self._read_all().get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._read_all())
+
+    # -- writing
+
+    def _read_for_write(self) -> dict[str, StoredProfile]:
+        try:
+            return self._read_all()
+        except StoreCorruptError as exc:
+            log.warning("%s", exc)
+            return {}
+
+    def _write_all(self, profiles: dict[str, StoredProfile]) -> None:
+        data = _serialise(profiles)
+        d = self.path.parent
+        tmp = d / f".{self.path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise StoreWriteError(
+                f"could not save tokens to {self.path}: {_describe(exc)}; the previous file is unchanged"
+            ) from None
+        try:
+            with os.fdopen(fd, "wb") as f:
+                os.fchmod(f.fileno(), 0o600)
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            if isinstance(exc, OSError):
+                raise StoreWriteError(
+                    f"could not save tokens to {self.path}: {_describe(exc)}; the previous file is unchanged"
+                ) from None
+            raise
+        with contextlib.suppress(OSError):
+            dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+
+    def save(self, profile: StoredProfile) -> None:
+        with self.locked():
+            profiles = self._read_for_write()
+            profiles[profile.name] = profile
+            self._write_all(profiles)
+
+    def delete(self, name: str) -> bool:
+        with self.locked():
+            profiles = self._read_for_write()
+            if name not in profiles:
+                return False
+            del profiles[name]
+            self._write_all(profiles)
+            return True
+
+    def update(
+        self, name: str, fn: Callable[[StoredProfile | None], StoredProfile | None]
+    ) -> StoredProfile | None:
+        """Read-modify-write one profile under the lock.
+
+        ``fn`` gets the current profile (or None) and returns the new one, or None to
+        delete it. Returns what was stored.
+        """
+        with self.locked():
+            profiles = self._read_for_write()
+            new = fn(profiles.get(name))
+            if new is None:
+                if profiles.pop(name, None) is not None:
+                    self._write_all(profiles)
+                return None
+            if new.name != name:
+                raise ValueError("update() must not rename the profile")
+            profiles[name] = new
+            self._write_all(profiles)
+            return new
