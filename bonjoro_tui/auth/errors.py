@@ -1,0 +1,56 @@
+"""Sign-in errors. Every message is fit for the user; ``hint`` says what to do next."""
+
+from __future__ import annotations
+
+
+class LoginError(Exception):
+    hint: str = ""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+class CallbackServerError(LoginError):
+    """The loopback server could not start (port in use, cannot bind)."""
+
+    hint = "choose another port with --port, or leave it unset to use any free port"
+
+
+class AuthorizationDenied(LoginError):
+    """The authorization server redirected back with ``error=…`` (e.g. access_denied)."""
+
+    hint = "start the sign-in again and approve the request"
+
+    def __init__(self, error: str, description: str | None = None) -> None:
+        self.error = error
+        self.description = description
+        text = f"the sign-in was not approved ({error})"
+        if description:
+            text += f": {description}"
+        super().__init__(text)
+
+
+class StateMismatch(LoginError):
+    hint = "the redirect did not come from this sign-in; start it again from this app"
+
+
+class IssuerMismatch(LoginError):
+    hint = "the redirect names a different authorization server; check the configured endpoints"
+
+
+class MissingCode(LoginError):
+    hint = "the authorization server redirected back without a code; start the sign-in again"
+
+
+class InvalidCallback(LoginError):
+    hint = "paste the full URL the browser was redirected to (it starts with the redirect URI)"
+
+
+class CallbackTimeout(LoginError):
+    hint = "start the sign-in again, or paste the redirect URL if the browser cannot reach this machine"
+
+
+class LoginCancelled(LoginError):
+    hint = "the sign-in was cancelled"
