@@ -1,0 +1,1 @@
+"""The Textual dashboard: the only layer of bonjoro-tui that imports textual."""

@@ -1,0 +1,261 @@
+"""The Bonjoro dashboard: wiring of screens, bindings and the core's objects.
+
+The app receives a session (settings, store, client, optional sandbox) and a clock; it creates
+none of its own, so tests inject them. Every network call runs in an exclusive worker; every
+error becomes a notification or an inline message (see ``errors.explain``).
+"""
+
+from __future__ import annotations
+
+import time
+import webbrowser
+from typing import Any, Callable
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import var
+
+from bonjoro_tui.tui.commands import BonjoroCommands
+from bonjoro_tui.tui.errors import explain
+from bonjoro_tui.tui.format import duration
+from bonjoro_tui.tui.messages import RefreshHappened
+from bonjoro_tui.tui.screens.explorer import ExplorerScreen
+from bonjoro_tui.tui.screens.help import HelpScreen
+from bonjoro_tui.tui.screens.login import LoginScreen
+from bonjoro_tui.tui.screens.status import StatusScreen
+
+
+def open_in_browser(url: str) -> bool:
+    """Open ``url`` with :mod:`webbrowser` (honours ``BROWSER``); False when no browser exists."""
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    try:
+        return bool(webbrowser.open(url))
+    except Exception:  # a broken BROWSER command must not end the sign-in
+        return False
+
+
+class BonjoroApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "bonjoro-tui"
+    COMMANDS = App.COMMANDS | {BonjoroCommands}
+    MODES = {"status": StatusScreen, "login": LoginScreen, "explorer": ExplorerScreen}
+    BINDINGS = [
+        Binding("r", "refresh_token", "Refresh", id="refresh"),
+        Binding("l", "login", "Sign in", id="login"),
+        Binding("e", "explorer", "Explorer", id="explorer"),
+        Binding("s", "status", "Status", id="status"),
+        Binding("x", "logout", "Sign out", id="logout", show=False),
+        Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    #: The stored profile (None: signed out). Screens watch it.
+    profile: var[Any] = var(None, always_update=True, init=False)
+    #: The body of ``GET /me`` for the signed-in user, when fetched.
+    user: var[dict | None] = var(None, always_update=True, init=False)
+
+    def __init__(
+        self,
+        session: Any,
+        *,
+        now: Callable[[], float] = time.time,
+        open_browser: Callable[[str], bool] = open_in_browser,
+        login_timeout: float = 300.0,
+        tick_interval: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.settings = session.settings
+        self.store = session.store
+        self.client = session.client
+        self.sandbox = getattr(session, "sandbox", None)
+        self.now = now
+        self.open_browser = open_browser
+        self.login_timeout = login_timeout
+        self.tick_interval = tick_interval
+        self._auto_refresh_for: str | None = None
+        self.refresh_events = 0
+        # The client tells us about every refresh it makes (auto, on a 401, or manual).
+        self.client.on_refresh = self._core_refreshed
+
+    # ---- wiring -------------------------------------------------------------------------------
+
+    @property
+    def target_label(self) -> str:
+        return "SANDBOX" if self.settings.is_sandbox else "LIVE"
+
+    @property
+    def http(self):
+        """The httpx client the core's sign-in functions use: the session's, shared with the client."""
+        return getattr(self.session, "http", None) or self.client.http
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.target_label} · {self.settings.base_url or ''}"
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        self.reload_profile()
+        self.switch_mode("status")
+        if self.profile is not None:
+            self.fetch_user()
+        self.set_interval(self.tick_interval, self.check_expiry, name="expiry-check")
+
+    def _core_refreshed(self, event: Any) -> None:
+        """Called by the core (maybe from another thread): becomes a message on the app."""
+        self.post_message(RefreshHappened(event))
+
+    def on_refresh_happened(self, message: RefreshHappened) -> None:
+        self.refresh_events += 1
+        self.reload_profile()
+        event = message.event
+        if event.reason == "manual":
+            return  # refresh_now() reports its own outcome
+        why = "the server rejected the token" if event.reason == "rejected" else "it was about to expire"
+        if event.ok and self.profile is not None:
+            left = self.profile.tokens.expires_in(self.now())
+            self.notify(
+                f"Token refreshed automatically ({why}); valid for {duration(left)}.", title="Auto-refresh"
+            )
+        elif not event.ok:
+            todo = "Sign in again (l)." if self.profile is None else "Your previous token is kept; try r."
+            self.notify(f"Automatic refresh failed: {event.detail}\n{todo}", title="Auto-refresh", severity="error")
+
+    def reload_profile(self) -> None:
+        """Read the profile from the store; a corrupt store is reported, never fatal."""
+        try:
+            self.profile = self.store.load(self.settings.profile)
+        except Exception as exc:  # StoreCorruptError and friends
+            what, todo = explain(exc)
+            self.notify(f"{what}\n{todo}", title="Token store", severity="error", timeout=15)
+            self.profile = None
+        if self.profile is None:
+            self.user = None
+
+    def signed_in(self, profile: Any, user: dict | None = None, *, switch: bool = True) -> None:
+        """A sign-in finished: remember it (and show the status screen unless told not to)."""
+        self.profile = profile
+        self._auto_refresh_for = None
+        if user is not None:
+            self.user = user
+        else:
+            self.fetch_user()
+        if switch:
+            self.switch_mode("status")
+        self.notify(f"Signed in to the {self.target_label.lower()}.", title="Signed in")
+
+    # ---- workers ---------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="user")
+    async def fetch_user(self) -> None:
+        try:
+            self.user = await self.client.me()
+        except Exception as exc:
+            what, todo = explain(exc, target=self.settings.base_url or "the server")
+            self.reload_profile()
+            self.notify(f"Could not fetch /me. {what}\n{todo}", title="Profile", severity="warning")
+
+    @work(exclusive=True, group="refresh")
+    async def refresh_now(self) -> None:
+        if self.profile is None:
+            self.notify("Not signed in: press l to sign in.", title="Refresh", severity="warning")
+            return
+        try:
+            self.profile = await self.client.refresh_now()
+        except Exception as exc:
+            what, todo = explain(exc, target=self.settings.base_url or "the server")
+            self.reload_profile()
+            self.notify(f"{what}\n{todo}", title="Refresh failed", severity="error", timeout=10)
+            return
+        self._auto_refresh_for = None
+        left = self.profile.tokens.expires_in(self.now()) if self.profile else None
+        self.notify(f"New access token, valid for {duration(left)}.", title="Refreshed")
+
+    @work(exclusive=True, group="refresh")
+    async def auto_refresh(self) -> None:
+        """The token is about to expire: a request through the client refreshes it (and fetches /me)."""
+        try:
+            self.user = await self.client.me()
+        except Exception as exc:
+            what, todo = explain(exc, target=self.settings.base_url or "the server")
+            self.reload_profile()
+            self.notify(f"{what}\n{todo}", title="Auto-refresh", severity="error", timeout=10)
+            return
+        self.reload_profile()
+
+    @work(exclusive=True, group="logout")
+    async def logout(self) -> None:
+        if self.profile is None:
+            self.notify("Not signed in.", title="Sign out")
+            return
+        try:
+            result = await self.client.logout_detailed()
+        except Exception as exc:
+            what, todo = explain(exc, target=self.settings.base_url or "the server")
+            self.notify(f"{what}\n{todo}", title="Sign out", severity="error")
+            self.reload_profile()
+            return
+        self.reload_profile()
+        self.user = None
+        if result.revoked_all:
+            note = "tokens revoked at the server and removed here."
+        else:
+            note = "local tokens removed. Not revoked: " + "; ".join(result.not_revoked)
+        self.notify(f"Signed out: {note}", title="Signed out")
+
+    async def check_expiry(self) -> None:
+        """Each tick: when the token is within its refresh leeway, let the client refresh it once."""
+        profile = self.profile
+        if profile is None:
+            return
+        tokens = profile.tokens
+        if tokens.needs_refresh(self.now()) and self._auto_refresh_for != tokens.access_token:
+            self._auto_refresh_for = tokens.access_token
+            self.auto_refresh()
+
+    # ---- actions ---------------------------------------------------------------------------------
+
+    def action_refresh_token(self) -> None:
+        self.refresh_now()
+
+    def action_login(self) -> None:
+        self.switch_mode("login")
+
+    def action_explorer(self) -> None:
+        self.switch_mode("explorer")
+
+    def action_status(self) -> None:
+        self.switch_mode("status")
+
+    def action_logout(self) -> None:
+        self.logout()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("refresh_token", "logout"):
+            return self.profile is not None
+        return True
+
+    def watch_profile(self) -> None:
+        self.refresh_bindings()
+
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        """(name, help, action) for the command palette; depends on what makes sense now."""
+        commands = [
+            ("Status", "Connection and token status (home)", "status"),
+            ("Sign in", "Open the login wizard", "login"),
+            ("API explorer", "Browse and call Bonjoro API v2", "explorer"),
+            ("Help", "Keys and what each screen does", "help"),
+            ("Quit", "Leave bonjoro-tui", "quit"),
+        ]
+        if self.profile is not None:
+            commands[1:1] = [
+                ("Refresh token now", "Use the refresh token (or the client credentials) now", "refresh_token"),
+                ("Sign out", "Revoke the tokens where possible and forget them", "logout"),
+            ]
+        return commands

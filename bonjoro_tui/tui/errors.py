@@ -1,0 +1,50 @@
+"""What to tell the user about an exception from the core: what happened and what to do.
+
+Matched by class name along the MRO so this module needs no import of the core's modules
+(and cannot drift into handling protocol details itself).
+"""
+
+from __future__ import annotations
+
+import httpx
+
+
+def _names(exc: BaseException) -> set[str]:
+    return {cls.__name__ for cls in type(exc).__mro__}
+
+
+def explain(exc: BaseException, *, target: str = "the server") -> tuple[str, str]:
+    """``(what happened, what to do)`` for an exception raised by the core or by httpx."""
+    names = _names(exc)
+    text = str(exc) or type(exc).__name__
+    hint = getattr(exc, "hint", None)
+    if "StoreCorruptError" in names:
+        where = getattr(exc, "quarantined_to", None)
+        return (
+            f"The token store could not be read; it was moved aside to {where}.",
+            "Nothing was overwritten. Sign in again (l); inspect or delete the old file at leisure.",
+        )
+    if "SignInAgain" in names:
+        return (f"The session ended: {text}", hint or "Sign in again (press l).")
+    if "NotSignedIn" in names:
+        return ("Not signed in.", hint or "Press l to sign in.")
+    if "LoginCancelled" in names:
+        return ("Sign-in cancelled.", hint or "Start again when you are ready.")
+    if "TokenResponseError" in names:
+        return (f"The token endpoint sent a malformed response: {text}", hint or "Nothing was saved; try again later.")
+    if isinstance(exc, httpx.TimeoutException):
+        return (f"{target} did not answer in time.", "Check the network or the server, then try again.")
+    if isinstance(exc, httpx.TransportError):
+        return (
+            f"Cannot reach {target}: {text}",
+            "Check your network connection (or that the sandbox is running), then try again.",
+        )
+    if "TokenEndpointError" in names:
+        return (f"The token endpoint failed: {text}", hint or "Nothing was saved; your previous tokens are kept. Try again later.")
+    if "OAuthError" in names:
+        return (f"The server refused: {text}", hint or "Check the client settings, then sign in again.")
+    if "ApiError" in names:
+        return (f"The API call failed: {text}", hint or "Check the request and try again.")
+    if hint:
+        return (text, hint)
+    return (f"{type(exc).__name__}: {text}", "Try again; run with --debug for a redacted log of the exchange.")

@@ -1,0 +1,336 @@
+"""The API explorer: pick an endpoint from Bonjoro's published catalog (or type a path), send it
+with the signed-in token, and read the response as a lazy JSON tree or raw text.
+
+Requests go through ``BonjoroClient.request`` (which refreshes as needed); JSON is parsed in a
+thread so a large body never freezes the screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shlex
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import httpx
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Footer,
+    Header,
+    Input,
+    OptionList,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+    Tree,
+)
+
+from bonjoro_tui.redact import mask
+from bonjoro_tui.tui.errors import explain
+from bonjoro_tui.tui.format import clock_time, size
+from bonjoro_tui.tui.widgets.json_tree import JsonTree
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+RAW_LIMIT = 256 * 1024
+
+
+@dataclass
+class Exchange:
+    """One request of this run and what came back (or the error)."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    body: Any
+    at: float
+    status: int | None = None
+    elapsed: float = 0.0
+    content: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    def label(self) -> str:
+        outcome = str(self.status) if self.status is not None else "error"
+        query = f"?{urlencode(self.params)}" if self.params else ""
+        return f"{clock_time(self.at)[11:19]}  {self.method} {self.path}{query} → {outcome}"
+
+
+class ExplorerScreen(Screen):
+    TITLE = "API explorer"
+    AUTO_FOCUS = "#catalog"
+    BINDINGS = [
+        Binding("ctrl+j", "send", "Send", id="explorer.send", priority=True),
+        Binding("ctrl+y", "copy_body", "Copy body", id="explorer.copy_body", show=False),
+        Binding("ctrl+t", "copy_curl", "Copy curl", id="explorer.copy_curl", show=False),
+        Binding("ctrl+f", "focus_filter", "Filter", id="explorer.filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: list[Exchange] = []
+        self.current: Exchange | None = None
+        self._opened = False
+        self._endpoints: list[Any] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with Horizontal(id="explorer-main"):
+            with Vertical(id="catalog-pane"):
+                yield Input(placeholder="Filter endpoints", id="catalog-filter", compact=True)
+                yield Tree("Endpoints", id="catalog")
+            with Vertical(id="request-pane"):
+                with Horizontal(id="request-line"):
+                    yield Select([(m, m) for m in METHODS], value="GET", allow_blank=False,
+                                 id="http-method", compact=True)
+                    yield Input(value="/me", placeholder="/path or full URL", id="path", compact=True)
+                    yield Button("Send", id="send", variant="primary", compact=True)
+                yield Input(placeholder="query, e.g. page=1&limit=5", id="query", compact=True)
+                yield TextArea("", language=None, id="body", soft_wrap=True)
+                yield Static(id="response-meta")
+                with TabbedContent(id="response-tabs"):
+                    with TabPane("Tree", id="tab-tree"):
+                        yield JsonTree(id="response-tree")
+                    with TabPane("Raw", id="tab-raw"):
+                        yield TextArea("", read_only=True, soft_wrap=True, id="response-raw")
+                    with TabPane("History", id="tab-history"):
+                        yield OptionList(id="history")
+                with Horizontal(id="response-actions"):
+                    yield Button("Copy body", id="copy-body", compact=True)
+                    yield Button("Copy as curl", id="copy-curl", compact=True)
+                    yield Checkbox("with token", id="curl-token", compact=True)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#body").border_title = "JSON body"
+        self.query_one("#response-meta", Static).update(Text("No request sent yet.", style="dim"))
+        self.load_catalog()
+
+    def on_screen_resume(self) -> None:
+        if not self._opened and self.app.profile is not None:
+            self._opened = True
+            self.action_send()
+
+    # ---- catalog -----------------------------------------------------------------------------
+
+    def load_catalog(self) -> None:
+        try:
+            from bonjoro_tui.api.catalog import load_catalog
+
+            self._endpoints = list(load_catalog())
+        except Exception as exc:
+            what, _ = explain(exc)
+            self.notify(f"The endpoint catalog could not be loaded: {what}", severity="warning")
+            self._endpoints = []
+        self._fill_catalog("")
+
+    def _fill_catalog(self, needle: str) -> None:
+        tree = self.query_one("#catalog", Tree)
+        tree.clear()
+        tree.show_root = False
+        needle = needle.lower().strip()
+        groups: dict[str, list[Any]] = defaultdict(list)
+        for ep in self._endpoints:
+            hay = f"{ep.method} {ep.path} {ep.summary} {ep.tag}".lower()
+            if not needle or all(word in hay for word in needle.split()):
+                groups[ep.tag or "Other"].append(ep)
+        for tag in sorted(groups):
+            node = tree.root.add(Text(f"{tag} ({len(groups[tag])})", style="bold"), expand=bool(needle))
+            for ep in groups[tag]:
+                label = Text()
+                label.append(f"{ep.method:<6}", style=_method_style(ep.method))
+                label.append(ep.path)
+                node.add_leaf(label, ep)
+        if not groups:
+            tree.root.add_leaf(Text("no endpoint matches", style="dim italic"))
+        tree.root.expand()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "catalog-filter":
+            self._fill_catalog(event.value)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        if event.control.id != "catalog" or event.node.data is None:
+            return
+        ep = event.node.data
+        self.query_one("#http-method", Select).value = ep.method
+        self.query_one("#path", Input).value = ep.path
+        required = [p.name for p in getattr(ep, "params", ()) if p.location == "query" and p.required]
+        self.query_one("#query", Input).value = "&".join(f"{name}=" for name in required)
+        example = getattr(ep, "body_example", None)
+        self.query_one("#body", TextArea).text = json.dumps(example, indent=2) if example else ""
+        summary = ep.summary or ""
+        if not getattr(ep, "published", True):
+            summary += " [not in Bonjoro's published definition]"
+        self.query_one("#response-meta", Static).update(Text(summary, style="dim"))
+        self.query_one("#path", Input).focus()
+
+    # ---- sending ------------------------------------------------------------------------------
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id in ("path", "query"):
+            event.stop()
+            self.action_send()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        actions = {"send": self.action_send, "copy-body": self.action_copy_body, "copy-curl": self.action_copy_curl}
+        if event.button.id in actions:
+            event.stop()
+            actions[event.button.id]()
+
+    def action_send(self) -> None:
+        method = str(self.query_one("#http-method", Select).value)
+        path = self.query_one("#path", Input).value.strip() or "/"
+        params = dict(parse_qsl(self.query_one("#query", Input).value.strip(), keep_blank_values=True))
+        body_text = self.query_one("#body", TextArea).text.strip()
+        body = None
+        if body_text and method in ("POST", "PUT", "PATCH"):
+            try:
+                body = json.loads(body_text)
+            except json.JSONDecodeError as exc:
+                self._meta_error(f"The JSON body is not valid JSON: {exc}", "Fix the body and send again.")
+                return
+        self._opened = True
+        self.send(Exchange(method, path, params, body, at=self.app.now()))
+
+    @work(exclusive=True, group="send")
+    async def send(self, exchange: Exchange) -> None:
+        app = self.app
+        self.query_one("#response-meta", Static).update(Text(f"Sending {exchange.method} {exchange.path} …"))
+        started = app.now()
+        try:
+            response = await app.client.request(
+                exchange.method, exchange.path, params=exchange.params or None, json=exchange.body
+            )
+        except Exception as exc:
+            what, todo = explain(exc, target=app.settings.api_base or "the API")
+            exchange.error = f"{what} {todo}"
+            self._remember(exchange)
+            self._meta_error(what, todo)
+            self.query_one(JsonTree).show_message("(no response)")
+            self.query_one("#response-raw", TextArea).text = ""
+            app.reload_profile()
+            return
+        exchange.elapsed = max(0.0, app.now() - started)
+        exchange.status = response.status
+        exchange.content = bytes(response.content)
+        exchange.headers = {k.lower(): v for k, v in dict(response.headers).items()}
+        self._remember(exchange)
+        await self.show_exchange(exchange)
+        app.reload_profile()  # a request may have refreshed the token
+
+    async def show_exchange(self, exchange: Exchange) -> None:
+        self.current = exchange
+        if exchange.error:
+            self._meta_error(exchange.error, "")
+            return
+        self.query_one("#response-meta", Static).update(self._meta(exchange))
+        raw = exchange.content[:RAW_LIMIT].decode("utf-8", "replace")
+        if len(exchange.content) > RAW_LIMIT:
+            raw += f"\n… truncated at {size(RAW_LIMIT)} of {size(len(exchange.content))}; copy the body for all of it"
+        self.query_one("#response-raw", TextArea).text = raw
+        tree = self.query_one(JsonTree)
+        if not exchange.content:
+            tree.show_message("(empty body)")
+            return
+        tree.show_message("parsing …")
+        try:
+            document = await asyncio.to_thread(json.loads, exchange.content)
+        except (ValueError, UnicodeDecodeError):
+            tree.show_message("(not JSON: see the Raw tab)")
+            return
+        tree.show_document(document, label=f"{exchange.method} {exchange.path}")
+
+    def _meta(self, exchange: Exchange) -> Text:
+        status = exchange.status or 0
+        style = "bold green" if status < 300 else "bold yellow" if status < 400 else "bold red"
+        text = Text()
+        text.append(f" {status} {httpx.codes.get_reason_phrase(status)} ", style=f"reverse {style}")
+        text.append(f"  {exchange.elapsed * 1000:.0f} ms · {size(len(exchange.content))}")
+        limit = exchange.headers.get("x-ratelimit-limit")
+        remaining = exchange.headers.get("x-ratelimit-remaining")
+        if limit or remaining:
+            text.append(f" · rate limit {remaining or '?'}/{limit or '?'}")
+        if status == 401:
+            text.append("\nUnauthenticated: sign in again (l).", style="red")
+        elif status == 429:
+            text.append(f"\nRate limited: retry after {exchange.headers.get('retry-after', '?')} s.", style="yellow")
+        elif status >= 500:
+            text.append("\nThe server failed; try again later.", style="red")
+        return text
+
+    def _meta_error(self, what: str, todo: str) -> None:
+        text = Text()
+        text.append("Request failed: ", style="bold red")
+        text.append(what)
+        if todo:
+            text.append("\n" + todo, style="italic")
+        self.query_one("#response-meta", Static).update(text)
+
+    def _remember(self, exchange: Exchange) -> None:
+        self.history.append(exchange)
+        del self.history[:-50]
+        options = self.query_one("#history", OptionList)
+        options.clear_options()
+        options.add_options([e.label() for e in reversed(self.history)])
+
+    async def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id != "history":
+            return
+        exchange = self.history[len(self.history) - 1 - event.option_index]
+        self.query_one("#http-method", Select).value = exchange.method
+        self.query_one("#path", Input).value = exchange.path
+        self.query_one("#query", Input).value = urlencode(exchange.params)
+        await self.show_exchange(exchange)
+        self.query_one("#response-tabs", TabbedContent).active = "tab-tree"
+
+    # ---- copying ---------------------------------------------------------------------------------
+
+    def action_copy_body(self) -> None:
+        if self.current is None or not self.current.content:
+            self.notify("Nothing to copy yet: send a request first.", severity="warning")
+            return
+        self.app.copy_to_clipboard(self.current.content.decode("utf-8", "replace"))
+        self.notify(f"Copied the body ({size(len(self.current.content))}).", title="Copied")
+
+    def action_copy_curl(self) -> None:
+        exchange = self.current
+        if exchange is None:
+            method = str(self.query_one("#http-method", Select).value)
+            exchange = Exchange(method, self.query_one("#path", Input).value.strip() or "/", {}, None, 0.0)
+        with_token = self.query_one("#curl-token", Checkbox).value
+        self.app.copy_to_clipboard(self.curl_command(exchange, with_token=with_token))
+        note = "with the real token: keep it private" if with_token else "token masked"
+        self.notify(f"Copied as curl ({note}).", title="Copied")
+
+    def curl_command(self, exchange: Exchange, *, with_token: bool = False) -> str:
+        settings = self.app.settings
+        path = exchange.path
+        url = path if path.startswith(("http://", "https://")) else (settings.api_base or "").rstrip("/") + "/" + path.lstrip("/")
+        if exchange.params:
+            url += "?" + urlencode(exchange.params)
+        profile = self.app.profile
+        token = profile.tokens.access_token if profile is not None else None
+        shown = token if (with_token and token) else mask(token)
+        parts = ["curl", "-X", exchange.method, url, "-H", f"Authorization: Bearer {shown}", "-H", "Accept: application/json"]
+        if exchange.body is not None:
+            parts += ["-H", "Content-Type: application/json", "--data", json.dumps(exchange.body)]
+        return " ".join(shlex.quote(p) for p in parts)
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#catalog-filter").focus()
+
+
+def _method_style(method: str) -> str:
+    return {"GET": "green", "POST": "yellow", "PUT": "blue", "PATCH": "cyan", "DELETE": "red"}.get(method, "")

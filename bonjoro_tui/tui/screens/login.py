@@ -1,0 +1,417 @@
+"""The login wizard: choose a method, then watch each step of the sign-in happen.
+
+The wizard holds no protocol logic: it calls ``auth.login`` (``CodeLogin`` with its step events,
+``login_client_credentials``, ``login_api_key``) and, against the sandbox, ``sandbox.browser``
+to play the browser. A failure stops at the failed step with what happened and what to do.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, RadioButton, RadioSet, Static
+
+from bonjoro_tui.redact import mask
+from bonjoro_tui.tui.errors import explain
+from bonjoro_tui.tui.format import duration
+from bonjoro_tui.tui.screens.status import user_name
+from bonjoro_tui.tui.widgets.steps import Step, StepList
+
+CODE_STEPS = [
+    ("PREPARE", "Prepare request"),
+    ("LISTENING", "Callback server"),
+    ("BROWSER", "Browser"),
+    ("WAITING", "Waiting for approval"),
+    ("CODE_RECEIVED", "Code received"),
+    ("EXCHANGING", "Exchanging code"),
+    ("SAVED", "Tokens saved"),
+    ("PROFILE", "/me fetched"),
+]
+CLIENT_STEPS = [("EXCHANGING", "Client credentials grant"), ("SAVED", "Tokens saved"), ("PROFILE", "/me fetched")]
+KEY_STEPS = [("SAVED", "API key saved"), ("PROFILE", "/me fetched (key checked)")]
+METHODS = {"method-code": "code", "method-client": "client_credentials", "method-key": "api_key"}
+
+
+class LoginScreen(Screen):
+    TITLE = "Sign in"
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="login.cancel"),
+        Binding("a", "approve", "Approve", id="login.approve"),
+        Binding("c", "copy_url", "Copy URL", id="login.copy"),
+        Binding("o", "open_again", "Reopen", id="login.open"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.phase = "choose"  # choose | running | done | failed
+        self.method = "code"
+        self.login: Any = None
+        self.url: str | None = None
+        self.wait_started: float | None = None
+        self.browser_opened: bool | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with VerticalScroll(id="login-body"):
+            with Vertical(id="choose"):
+                with RadioSet(id="method"):
+                    yield RadioButton("Authorization code + PKCE (recommended)", value=True, id="method-code")
+                    yield RadioButton("Client credentials (confidential client)", id="method-client")
+                    yield RadioButton("API key", id="method-key")
+                yield Input(placeholder="API key (hidden as you type)", password=True, id="api-key", compact=True)
+                yield Static(id="method-help")
+                yield Button("Start sign-in", id="start", variant="primary", compact=True)
+            with Vertical(id="flow"):
+                yield StepList([], id="steps")
+                yield Static(id="auth-url")
+                yield Static(id="outcome")
+                with Horizontal(id="login-actions"):
+                    yield Button("Approve in sandbox (a)", id="approve", variant="success", compact=True)
+                    yield Button("Copy URL (c)", id="copy", compact=True)
+                    yield Button("Open again (o)", id="open", compact=True)
+                    yield Button("Cancel (esc)", id="cancel", variant="error", compact=True)
+                    yield Button("Go to status", id="to-status", variant="primary", compact=True)
+                    yield Button("Start over", id="again", compact=True)
+                yield Input(placeholder="…or paste the redirect URL here (SSH / no browser) and press enter",
+                            id="paste", compact=True)
+                yield Static(id="paste-error")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#choose").border_title = "Sign-in method"
+        self.query_one("#flow").border_title = "Progress"
+        self.set_interval(self.app.tick_interval, self._tick_waiting, name="waiting")
+        self._show_method_help()
+        self._render_phase()
+
+    # ---- phase and layout ------------------------------------------------------------------
+
+    def _render_phase(self) -> None:
+        choosing = self.phase == "choose"
+        self.query_one("#choose").display = choosing
+        self.query_one("#flow").display = not choosing
+        self.query_one("#api-key").display = choosing and self.method == "api_key"
+        running_code = self.phase == "running" and self.method == "code"
+        self.query_one("#paste").display = running_code
+        self.query_one("#paste-error").display = running_code
+        self.query_one("#auth-url").display = self.method == "code" and self.url is not None
+        show = {
+            "approve": running_code and self.app.sandbox is not None and self.url is not None,
+            "copy": self.method == "code" and self.url is not None and self.phase == "running",
+            "open": self.method == "code" and self.url is not None and self.phase == "running",
+            "cancel": self.phase == "running",
+            "to-status": self.phase == "done",
+            "again": self.phase in ("done", "failed"),
+        }
+        for button_id, visible in show.items():
+            self.query_one(f"#{button_id}").display = visible
+        self.refresh_bindings()
+        if choosing:
+            self.query_one("#method").focus()
+        elif self.phase == "done":
+            self.query_one("#to-status").focus()
+        elif self.phase == "failed":
+            self.query_one("#again").focus()
+        elif show["approve"]:
+            self.query_one("#approve").focus()
+        elif show["cancel"]:
+            self.query_one("#cancel").focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        running_code = self.phase == "running" and self.method == "code" and self.url is not None
+        if action == "approve":
+            return running_code and self.app.sandbox is not None
+        if action in ("copy_url", "open_again"):
+            return running_code
+        return True
+
+    def _show_method_help(self) -> None:
+        text = {
+            "code": "Opens Bonjoro's consent page in your browser; a server on 127.0.0.1 receives the "
+            "redirect. State and PKCE (S256) are verified. Works over SSH by pasting the redirect URL.",
+            "client_credentials": "Signs in as the application itself with its client id and secret "
+            "(BONJORO_CLIENT_ID / BONJORO_CLIENT_SECRET). No user and no browser involved.",
+            "api_key": "Stores an API key and sends it as a Bearer token. It does not expire; "
+            "the sandbox accepts sandbox-api-key.",
+        }[self.method]
+        if self.method == "client_credentials" and not self.app.settings.client_secret:
+            text += "\n[yellow]No client secret is configured: this will be refused.[/yellow]"
+        self.query_one("#method-help", Static).update(text)
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        self.method = METHODS.get(event.pressed.id or "", "code")
+        self._show_method_help()
+        self._render_phase()
+        if self.method == "api_key":
+            self.query_one("#api-key").focus()
+
+    def on_screen_resume(self) -> None:
+        if self.phase == "done":
+            self.phase = "choose"
+        self._render_phase()
+
+    # ---- starting ---------------------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        handlers = {
+            "start": self.start,
+            "approve": self.action_approve,
+            "copy": self.action_copy_url,
+            "open": self.action_open_again,
+            "cancel": self.action_cancel,
+            "to-status": lambda: self.app.switch_mode("status"),
+            "again": self.start_over,
+        }
+        handler = handlers.get(event.button.id or "")
+        if handler:
+            event.stop()
+            handler()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "api-key":
+            self.start()
+        elif event.input.id == "paste":
+            self.paste(event.value)
+
+    def start_over(self) -> None:
+        self.phase = "choose"
+        self.url = None
+        self._render_phase()
+
+    def start(self) -> None:
+        if self.phase == "running":
+            return
+        steps = {"code": CODE_STEPS, "client_credentials": CLIENT_STEPS, "api_key": KEY_STEPS}[self.method]
+        step_list = self.query_one(StepList)
+        step_list.steps = [Step(key, label) for key, label in steps]
+        step_list.refresh(layout=True)
+        self.url = None
+        self.wait_started = None
+        self.browser_opened = None
+        self.query_one("#outcome", Static).update("")
+        self.query_one("#paste-error", Static).update("")
+        self.query_one("#paste", Input).value = ""
+        self.phase = "running"
+        self._render_phase()
+        if self.method == "code":
+            self.run_code_login()
+        elif self.method == "client_credentials":
+            self.run_client_credentials()
+        else:
+            key = self.query_one("#api-key", Input).value.strip()
+            self.query_one("#api-key", Input).value = ""
+            self.run_api_key(key)
+
+    # ---- the code flow ------------------------------------------------------------------------
+
+    def on_step(self, step: Any, detail: str = "") -> None:
+        """CodeLogin's step event: earlier steps are done, this one is running."""
+        key = getattr(step, "name", str(step))
+        step_list = self.query_one(StepList)
+        seen = False
+        for s in step_list.steps:
+            if s.key == key:
+                seen = True
+                s.state = "running"
+                if detail:
+                    s.detail = detail
+            elif not seen and s.state in ("running", "pending"):
+                s.state = "done"
+        if key == "WAITING" and self.wait_started is None:
+            self.wait_started = self.app.now()
+            self._tick_waiting()
+        if key == "BROWSER":
+            self._describe_browser()
+        step_list.refresh(layout=True)
+
+    def _open_browser(self, url: str) -> bool:
+        self.url = url
+        self.browser_opened = self.app.open_browser(url)
+        self.query_one("#auth-url", Static).update(self._url_text())
+        self._describe_browser()
+        self._render_phase()
+        return self.browser_opened
+
+    def _url_text(self) -> Text:
+        text = Text("Authorization URL:\n", style="bold")
+        text.append(self.url or "", style="underline")
+        return text
+
+    def _describe_browser(self) -> None:
+        if self.browser_opened is None:
+            return
+        if self.browser_opened:
+            detail = "opened the URL below in your browser"
+        else:
+            detail = "no browser available here"
+            if self.app.sandbox is not None:
+                detail += ": press a to approve in the sandbox, or"
+            detail += " copy the URL (c), open it elsewhere and paste the redirect URL below"
+        step_list = self.query_one(StepList)
+        step_list.step("BROWSER").detail = detail
+        step_list.refresh(layout=True)
+
+    def _tick_waiting(self) -> None:
+        if self.phase != "running" or self.wait_started is None or self.method != "code":
+            return
+        step_list = self.query_one(StepList)
+        waiting = step_list.step("WAITING")
+        if waiting.state != "running":
+            return
+        elapsed = self.app.now() - self.wait_started
+        waiting.detail = f"{duration(elapsed)} elapsed, times out after {duration(self.app.login_timeout)}"
+        step_list.refresh(layout=True)
+
+    @work(exclusive=True, group="login")
+    async def run_code_login(self) -> None:
+        from bonjoro_tui.auth.login import CodeLogin
+
+        app = self.app
+        self.login = CodeLogin(app.settings, app.store, app.http, now=app.now, on_step=self.on_step)
+        try:
+            profile = await self.login.run(open_browser=self._open_browser, timeout=app.login_timeout)
+        except Exception as exc:
+            self._failed(exc)
+            return
+        finally:
+            self.login = None
+        self._succeeded(profile)
+
+    @work(exclusive=True, group="login")
+    async def run_client_credentials(self) -> None:
+        from bonjoro_tui.auth.login import login_client_credentials
+
+        app = self.app
+        self.on_step("EXCHANGING", f"POST {app.settings.token_url}")
+        try:
+            profile = await _maybe_await(login_client_credentials(app.settings, app.store, app.http, app.now))
+        except Exception as exc:
+            self._failed(exc)
+            return
+        self.on_step("SAVED", str(app.store.path))
+        await self._fetch_me_then_succeed(profile)
+
+    @work(exclusive=True, group="login")
+    async def run_api_key(self, key: str) -> None:
+        from bonjoro_tui.auth.login import login_api_key
+
+        app = self.app
+        if not key:
+            self._failed(ValueError("no API key was entered"), hint="Type or paste the key, then start again.")
+            return
+        self.on_step("SAVED", f"{mask(key)} → {app.store.path}")
+        try:
+            profile = await _maybe_await(login_api_key(app.settings, app.store, key, app.now))
+        except Exception as exc:
+            self._failed(exc)
+            return
+        await self._fetch_me_then_succeed(profile)
+
+    async def _fetch_me_then_succeed(self, profile: Any) -> None:
+        self.on_step("PROFILE", "GET /me")
+        try:
+            user = await self.app.client.me()
+        except Exception as exc:
+            self._failed(exc)
+            return
+        self._succeeded(profile, user)
+
+    def _succeeded(self, profile: Any, user: dict | None = None) -> None:
+        step_list = self.query_one(StepList)
+        for s in step_list.steps:
+            if s.state in ("running", "pending"):
+                s.state = "done"
+        step_list.refresh(layout=True)
+        self.phase = "done"
+        self.url = None
+        self.app.signed_in(profile, user, switch=False)
+        who = user_name(user) if user else "your account"
+        self.query_one("#outcome", Static).update(Text(f"Signed in as {who}.", style="bold green"))
+        self._render_phase()
+
+    def _failed(self, exc: BaseException, hint: str | None = None) -> None:
+        what, todo = explain(exc, target=self.app.settings.base_url or "the server")
+        step_list = self.query_one(StepList)
+        failed = step_list.running() or next((s for s in step_list.steps if s.state == "pending"), None)
+        if failed is not None:
+            failed.state = "failed"
+            failed.detail = what
+        step_list.refresh(layout=True)
+        self.phase = "failed"
+        outcome = Text()
+        outcome.append("Failed: ", style="bold red")
+        outcome.append(what + "\n")
+        outcome.append("What to do: ", style="bold")
+        outcome.append(hint or todo)
+        self.query_one("#outcome", Static).update(outcome)
+        self._render_phase()
+
+    # ---- actions while running -------------------------------------------------------------
+
+    def paste(self, url: str) -> None:
+        if self.login is None or not url.strip():
+            return
+        try:
+            self.login.paste(url.strip())
+        except Exception as exc:
+            what, todo = explain(exc)
+            self.query_one("#paste-error", Static).update(Text(f"{what} {todo}", style="red"))
+        else:
+            self.query_one("#paste", Input).value = ""
+            self.query_one("#paste-error", Static).update("")
+
+    def action_cancel(self) -> None:
+        if self.phase == "running":
+            if self.login is not None:
+                self.login.cancel()
+            else:
+                self.workers.cancel_group(self, "login")
+                self._failed(_Cancelled())
+        else:
+            self.app.switch_mode("status")
+
+    def action_copy_url(self) -> None:
+        if self.url:
+            self.app.copy_to_clipboard(self.url)
+            self.notify("Authorization URL copied to the clipboard.", title="Copied")
+
+    def action_open_again(self) -> None:
+        if self.url:
+            if self.app.open_browser(self.url):
+                self.notify("Opened the authorization URL again.")
+            else:
+                self.notify("No browser available: copy the URL (c) or approve in the sandbox (a).",
+                            severity="warning")
+
+    def action_approve(self, decision: str = "approve") -> None:
+        if self.url and self.app.sandbox is not None:
+            self.play_browser(self.url, decision)
+
+    @work(thread=True, exclusive=True, group="approve")
+    def play_browser(self, url: str, decision: str) -> None:
+        from bonjoro_tui.sandbox import browser
+
+        try:
+            browser.approve(url, decision=decision)
+        except Exception as exc:  # the sign-in itself reports the outcome; this is the browser's view
+            what, todo = explain(exc)
+            self.app.call_from_thread(self.notify, f"{what}\n{todo}", title="Sandbox browser", severity="error")
+
+
+class _Cancelled(Exception):
+    hint = "Start again when you are ready."
+
+    def __str__(self) -> str:
+        return "sign-in cancelled"
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value

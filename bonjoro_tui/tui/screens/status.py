@@ -1,0 +1,133 @@
+"""The home screen: where we are connected, who is signed in, and how long the token lives.
+
+Only the countdown re-renders each second; the rest changes when the app's ``profile`` or
+``user`` changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Static
+
+from bonjoro_tui.redact import mask
+from bonjoro_tui.tui.format import clock_time, duration, method_name
+from bonjoro_tui.tui.widgets.countdown import Countdown
+
+
+def grid(rows: list[tuple[str, str | Text]]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(ratio=1, overflow="fold")
+    for key, value in rows:
+        table.add_row(key, value)
+    return table
+
+
+def user_name(user: dict | None) -> str:
+    if not user:
+        return "—"
+    data = user.get("data", user) if isinstance(user, dict) else {}
+    if not isinstance(data, dict):
+        return "—"
+    name = data.get("name") or " ".join(
+        str(p) for p in (data.get("first_name"), data.get("last_name")) if p
+    )
+    email = data.get("email")
+    if name and email:
+        return f"{name} <{email}>"
+    return str(name or email or data.get("id") or "—")
+
+
+class StatusScreen(Screen):
+    TITLE = "Status"
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with VerticalScroll(id="status-body"):
+            yield Static(id="target")
+            yield Static(id="account", classes="panel")
+            with VerticalScroll(id="token-panel", classes="panel"):
+                yield Static(id="token")
+                yield Countdown(id="countdown")
+                yield Static(id="last-refresh")
+            with Horizontal(id="status-actions"):
+                yield Button("Sign in (l)", id="do-login", variant="primary", compact=True)
+                yield Button("Refresh (r)", id="do-refresh", compact=True)
+                yield Button("Explorer (e)", id="do-explorer", compact=True)
+                yield Button("Sign out (x)", id="do-logout", variant="error", compact=True)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#account").border_title = "Account"
+        self.query_one("#token-panel").border_title = "Access token"
+        self.watch(self.app, "profile", self.show_profile)
+        self.watch(self.app, "user", lambda _user: self.show_profile(self.app.profile))
+        self.set_interval(self.app.tick_interval, self.tick, name="countdown")
+
+    def tick(self) -> None:
+        profile = self.app.profile
+        self.query_one(Countdown).show(profile.tokens if profile else None, self.app.now())
+
+    def show_profile(self, profile: Any) -> None:
+        app = self.app
+        settings = app.settings
+        badge = Text()
+        badge.append(f" {app.target_label} ", style="bold reverse " + ("green" if settings.is_sandbox else "red"))
+        badge.append(f"  {settings.base_url or '(no base URL)'}")
+        if settings.api_base:
+            badge.append(f"   API {settings.api_base}", style="dim")
+        self.query_one("#target", Static).update(badge)
+
+        signed_in = profile is not None
+        client_id = profile.client_id if signed_in and profile.client_id else settings.client_id
+        rows: list[tuple[str, str | Text]] = [
+            ("Profile", settings.profile),
+            ("User", user_name(app.user) if signed_in else Text("not signed in — press l", style="italic")),
+            ("Method", method_name(profile.method) if signed_in else "—"),
+            ("Client id", client_id or "—"),
+            ("Client secret", mask(settings.client_secret) if settings.client_secret else "(none: public client)"),
+        ]
+        self.query_one("#account", Static).update(grid(rows))
+
+        if signed_in:
+            t = profile.tokens
+            token_rows: list[tuple[str, str | Text]] = [
+                ("Type / scope", f"{t.token_type}  ·  {t.scope or '(none)'}"),
+                ("Access token", mask(t.access_token)),
+                ("Refresh token", "held" if t.refresh_token else "none"),
+                ("Issued", clock_time(t.obtained_at)),
+                ("Expires", clock_time(t.expires_at) if t.expires_at else "never"),
+            ]
+        else:
+            token_rows = [("", Text("No token. Sign in with l (authorization code + PKCE by default).", style="italic"))]
+        self.query_one("#token", Static).update(grid(token_rows))
+        self.query_one("#last-refresh", Static).update(self._last_refresh(profile))
+        self.query_one("#do-refresh", Button).disabled = not signed_in
+        self.query_one("#do-logout", Button).disabled = not signed_in
+        self.tick()
+
+    def _last_refresh(self, profile: Any) -> Text:
+        if profile is None or profile.last_refresh_at is None:
+            return Text("Last refresh: never", style="dim")
+        ago = self.app.now() - profile.last_refresh_at
+        result = profile.last_refresh_result or "?"
+        style = "green" if result == "ok" else "red"
+        text = Text(f"Last refresh: {clock_time(profile.last_refresh_at)} ({duration(ago)} ago) — ")
+        text.append(result, style=style)
+        return text
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        actions = {
+            "do-login": "login",
+            "do-refresh": "refresh_token",
+            "do-explorer": "explorer",
+            "do-logout": "logout",
+        }
+        if event.button.id in actions:
+            self.app.run_action(actions[event.button.id])

@@ -1,0 +1,1 @@
+"""Widgets shared by the screens: countdown, login step list, lazy JSON tree."""

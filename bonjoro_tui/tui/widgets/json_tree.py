@@ -1,0 +1,112 @@
+"""A JSON document as a collapsible tree whose children are built only when a node is expanded.
+
+A container node holds its value in ``node.data``; expanding it adds at most ``CHUNK`` children
+and, when more remain, a "… N more" node that adds the next chunk when selected. A response of
+many megabytes therefore costs a handful of nodes until the user digs into it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+CHUNK = 200
+PREVIEW = 60
+
+
+@dataclass
+class Lazy:
+    """What a node stands for: a container (loaded or not), a scalar, or a 'more' placeholder."""
+
+    value: Any
+    loaded: bool = False
+    more_from: int | None = None  # set on a "… N more" node: the index to continue from
+    parent_value: Any = None
+
+
+def _scalar(value: Any) -> Text:
+    if isinstance(value, str):
+        shown = value if len(value) <= PREVIEW else value[:PREVIEW] + "…"
+        return Text(json.dumps(shown, ensure_ascii=False), style="green")
+    if value is None or isinstance(value, bool):
+        return Text(json.dumps(value), style="magenta italic")
+    return Text(str(value), style="cyan")
+
+
+def _summary(value: Any) -> Text:
+    if isinstance(value, dict):
+        return Text(f"{{}} {len(value)} key{'s' if len(value) != 1 else ''}", style="dim")
+    return Text(f"[] {len(value)} item{'s' if len(value) != 1 else ''}", style="dim")
+
+
+def _label(key: str | int | None, value: Any) -> Text:
+    text = Text()
+    if key is not None:
+        text.append(f"{key}" if isinstance(key, str) else f"[{key}]", style="bold")
+        text.append(": ")
+    text.append_text(_summary(value) if isinstance(value, (dict, list)) else _scalar(value))
+    return text
+
+
+class JsonTree(Tree[Lazy]):
+    DEFAULT_CSS = """
+    JsonTree { background: $surface; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(Text("(no response yet)", style="dim"), Lazy(None, loaded=True), **kwargs)
+        self.show_root = True
+
+    def show_document(self, document: Any, label: str = "response") -> None:
+        """Replace the tree with ``document`` (already parsed); only the root level is built."""
+        self.clear()
+        self.root.set_label(_label(label, document) if isinstance(document, (dict, list)) else Text(label))
+        self.root.data = Lazy(document)
+        if isinstance(document, (dict, list)):
+            self.root.allow_expand = True
+            self._load(self.root)
+            self.root.expand()
+        else:
+            self.root.allow_expand = False
+            self.root.add_leaf(_scalar(document), Lazy(document, loaded=True))
+            self.root.expand()
+
+    def show_message(self, message: str) -> None:
+        self.clear()
+        self.root.set_label(Text(message, style="dim"))
+        self.root.data = Lazy(None, loaded=True)
+
+    def _load(self, node: TreeNode[Lazy], start: int = 0) -> None:
+        lazy = node.data
+        if lazy is None or lazy.loaded and start == 0:
+            return
+        value = lazy.value
+        items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+        end = min(len(items), start + CHUNK)
+        for key, child in items[start:end]:
+            if isinstance(child, (dict, list)) and child:
+                node.add(_label(key, child), Lazy(child), allow_expand=True)
+            else:
+                node.add_leaf(_label(key, child), Lazy(child, loaded=True))
+        if end < len(items):
+            more = Text(f"… {len(items) - end} more (select to show)", style="italic dim")
+            node.add_leaf(more, Lazy(None, loaded=True, more_from=end, parent_value=value))
+        lazy.loaded = True
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[Lazy]) -> None:
+        if event.node.data is not None and not event.node.data.loaded:
+            self._load(event.node)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[Lazy]) -> None:
+        lazy = event.node.data
+        if lazy is None or lazy.more_from is None or event.node.parent is None:
+            return
+        parent = event.node.parent
+        start = lazy.more_from
+        event.node.remove()
+        self._load(parent, start=start)

@@ -1,0 +1,81 @@
+"""The login wizard's step list: each step pending, running, done or failed, with a detail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.table import Table
+from rich.text import Text
+from textual.widget import Widget
+
+ICONS = {"pending": "○", "running": "◉", "done": "✔", "failed": "✘", "skipped": "–"}
+
+
+@dataclass
+class Step:
+    key: str
+    label: str
+    state: str = "pending"  # pending | running | done | failed | skipped
+    detail: str = ""
+
+
+class StepList(Widget):
+    """Renders a list of :class:`Step`; the owner mutates the steps and calls :meth:`refresh`."""
+
+    DEFAULT_CSS = """
+    StepList { height: auto; }
+    StepList > .step--pending { color: $text-muted; }
+    StepList > .step--running { color: $accent; text-style: bold; }
+    StepList > .step--done { color: $success; }
+    StepList > .step--failed { color: $error; text-style: bold; }
+    StepList > .step--skipped { color: $text-muted; }
+    StepList > .step--detail { color: $text-muted; }
+    """
+    COMPONENT_CLASSES = {
+        "step--pending",
+        "step--running",
+        "step--done",
+        "step--failed",
+        "step--skipped",
+        "step--detail",
+    }
+
+    def __init__(self, steps: list[Step], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.steps = steps
+
+    def step(self, key: str) -> Step:
+        for s in self.steps:
+            if s.key == key:
+                return s
+        raise KeyError(key)
+
+    def set_state(self, key: str, state: str, detail: str | None = None) -> None:
+        s = self.step(key)
+        s.state = state
+        if detail is not None:
+            s.detail = detail
+        self.refresh(layout=True)
+
+    def running(self) -> Step | None:
+        return next((s for s in self.steps if s.state == "running"), None)
+
+    def reset(self) -> None:
+        for s in self.steps:
+            s.state, s.detail = "pending", ""
+        self.refresh(layout=True)
+
+    def render(self) -> Table:
+        table = Table.grid(padding=(0, 1))
+        table.add_column(width=1)
+        table.add_column(no_wrap=True)
+        table.add_column(ratio=1)
+        detail_style = self.get_component_rich_style("step--detail")
+        for s in self.steps:
+            style = self.get_component_rich_style(f"step--{s.state}")
+            table.add_row(
+                Text(ICONS[s.state], style=style),
+                Text(s.label, style=style),
+                Text(s.detail, style=style if s.state == "failed" else detail_style, overflow="fold"),
+            )
+        return table
