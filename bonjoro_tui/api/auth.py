@@ -1,0 +1,230 @@
+"""``BonjoroAuth``: the httpx auth that sends the stored bearer token and keeps it fresh.
+
+Per request: load the profile, refuse it if it belongs to another server, refresh it first
+when it is expired or within the leeway (60 s, capped at half the lifetime), send
+``Authorization: Bearer …``; on a 401, refresh once and resend once.
+
+One refresh in flight per profile: an ``asyncio.Lock`` per (event loop, store path, profile)
+serialises the tasks of this process, and the store's cross-process lock serialises processes.
+Inside both, the store is read again, so a caller that waited finds the token someone else
+just obtained and uses it instead of refreshing a second time. The new tokens (with a rotated
+refresh token) are saved before the new access token is handed out.
+
+``invalid_grant`` on refresh means the refresh token is dead: the profile's tokens are
+deleted from the store (nothing usable is left, and a dead token kept on disk is still a
+secret to protect) and :class:`SignInAgain` is raised.
+
+Note: the store lock is taken in the event loop's thread (its re-entrancy is per thread), so a
+*second process* refreshing the same profile makes this one wait for that refresh to finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from dataclasses import dataclass, replace
+from typing import Any, AsyncGenerator, Callable
+from urllib.parse import urlsplit
+
+import httpx
+
+from bonjoro_tui.auth.oauth import InvalidGrant, OAuthClient, OAuthError, TokenEndpointError
+from bonjoro_tui.settings import Settings
+from bonjoro_tui.store import StoredProfile, StoreError, TokenStore
+from bonjoro_tui.tokens import DEFAULT_LEEWAY, TokenSet
+
+LOGIN_HINT = "run `bonjoro-tui login`"
+
+
+class ClientError(Exception):
+    """Base of the API client's errors; the message is one line fit for the user."""
+
+
+class NotSignedIn(ClientError):
+    """No usable tokens for this profile and target."""
+
+
+class WrongTarget(NotSignedIn):
+    """The stored profile was issued by another server: its token is never sent here."""
+
+
+class SignInAgain(NotSignedIn):
+    """The refresh token was refused (invalid_grant); the profile is now signed out."""
+
+
+class RefreshFailed(ClientError):
+    """A refresh could not be completed (network, server error); the old tokens are kept."""
+
+
+@dataclass(frozen=True)
+class RefreshEvent:
+    profile: str
+    reason: str  # "expiring", "rejected" (a 401), "manual"
+    ok: bool
+    at: float
+    expires_at: float | None = None
+    detail: str = "ok"
+
+
+def origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
+    u = httpx.URL(str(url))
+    port = u.port or {"http": 80, "https": 443}.get(u.scheme)
+    return (u.scheme, u.host, port)
+
+
+# (loop, store path, profile) -> asyncio.Lock. Keyed by loop because an asyncio.Lock is
+# bound to the loop it was first contended in, and every CLI command runs its own loop.
+_refresh_locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], asyncio.Lock]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def refresh_lock(store: TokenStore, profile: str) -> asyncio.Lock:
+    locks = _refresh_locks.setdefault(asyncio.get_running_loop(), {})
+    key = (str(store.path.resolve()), profile)
+    if key not in locks:
+        locks[key] = asyncio.Lock()
+    return locks[key]
+
+
+class BonjoroAuth(httpx.Auth):
+    requires_request_body = True  # the body must be replayable for the retry after a 401
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: TokenStore,
+        oauth: OAuthClient,
+        *,
+        now: Callable[[], float] = time.time,
+        on_refresh: Callable[[RefreshEvent], None] | None = None,
+        leeway: float = DEFAULT_LEEWAY,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.oauth = oauth
+        self.now = now
+        self.on_refresh = on_refresh
+        self.leeway = leeway
+        self.refresh_count = 0  # refreshes this object performed (not ones it waited for)
+
+    # -- the flow ---------------------------------------------------------------------------
+    def sync_auth_flow(self, request: httpx.Request):  # pragma: no cover - async only
+        raise RuntimeError("BonjoroAuth works with httpx.AsyncClient only")
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if not self.settings.api_base or origin(request.url) != origin(self.settings.api_base):
+            # Never attach the token to a server other than the API's own origin.
+            yield request
+            return
+        profile = self.current_profile()
+        if profile.tokens.needs_refresh(self.now(), self.leeway):
+            profile = await self.refresh(reason="expiring", stale=profile.tokens.access_token)
+        sent = profile.tokens.access_token
+        request.headers["Authorization"] = f"Bearer {sent}"
+        response = yield request
+        if response.status_code != 401 or not self.can_refresh(profile):
+            return
+        await response.aread()  # free the connection while we refresh
+        profile = await self.refresh(reason="rejected", stale=sent)
+        request.headers["Authorization"] = f"Bearer {profile.tokens.access_token}"
+        yield request  # at most once: a second 401 is returned to the caller
+
+    # -- profile ----------------------------------------------------------------------------
+    def current_profile(self) -> StoredProfile:
+        try:
+            profile = self.store.load(self.settings.profile)
+        except StoreError as exc:
+            raise NotSignedIn(f"{exc}") from None
+        return self.check(profile)
+
+    def check(self, profile: StoredProfile | None) -> StoredProfile:
+        name = self.settings.profile
+        if profile is None:
+            raise NotSignedIn(f"not signed in (profile {name!r}); {LOGIN_HINT}")
+        if profile.target != self.settings.target_id:
+            raise WrongTarget(
+                f"profile {name!r} is signed in to {profile.target}, not {self.settings.target_id}; "
+                f"{LOGIN_HINT} to sign in there (or pick another --profile)"
+            )
+        return profile
+
+    @staticmethod
+    def can_refresh(profile: StoredProfile) -> bool:
+        if profile.method == "api_key":
+            return False
+        return profile.tokens.refresh_token is not None or profile.method == "client_credentials"
+
+    # -- refresh ----------------------------------------------------------------------------
+    async def refresh(self, *, reason: str, stale: str | None = None, force: bool = False) -> StoredProfile:
+        """Refresh unless someone else already did; return the profile to use.
+
+        ``stale`` is the access token the caller holds: if the stored one differs and is not
+        itself due, another task or process refreshed while we waited, and we use theirs.
+        """
+        async with refresh_lock(self.store, self.settings.profile):
+            with self.store.locked():
+                current = self.check(self.store.load(self.settings.profile))
+                if not force and current.tokens.access_token != stale and not current.tokens.needs_refresh(
+                    self.now(), self.leeway
+                ):
+                    return current
+                return await self._refresh_locked(current, reason)
+
+    async def _refresh_locked(self, current: StoredProfile, reason: str) -> StoredProfile:
+        name = current.name
+        if current.method == "api_key":
+            raise RefreshFailed("an API key does not expire and cannot be refreshed")
+        started = self.now()
+        try:
+            if current.tokens.refresh_token:
+                tokens = await self.oauth.refresh(current.tokens.refresh_token)
+                tokens = tokens.with_refresh_fallback(current.tokens)
+            elif current.method == "client_credentials":
+                tokens = await self.oauth.client_credentials()
+            else:
+                raise NotSignedIn(f"the access token has expired and there is no refresh token; {LOGIN_HINT}")
+        except InvalidGrant as exc:
+            self.store.delete(name)
+            detail = exc.description or exc.error or "invalid_grant"
+            self._emit(RefreshEvent(name, reason, False, started, None, f"signed out: {detail}"))
+            raise SignInAgain(
+                f"the refresh token was refused ({_short(detail)}); profile {name!r} is signed out, "
+                f"{LOGIN_HINT} to sign in again"
+            ) from None
+        except (OAuthError, TokenEndpointError, httpx.TransportError, RefreshFailed) as exc:
+            message = exc if isinstance(exc, RefreshFailed) else f"the refresh failed: {_short(str(exc))}"
+            result = _short(str(message))
+            try:
+                self.store.save(replace(current, last_refresh_at=started, last_refresh_result=result))
+            except StoreError:
+                pass
+            self._emit(RefreshEvent(name, reason, False, started, current.tokens.expires_at, result))
+            raise RefreshFailed(str(message)) from None
+        updated = replace(current, tokens=tokens, last_refresh_at=started, last_refresh_result="ok")
+        # Saved before the new access token is used: a rotated refresh token must not be lost.
+        try:
+            self.store.save(updated)
+        except StoreError as exc:
+            raise RefreshFailed(f"got new tokens but could not save them: {exc}") from None
+        self.refresh_count += 1
+        self._emit(RefreshEvent(name, reason, True, started, tokens.expires_at, "ok"))
+        return updated
+
+    def _emit(self, event: RefreshEvent) -> None:
+        if self.on_refresh is not None:
+            try:
+                self.on_refresh(event)
+            except Exception:  # a display callback must never break a request
+                pass
+
+
+def _short(text: Any, limit: int = 160) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def same_origin(a: str, b: str) -> bool:
+    pa, pb = urlsplit(a), urlsplit(b)
+    return bool(pa.scheme and pa.netloc) and origin(a) == origin(b)

@@ -1,0 +1,336 @@
+"""``BonjoroClient``: calls to the Bonjoro API v2 with the stored, auto-refreshed token.
+
+Paths are relative to the API base (``/me`` → ``{api_base}/me``); an absolute URL is accepted
+only on the API base's own origin — the token is never offered to any other server. 429 and
+503 answers are retried after their ``Retry-After`` (bounded in count and in wait; an answer
+asking for longer than ``max_retry_wait`` is returned at once), and connection errors are
+retried for idempotent methods only. The tokens travel only in the ``Authorization`` header
+(see :mod:`bonjoro_tui.api.auth`). The ``httpx.AsyncClient`` keeps ``trust_env``, so
+``HTTPS_PROXY`` and ``SSL_CERT_FILE`` apply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+import re
+import time
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, Awaitable, Callable, Mapping
+
+import httpx
+
+from bonjoro_tui.api.auth import (
+    LOGIN_HINT,
+    BonjoroAuth,
+    ClientError,
+    NotSignedIn,
+    RefreshEvent,
+    RefreshFailed,
+    SignInAgain,
+    WrongTarget,
+    origin,
+    refresh_lock,
+)
+from bonjoro_tui.auth.oauth import OAuthClient, OAuthError, TokenEndpointError
+from bonjoro_tui.settings import Settings
+from bonjoro_tui.store import StoredProfile, TokenStore
+
+__all__ = [
+    "ApiError",
+    "ApiResponse",
+    "BonjoroAuth",
+    "BonjoroClient",
+    "ClientError",
+    "LogoutResult",
+    "NotSignedIn",
+    "RateLimit",
+    "RefreshEvent",
+    "RefreshFailed",
+    "SignInAgain",
+    "WrongTarget",
+]
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+DEFAULT_TIMEOUT = 30.0
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+class ApiError(ClientError):
+    def __init__(self, message: str, status: int | None = None, response: "ApiResponse | None" = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.response = response
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    limit: int | None
+    remaining: int | None
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    method: str
+    url: str
+    status: int
+    reason: str
+    headers: httpx.Headers
+    elapsed: float  # seconds, request sent to body read (last attempt)
+    content: bytes = field(repr=False)
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.content)
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        limit, remaining = _int(self.headers.get("x-ratelimit-limit")), _int(self.headers.get("x-ratelimit-remaining"))
+        if limit is None and remaining is None:
+            return None
+        return RateLimit(limit, remaining)
+
+    def error_message(self) -> str:
+        """The server's own message when it gave one (Laravel or Bonjoro error shapes)."""
+        try:
+            body = self.json()
+        except ValueError:
+            return ""
+        if isinstance(body, dict):
+            err = body.get("error")
+            if isinstance(err, dict) and isinstance(err.get("message"), str):
+                return err["message"]
+            for key in ("message", "error_description", "error"):
+                if isinstance(body.get(key), str):
+                    return body[key]
+        return ""
+
+    @classmethod
+    def from_httpx(cls, r: httpx.Response, attempts: int = 1) -> "ApiResponse":
+        try:
+            elapsed = r.elapsed.total_seconds()
+        except RuntimeError:
+            elapsed = 0.0
+        return cls(r.request.method, str(r.request.url), r.status_code, r.reason_phrase, r.headers, elapsed, r.content, attempts)
+
+
+@dataclass
+class LogoutResult:
+    profile: str
+    revoked: list[str] = field(default_factory=list)  # token kinds the server confirmed revoked
+    not_revoked: list[str] = field(default_factory=list)  # "refresh_token: reason"
+    deleted: bool = False
+
+    @property
+    def revoked_all(self) -> bool:
+        return bool(self.revoked) and not self.not_revoked
+
+
+class BonjoroClient:
+    def __init__(
+        self,
+        settings: Settings,
+        store: TokenStore,
+        *,
+        http: httpx.AsyncClient | None = None,
+        now: Callable[[], float] = time.time,
+        on_refresh: Callable[[RefreshEvent], None] | None = None,
+        oauth: OAuthClient | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_retries: int = 3,
+        max_retry_wait: float = 30.0,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.now = now
+        self._own_http = http is None
+        self.http = http if http is not None else httpx.AsyncClient(timeout=DEFAULT_TIMEOUT)
+        self.oauth = oauth if oauth is not None else OAuthClient(settings, self.http, now=now)
+        self.auth = BonjoroAuth(settings, store, self.oauth, now=now, on_refresh=on_refresh)
+        self.sleep = sleep
+        self.max_retries = max_retries
+        self.max_retry_wait = max_retry_wait
+
+    @property
+    def on_refresh(self) -> Callable[[RefreshEvent], None] | None:
+        return self.auth.on_refresh
+
+    @on_refresh.setter
+    def on_refresh(self, callback: Callable[[RefreshEvent], None] | None) -> None:
+        self.auth.on_refresh = callback
+
+    # -- URLs -------------------------------------------------------------------------------
+    def url_for(self, path_or_url: str) -> str:
+        base = self.settings.api_base
+        if not base:
+            raise ApiError("no API base URL is configured (set BONJORO_API_BASE or BONJORO_BASE_URL)")
+        target = path_or_url.strip()
+        if _ABSOLUTE.match(target):
+            if origin(target) != origin(base):
+                raise ApiError(
+                    f"refusing to send the token to {_origin_text(target)}: "
+                    f"only the API's origin {_origin_text(base)} gets it"
+                )
+            return target
+        return base.rstrip("/") + "/" + target.lstrip("/")
+
+    # -- requests ---------------------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ApiResponse:
+        method = method.upper()
+        url = self.url_for(path_or_url)
+        idempotent = method in IDEMPOTENT
+        attempt = 1
+        while True:
+            try:
+                response = await self.http.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    content=content,
+                    headers={"Accept": "application/json", **(headers or {})},
+                    auth=self.auth,
+                    follow_redirects=False,
+                )
+            except httpx.TransportError as exc:
+                if idempotent and attempt <= self.max_retries:
+                    await self.sleep(_backoff(attempt))
+                    attempt += 1
+                    continue
+                what = type(exc).__name__ if not str(exc) else f"{type(exc).__name__}: {exc}"
+                retried = f" after {attempt} attempts" if attempt > 1 else ""
+                raise ApiError(f"could not reach {_origin_text(url)}{retried} ({what})") from None
+            status = response.status_code
+            if (status == 429 or status == 503) and attempt <= self.max_retries:
+                wait = retry_after(response.headers.get("retry-after"), self.now())
+                retryable = status == 429 or idempotent or wait is not None
+                if wait is None:
+                    wait = _backoff(attempt)
+                if retryable and wait <= self.max_retry_wait:
+                    await self.sleep(wait)
+                    attempt += 1
+                    continue
+            return ApiResponse.from_httpx(response, attempt)
+
+    async def me(self) -> dict[str, Any]:
+        r = await self.request("GET", "/me")
+        if r.status == 401:
+            raise NotSignedIn(f"the server rejected the token (401); {LOGIN_HINT}")
+        if not r.ok:
+            raise ApiError(f"GET /me answered {r.status} {r.reason} {r.error_message()}".strip(), r.status, r)
+        try:
+            body = r.json()
+        except ValueError:
+            raise ApiError("GET /me answered with a body that is not JSON", r.status, r) from None
+        if not isinstance(body, dict):
+            raise ApiError("GET /me answered with JSON that is not an object", r.status, r)
+        return body
+
+    async def refresh_now(self) -> StoredProfile:
+        return await self.auth.refresh(reason="manual", force=True)
+
+    def profile(self) -> StoredProfile:
+        """The stored profile for these settings (raises NotSignedIn / WrongTarget)."""
+        return self.auth.current_profile()
+
+    async def logout(self) -> bool:
+        """Revoke (where an endpoint exists), then delete the local tokens whatever happened."""
+        return (await self.logout_detailed()).revoked_all
+
+    async def logout_detailed(self) -> LogoutResult:
+        name = self.settings.profile
+        result = LogoutResult(name)
+        async with refresh_lock(self.store, name):
+            with self.store.locked():
+                profile = self.store.load(name)
+                if profile is None:
+                    raise NotSignedIn(f"not signed in (profile {name!r}); nothing to log out")
+                try:
+                    await self._revoke(profile, result)
+                finally:
+                    result.deleted = self.store.delete(name)
+        return result
+
+    async def _revoke(self, profile: StoredProfile, result: LogoutResult) -> None:
+        if profile.method == "api_key":
+            result.not_revoked.append("api_key: an API key is only forgotten here; delete it in Bonjoro to revoke it")
+            return
+        if profile.target != self.settings.target_id:
+            result.not_revoked.append(
+                f"tokens: issued by {profile.target}, not {self.settings.target_id}; not sent there"
+            )
+            return
+        if not self.settings.revoke_url:
+            result.not_revoked.append("tokens: no revocation endpoint is configured (Bonjoro publishes none)")
+            return
+        kinds = [("refresh_token", profile.tokens.refresh_token), ("access_token", profile.tokens.access_token)]
+        for hint, token in kinds:
+            if not token:
+                continue
+            try:
+                if await self.oauth.revoke(token, hint):
+                    result.revoked.append(hint)
+                else:
+                    result.not_revoked.append(f"{hint}: no revocation endpoint")
+            except (OAuthError, TokenEndpointError, httpx.TransportError) as exc:
+                result.not_revoked.append(f"{hint}: {' '.join(str(exc).split())[:120]}")
+
+    async def aclose(self) -> None:
+        if self._own_http:
+            await self.http.aclose()
+
+    async def __aenter__(self) -> "BonjoroClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def _backoff(attempt: int) -> float:
+    return min(0.5 * 2 ** (attempt - 1), 8.0)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _origin_text(url: str) -> str:
+    u = httpx.URL(url)
+    return f"{u.scheme}://{u.netloc.decode('ascii', 'replace')}"
