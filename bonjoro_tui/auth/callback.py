@@ -31,7 +31,6 @@ import errno
 import hmac
 import html
 import logging
-import re
 import socket
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -49,12 +48,12 @@ from bonjoro_tui.auth.errors import (
     LoginError,
     MissingCode,
     StateMismatch,
+    clean_text,
 )
 
 log = logging.getLogger(__name__)
 
 _SINGLE = ("code", "state", "error", "error_description", "iss")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 PAGE_HEADERS = [
     (b"content-type", b"text/html; charset=utf-8"),
@@ -75,12 +74,6 @@ class CallbackResult:
 
     def __repr__(self) -> str:  # the code is a secret
         return f"CallbackResult(code=<{len(self.code)} chars>, iss={self.iss!r})"
-
-
-def clean_text(value: str, limit: int = 200) -> str:
-    """Server-supplied text made safe for a terminal: no control characters, bounded."""
-    value = _CONTROL.sub("", value)
-    return value if len(value) <= limit else value[:limit] + "…"
 
 
 def _same(a: str, b: str) -> bool:

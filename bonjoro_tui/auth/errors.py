@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import re
 
-class LoginError(Exception):
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def clean_text(value: str, limit: int = 200) -> str:
+    """Server-supplied text made safe for a terminal: no control characters, bounded."""
+    value = _CONTROL.sub("", value)
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
+class AuthError(Exception):
+    """Base of every error of the auth package: ``str(exc)`` is a one-line message with no
+    secret in it, ``hint`` a suggestion for what to do next (may be empty)."""
+
     hint: str = ""
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         if hint is not None:
             self.hint = hint
+
+
+class LoginError(AuthError):
+    """A sign-in did not complete."""
 
 
 class CallbackServerError(LoginError):

@@ -1,0 +1,232 @@
+"""The token endpoint client: code exchange, refresh, client credentials, revocation.
+
+Requests carry ``client_secret`` only when one is configured (a public client sends its
+``client_id`` alone, with PKCE). The body is JSON by default (Bonjoro's published token
+endpoint takes JSON) or form-encoded (RFC 6749) when ``token_format = "form"``;
+revocation (RFC 7009) is always form-encoded.
+
+``expires_at`` counts from the moment the request was sent (the injected ``now``), so it
+errs on the early side. Redirects are never followed: a token request carries secrets.
+
+Errors:
+* :class:`OAuthError` (``error``, ``description``, ``status``): the server answered with an
+  RFC 6749 §5.2 error (or Bonjoro's ``{"error": {"message": …}}`` / ``{"message": …}``);
+  :class:`InvalidGrant` when ``error == "invalid_grant"`` (code or refresh token refused).
+* :class:`TokenEndpointError`: no usable answer at all — network error, timeout, 5xx,
+  HTML, empty or malformed body. Messages never include the request body or a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+import httpx
+
+from bonjoro_tui.auth.errors import AuthError, clean_text
+from bonjoro_tui.settings import Settings
+from bonjoro_tui.tokens import TokenResponseError, TokenSet
+
+
+class OAuthError(AuthError):
+    """An RFC 6749 §5.2 error response."""
+
+    def __init__(self, error: str, description: str | None = None, status: int | None = None) -> None:
+        self.error = error
+        self.description = description
+        self.status = status
+        text = f"the authorization server refused the request: {error}"
+        if description:
+            text += f" ({description})"
+        if status is not None:
+            text += f" [HTTP {status}]"
+        super().__init__(text, hint=_HINTS.get(error, ""))
+
+
+class InvalidGrant(OAuthError):
+    """The code or refresh token was refused: sign in again."""
+
+
+class TokenEndpointError(AuthError):
+    """The token endpoint gave no usable answer (network, timeout, 5xx, HTML, malformed)."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: str | None = None, hint: str | None = None
+    ) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message, hint=hint)
+
+
+_HINTS = {
+    "invalid_grant": "sign in again",
+    "invalid_client": "check BONJORO_CLIENT_ID and BONJORO_CLIENT_SECRET",
+    "unauthorized_client": "this client may not use this grant type; check the client's settings",
+    "unsupported_grant_type": "the server does not support this sign-in method",
+    "invalid_scope": "check BONJORO_SCOPE",
+}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class OAuthClient:
+    def __init__(self, settings: Settings, http: httpx.AsyncClient, now: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.http = http
+        self.now = now
+
+    # ------------------------------------------------------------------ grants
+
+    async def exchange_code(self, code: str, verifier: str, redirect_uri: str) -> TokenSet:
+        return await self._token_request(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier,
+            }
+        )
+
+    async def refresh(self, refresh_token: str) -> TokenSet:
+        tokens = await self._token_request({"grant_type": "refresh_token", "refresh_token": refresh_token})
+        if tokens.refresh_token is None:
+            # RFC 6749 §6: the server may keep the refresh token unchanged and not return it.
+            tokens = TokenSet(**{**tokens.__dict__, "refresh_token": refresh_token})
+        return tokens
+
+    async def client_credentials(self) -> TokenSet:
+        if not self.settings.client_secret:
+            raise OAuthError(
+                "invalid_client",
+                "client credentials need a client secret (BONJORO_CLIENT_SECRET)",
+            )
+        data = {"grant_type": "client_credentials"}
+        if self.settings.scope:
+            data["scope"] = self.settings.scope
+        return await self._token_request(data)
+
+    async def revoke(self, token: str, token_type_hint: str | None = None) -> bool:
+        """RFC 7009. True once the server confirmed; False when no endpoint is configured."""
+        url = self.settings.revoke_url
+        if not url:
+            return False
+        data = {"token": token, **self._client_auth()}
+        if token_type_hint:
+            data["token_type_hint"] = token_type_hint
+        response = await self._post(url, data, form=True, what="revocation endpoint")
+        if response.status_code == 200:
+            return True
+        self._raise_for_error(response, url, what="revocation endpoint")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _client_auth(self) -> dict[str, str]:
+        auth = {"client_id": self.settings.client_id or ""}
+        if self.settings.client_secret:
+            auth["client_secret"] = self.settings.client_secret
+        return auth
+
+    async def _token_request(self, data: dict[str, str]) -> TokenSet:
+        url = self.settings.token_url
+        if not url:
+            raise TokenEndpointError("no token URL is configured (BONJORO_TOKEN_URL or BONJORO_BASE_URL)")
+        if not self.settings.client_id:
+            raise TokenEndpointError("no client id is configured (BONJORO_CLIENT_ID)")
+        sent_at = self.now()
+        response = await self._post(
+            url, {**data, **self._client_auth()}, form=self.settings.token_format == "form", what="token endpoint"
+        )
+        if response.status_code != 200:
+            self._raise_for_error(response, url, what="token endpoint")
+        body = self._json(response, url, what="token endpoint")
+        try:
+            return TokenSet.from_response(body, sent_at)
+        except TokenResponseError as exc:
+            raise TokenEndpointError(f"the token endpoint at {_origin(url)} sent an unusable answer: {exc}") from None
+
+    async def _post(self, url: str, data: dict[str, str], *, form: bool, what: str) -> httpx.Response:
+        headers = {"Accept": "application/json", "Cache-Control": "no-store"}
+        try:
+            if form:
+                response = await self.http.post(url, data=data, headers=headers, follow_redirects=False)
+            else:
+                response = await self.http.post(url, json=data, headers=headers, follow_redirects=False)
+        except httpx.TimeoutException:
+            raise TokenEndpointError(
+                f"the {what} at {_origin(url)} did not answer in time", hint="check the connection and try again"
+            ) from None
+        except httpx.HTTPError as exc:
+            reason = clean_text(str(exc), 120) or type(exc).__name__
+            raise TokenEndpointError(
+                f"could not reach the {what} at {_origin(url)}: {reason}", hint="check the connection and try again"
+            ) from None
+        return response
+
+    @staticmethod
+    def _json(response: httpx.Response, url: str, *, what: str) -> Any:
+        status = response.status_code
+        content = response.content
+        if not content.strip():
+            raise TokenEndpointError(f"the {what} at {_origin(url)} sent an empty answer (HTTP {status})", status=status)
+        try:
+            return json.loads(content)
+        except (ValueError, UnicodeDecodeError):
+            kind = "an HTML page" if b"<" in content[:200] else "something that is not JSON"
+            raise TokenEndpointError(
+                f"the {what} at {_origin(url)} sent {kind} instead of JSON (HTTP {status})",
+                status=status,
+                hint="check the configured endpoint URL" if status < 500 else "try again later",
+            ) from None
+
+    def _raise_for_error(self, response: httpx.Response, url: str, *, what: str) -> None:
+        status = response.status_code
+        origin = _origin(url)
+        if 300 <= status < 400:
+            raise TokenEndpointError(
+                f"the {what} at {origin} redirected (HTTP {status}); redirects are not followed",
+                status=status,
+                hint="check the configured endpoint URL",
+            )
+        body: Any = None
+        if response.content.strip():
+            try:
+                body = json.loads(response.content)
+            except (ValueError, UnicodeDecodeError):
+                body = None
+        error = _oauth_error(body, status)
+        if status >= 500 or error is None:
+            detail = f": {error.error}" + (f" ({error.description})" if error.description else "") if error else ""
+            if status >= 500:
+                message = f"the {what} at {origin} failed (HTTP {status}){detail}"
+                hint = "the server has a problem; try again later"
+            else:
+                kind = "an HTML page" if body is None and b"<" in response.content[:200] else "no OAuth error"
+                message = f"the {what} at {origin} answered HTTP {status} with {kind}"
+                hint = "check the configured endpoint URL"
+            raise TokenEndpointError(
+                message, status=status, retry_after=response.headers.get("retry-after"), hint=hint
+            )
+        raise error
+
+
+def _oauth_error(body: Any, status: int) -> OAuthError | None:
+    """An OAuthError from an RFC 6749 §5.2 body or Bonjoro's own error shapes; None otherwise."""
+    if not isinstance(body, Mapping):
+        return None
+    error = body.get("error")
+    description = body.get("error_description")
+    if isinstance(error, str) and error:
+        desc = clean_text(description) if isinstance(description, str) and description else None
+        cls = InvalidGrant if error == "invalid_grant" else OAuthError
+        return cls(clean_text(error, 60), desc, status)
+    if isinstance(error, Mapping) and isinstance(error.get("message"), str):
+        return OAuthError(f"http_{status}", clean_text(error["message"]), status)
+    if isinstance(body.get("message"), str):
+        return OAuthError(f"http_{status}", clean_text(body["message"]), status)
+    return None
