@@ -1,0 +1,199 @@
+"""The three ways to sign in, each ending with a profile saved in the token store.
+
+* :class:`CodeLogin` — authorization code + PKCE S256 + state through the loopback
+  callback server (the default). It reports its progress as :class:`LoginStep` events for
+  the TUI's wizard and the CLI; the ``PROFILE`` step (``GET /me``) belongs to the API
+  layer, which runs it after :meth:`CodeLogin.run` returns.
+* :func:`login_client_credentials` — the client credentials grant (needs a secret).
+* :func:`login_api_key` — an API key kept as a Bearer token that never expires.
+
+No token request is ever made after a refused callback (bad state, bad ``iss``): those
+never leave :class:`~bonjoro_tui.auth.callback.CallbackServer`.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import replace
+from typing import Callable
+from urllib.parse import urlsplit
+
+import httpx
+
+from bonjoro_tui.auth.callback import CallbackServer
+from bonjoro_tui.auth.errors import LoginCancelled, LoginError
+from bonjoro_tui.auth.oauth import OAuthClient
+from bonjoro_tui.auth.pkce import AuthorizationRequest
+from bonjoro_tui.redact import mask
+from bonjoro_tui.settings import Settings
+from bonjoro_tui.store import StoredProfile, TokenStore
+from bonjoro_tui.tokens import TokenSet
+
+
+class LoginStep(str, enum.Enum):
+    """Steps of a code sign-in, in order. Values equal names, so ``step == "WAITING"`` works."""
+
+    PREPARE = "PREPARE"  # state, verifier, challenge generated
+    LISTENING = "LISTENING"  # callback server bound; detail: the redirect URI
+    BROWSER = "BROWSER"  # authorization URL handed to the browser (or shown to paste)
+    WAITING = "WAITING"  # waiting for the redirect
+    CODE_RECEIVED = "CODE_RECEIVED"  # a callback with the right state and a code
+    EXCHANGING = "EXCHANGING"  # POST to the token endpoint
+    SAVED = "SAVED"  # tokens written to the store; detail: the store path
+    PROFILE = "PROFILE"  # GET /me — run by the caller (API layer), not by CodeLogin
+
+
+StepCallback = Callable[[LoginStep, str], None]
+
+
+def _require(settings: Settings, *names: str) -> None:
+    missing = [n for n in names if not getattr(settings, n)]
+    if missing:
+        raise LoginError(
+            f"cannot sign in: {', '.join(missing)} not configured",
+            hint="set BONJORO_CLIENT_ID (and BONJORO_BASE_URL or the endpoint URLs), or use the sandbox",
+        )
+
+
+def _callback_address(settings: Settings) -> tuple[int, str, str]:
+    """(port, path, host used in the redirect URI) from the settings."""
+    if settings.redirect_uri:
+        parts = urlsplit(settings.redirect_uri)
+        return parts.port or 80, parts.path or "/", parts.hostname or "127.0.0.1"
+    return settings.callback_port or 0, "/callback", "127.0.0.1"
+
+
+class CodeLogin:
+    def __init__(
+        self,
+        settings: Settings,
+        store: TokenStore,
+        http: httpx.AsyncClient,
+        *,
+        now: Callable[[], float] = time.time,
+        on_step: StepCallback | None = None,
+        expected_issuer: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.oauth = OAuthClient(settings, http, now)
+        self.now = now
+        self.on_step = on_step
+        self.expected_issuer = expected_issuer
+        self.request: AuthorizationRequest | None = None
+        self.server: CallbackServer | None = None
+        self._cancelled = False
+
+    @property
+    def authorization_url(self) -> str | None:
+        return self.request.url if self.request else None
+
+    @property
+    def redirect_uri(self) -> str | None:
+        return self.request.redirect_uri if self.request else None
+
+    def _step(self, step: LoginStep, detail: str = "") -> None:
+        if self.on_step is not None:
+            self.on_step(step, detail)
+
+    def _check_cancelled(self) -> None:
+        if self._cancelled:
+            raise LoginCancelled("the sign-in was cancelled")
+
+    def paste(self, url: str) -> None:
+        """A redirect URL pasted by the user (no browser on this machine, SSH…).
+
+        Raises a :class:`LoginError` when it does not count (wrong state, not this
+        sign-in's URL); the wait goes on. Call it from the event loop's thread.
+        """
+        if self.server is None:
+            raise LoginError("the sign-in is not waiting for a redirect yet")
+        self.server.submit_redirect_url(url)
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        if self.server is not None:
+            self.server.cancel()
+
+    async def run(
+        self, *, open_browser: Callable[[str], bool] | None = None, timeout: float = 300.0
+    ) -> StoredProfile:
+        s = self.settings
+        _require(s, "client_id", "authorize_url", "token_url")
+        self._check_cancelled()
+        port, path, redirect_host = _callback_address(s)
+        # The redirect URI depends on the port the server gets; the state does not.
+        request = AuthorizationRequest.new(s.authorize_url, s.client_id, "", s.scope)  # type: ignore[arg-type]
+        self._step(LoginStep.PREPARE, "state, PKCE verifier and S256 challenge generated")
+        self.server = CallbackServer(
+            request.state,
+            port=port,
+            path=path,
+            timeout=timeout,
+            expected_issuer=self.expected_issuer,
+            redirect_host=redirect_host,
+        )
+        try:
+            redirect_uri = await self.server.start()
+            self.request = request = replace(request, redirect_uri=s.redirect_uri or redirect_uri)
+            self._step(LoginStep.LISTENING, request.redirect_uri)
+            self._check_cancelled()
+            opened = bool(open_browser(request.url)) if open_browser is not None else False
+            self._step(
+                LoginStep.BROWSER,
+                "opened the browser" if opened else "open the URL in a browser, or paste the redirect URL",
+            )
+            self._step(LoginStep.WAITING, f"waiting up to {timeout:g} s for the redirect to {request.redirect_uri}")
+            result = await self.server.wait()
+        finally:
+            await self.server.close()
+        self._step(LoginStep.CODE_RECEIVED, f"code {mask(result.code)}, state verified")
+        self._check_cancelled()
+        self._step(LoginStep.EXCHANGING, f"POST {s.token_url}")
+        tokens = await self.oauth.exchange_code(result.code, request.verifier, request.redirect_uri)
+        self._check_cancelled()
+        profile = StoredProfile(
+            name=s.profile, target=s.target_id, method="code", client_id=s.client_id, tokens=tokens
+        )
+        self.store.save(profile)
+        self._step(LoginStep.SAVED, str(self.store.path))
+        return profile
+
+
+async def login_client_credentials(
+    settings: Settings, store: TokenStore, http: httpx.AsyncClient, now: Callable[[], float] = time.time
+) -> StoredProfile:
+    _require(settings, "client_id", "token_url")
+    tokens = await OAuthClient(settings, http, now).client_credentials()
+    profile = StoredProfile(
+        name=settings.profile,
+        target=settings.target_id,
+        method="client_credentials",
+        client_id=settings.client_id,
+        tokens=tokens,
+    )
+    store.save(profile)
+    return profile
+
+
+def login_api_key(
+    settings: Settings, store: TokenStore, key: str, now: Callable[[], float] = time.time
+) -> StoredProfile:
+    key = (key or "").strip()
+    if not key:
+        raise LoginError("no API key was given", hint="pipe the key on stdin or type it at the prompt")
+    if len(key) > 4096 or any(c.isspace() or ord(c) < 0x21 or ord(c) == 0x7F for c in key):
+        raise LoginError(
+            "that does not look like an API key (it contains spaces or control characters)",
+            hint="paste only the key itself",
+        )
+    profile = StoredProfile(
+        name=settings.profile,
+        target=settings.target_id,
+        method="api_key",
+        client_id=settings.client_id,
+        tokens=TokenSet(access_token=key, obtained_at=now(), token_type="Bearer", expires_at=None),
+    )
+    store.save(profile)
+    return profile
