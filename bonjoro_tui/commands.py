@@ -1,0 +1,398 @@
+"""The headless subcommands: login, status, refresh, logout, paths, api.
+
+Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error, 4 not signed in.
+Secrets never reach the output: ``status`` shows at most :func:`~bonjoro_tui.redact.mask`;
+an API key is read from stdin or a hidden prompt, never from argv. Each command runs its own
+event loop (``asyncio.run``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+import threading
+import webbrowser
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from bonjoro_tui.cli import EXIT_FAILURE, EXIT_NOT_SIGNED_IN, EXIT_OK, EXIT_USAGE
+from bonjoro_tui.debug import LOG_FILE_NAME
+from bonjoro_tui.redact import mask
+from bonjoro_tui.settings import SANDBOX, Settings, SettingsError, load_settings
+
+API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+class UsageError(Exception):
+    """Bad arguments that argparse could not catch: exit 2."""
+
+
+def run_command(args: argparse.Namespace) -> int:
+    handler = _COMMANDS[args.command]
+    flags = {"profile": args.profile, "debug": args.debug, "callback_port": getattr(args, "port", None)}
+    try:
+        settings = load_settings(flags)
+        return asyncio.run(handler(args, settings))
+    except UsageError as exc:
+        return _fail(exc, EXIT_USAGE)
+    except SettingsError as exc:
+        return _fail(exc, EXIT_FAILURE)
+    except KeyboardInterrupt:
+        return _fail("cancelled", 130)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one line and an exit code
+        return _fail(exc, _exit_code_for(exc))
+
+
+def _exit_code_for(exc: BaseException) -> int:
+    from bonjoro_tui.api.client import NotSignedIn
+
+    return EXIT_NOT_SIGNED_IN if isinstance(exc, NotSignedIn) else EXIT_FAILURE
+
+
+def _fail(reason: object, code: int) -> int:
+    text = " ".join(str(reason).split()) or type(reason).__name__
+    hint = getattr(reason, "hint", "")
+    if hint:
+        text += f" ({' '.join(str(hint).split())})"
+    print(f"bonjoro-tui: {text}", file=sys.stderr)
+    return code
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _print_json(data: Any, *, pretty: bool | None = None) -> None:
+    if pretty is None:
+        pretty = sys.stdout.isatty()
+    if pretty:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+
+
+async def _with_session(settings: Settings, body: Callable[[Any], Awaitable[int]]) -> int:
+    from bonjoro_tui.session import open_session
+
+    session = open_session(settings)
+    try:
+        return await body(session)
+    finally:
+        await session.aclose()
+
+
+# --------------------------------------------------------------------------- status / paths
+
+
+def describe_profile(settings: Settings, profile: Any, now: float) -> dict[str, Any]:
+    """What ``status`` shows (also used after ``refresh``): never a token, at most a mask."""
+    info: dict[str, Any] = {
+        "signed_in": False,
+        "profile": settings.profile,
+        "target": "sandbox" if settings.target == SANDBOX else "live",
+        "target_id": settings.target_id,
+        "base_url": settings.base_url if settings.target != SANDBOX or settings.base_url else None,
+        "store": str(settings.store_path),
+    }
+    if profile is None:
+        info["reason"] = "no tokens stored for this profile"
+        return info
+    t = profile.tokens
+    expires_in = t.expires_in(now)
+    info.update(
+        {
+            "signed_in": profile.target == settings.target_id,
+            "method": profile.method,
+            "client_id": profile.client_id,
+            "token_type": t.token_type,
+            "scope": t.scope,
+            "access_token": mask(t.access_token),
+            "obtained_at": _iso(t.obtained_at),
+            "expires_at": _iso(t.expires_at),
+            "expires_in": None if expires_in is None else int(expires_in),
+            "expired": expires_in is not None and expires_in <= 0,
+            "has_refresh_token": t.refresh_token is not None,
+            "last_refresh_at": _iso(profile.last_refresh_at),
+            "last_refresh_result": profile.last_refresh_result,
+        }
+    )
+    if profile.target != settings.target_id:
+        info["reason"] = f"the stored tokens were issued by {profile.target}, not {settings.target_id}"
+        info["signed_in_to"] = profile.target
+    return info
+
+
+def _status_lines(info: dict[str, Any]) -> list[str]:
+    where = "local sandbox" if info["target"] == "sandbox" else f"live ({info['base_url']})"
+    if not info["signed_in"]:
+        lines = [f"Not signed in (profile {info['profile']!r}, target {where}): {info.get('reason', '')}."]
+        lines.append("Run `bonjoro-tui login` to sign in.")
+        lines.append(f"Token store: {info['store']}")
+        return lines
+    if info["expires_at"] is None:
+        expiry = "never expires"
+    elif info["expired"]:
+        expiry = f"expired at {info['expires_at']} ({-info['expires_in']} s ago)"
+    else:
+        expiry = f"expires at {info['expires_at']} (in {info['expires_in']} s)"
+    lines = [
+        f"Signed in: profile {info['profile']!r} to the {where}",
+        f"  method:        {info['method']}",
+        f"  client id:     {info['client_id'] or '(none)'}",
+        f"  token:         {info['token_type']} {info['access_token']}, {expiry}",
+        f"  scope:         {info['scope'] or '(none)'}",
+        f"  refresh token: {'held' if info['has_refresh_token'] else 'none'}",
+    ]
+    if info.get("last_refresh_at"):
+        lines.append(f"  last refresh:  {info['last_refresh_at']} ({info['last_refresh_result']})")
+    lines.append(f"  token store:   {info['store']}")
+    return lines
+
+
+async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from bonjoro_tui.store import TokenStore
+
+    profile = TokenStore(settings.store_path).load(settings.profile)
+    info = describe_profile(settings, profile, time.time())
+    if args.json:
+        _print_json(info)
+    else:
+        print("\n".join(_status_lines(info)))
+    return EXIT_OK if info["signed_in"] else EXIT_NOT_SIGNED_IN
+
+
+async def cmd_paths(args: argparse.Namespace, settings: Settings) -> int:
+    rows = [
+        ("token store", settings.store_path),
+        ("config file", settings.config_file),
+        ("debug log", settings.log_dir / LOG_FILE_NAME),
+        ("sandbox state", settings.data_dir / "sandbox" / "state.json"),
+        ("data dir", settings.data_dir),
+        ("config dir", settings.config_dir),
+        ("log dir", settings.log_dir),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key + ':':<{width + 1}} {value}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- refresh / logout
+
+
+async def cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
+    async def body(session: Any) -> int:
+        profile = await session.client.refresh_now()
+        info = describe_profile(session.settings, profile, session.now())
+        if args.json:
+            _print_json(info)
+        else:
+            print(f"Refreshed profile {settings.profile!r}: token {info['access_token']}, expires at {info['expires_at']}")
+        return EXIT_OK
+
+    return await _with_session(settings, body)
+
+
+async def cmd_logout(args: argparse.Namespace, settings: Settings) -> int:
+    async def body(session: Any) -> int:
+        result = await session.client.logout_detailed()
+        revoked = ", ".join(result.revoked) or "nothing"
+        print(f"Signed out of profile {result.profile!r}: local tokens deleted; revoked at the server: {revoked}.")
+        for note in result.not_revoked:
+            print(f"  not revoked: {note}", file=sys.stderr)
+        return EXIT_OK
+
+    return await _with_session(settings, body)
+
+
+# --------------------------------------------------------------------------- api
+
+
+def _read_data(spec: str | None) -> Any:
+    if spec is None:
+        return None
+    if spec.startswith("@"):
+        source = spec[1:]
+        try:
+            text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--data: cannot read {source}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"--data: {source} is not UTF-8 text") from None
+    else:
+        text = spec
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"--data is not valid JSON: {exc}") from None
+
+
+async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    method = args.method.upper()
+    if method not in API_METHODS:
+        raise UsageError(f"unknown method {args.method!r}; use one of {', '.join(API_METHODS)}")
+    data = _read_data(args.data)
+
+    async def body(session: Any) -> int:
+        r = await session.client.request(method, args.path, json=data)
+        if args.include:
+            print(f"HTTP/1.1 {r.status} {r.reason}")
+            for name, value in r.headers.multi_items():
+                print(f"{name}: {value}")
+            print()
+        if r.content:
+            try:
+                _print_json(r.json())
+            except ValueError:
+                sys.stdout.write(r.text if r.text.endswith("\n") else r.text + "\n")
+        if r.status == 401:
+            return _fail("the server rejected the token (401 Unauthorized); run `bonjoro-tui login`", EXIT_NOT_SIGNED_IN)
+        if not r.ok:
+            message = r.error_message()
+            return _fail(f"HTTP {r.status} {r.reason}" + (f": {message}" if message else ""), EXIT_FAILURE)
+        return EXIT_OK
+
+    return await _with_session(settings, body)
+
+
+# --------------------------------------------------------------------------- login
+
+
+def _read_api_key() -> str:
+    if sys.stdin is not None and sys.stdin.isatty():
+        key = getpass.getpass("Bonjoro API key (input hidden): ")
+    else:
+        key = sys.stdin.readline() if sys.stdin is not None else ""
+    key = key.strip()
+    if not key:
+        raise UsageError("no API key given: pipe it on stdin or type it at the prompt (never on the command line)")
+    return key
+
+
+def _watch_stdin_for_redirect(loop: asyncio.AbstractEventLoop, paste: Callable[[str], None]) -> None:
+    """Read stdin in a daemon thread; each line that looks like a URL is pasted into the login.
+
+    A pasted URL that does not count (wrong state, not this sign-in's) is reported and the
+    reading goes on; whichever comes first, the callback or a good paste, ends the wait.
+    """
+
+    async def attempt(url: str) -> bool:
+        try:
+            paste(url)
+        except Exception as exc:  # noqa: BLE001 - reported; the wait goes on
+            print(f"bonjoro-tui: the pasted URL was not accepted: {' '.join(str(exc).split())}", file=sys.stderr)
+            return False
+        return True
+
+    def reader() -> None:
+        stream = sys.stdin
+        if stream is None:
+            return
+        try:
+            for line in stream:
+                line = line.strip()
+                if not line.startswith(("http://", "https://")):
+                    continue
+                if asyncio.run_coroutine_threadsafe(attempt(line), loop).result():
+                    return
+        except (OSError, ValueError, RuntimeError):
+            return
+
+    threading.Thread(target=reader, name="bonjoro-paste-reader", daemon=True).start()
+
+
+def _open_in_browser(url: str) -> None:
+    try:
+        opened = webbrowser.open(url)
+    except webbrowser.Error:
+        opened = False
+    if not opened:
+        print("bonjoro-tui: could not open a browser; open the URL above yourself", file=sys.stderr)
+
+
+async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
+    from bonjoro_tui.auth import login as auth_login
+
+    method = args.method
+    api_key = _read_api_key() if method == "api-key" else None
+
+    async def body(session: Any) -> int:
+        s = session.settings
+        if method == "api-key":
+            session.add_secret(api_key)
+            profile = auth_login.login_api_key(s, session.store, api_key, now=session.now)
+        elif method == "client-credentials":
+            profile = await auth_login.login_client_credentials(s, session.store, session.http, now=session.now)
+        else:
+            profile = await _login_code(args, session)
+        session.add_secret(profile.tokens.access_token)
+        session.add_secret(profile.tokens.refresh_token)
+        info = describe_profile(s, profile, session.now())
+        expiry = f"expires at {info['expires_at']}" if info["expires_at"] else "does not expire"
+        print(f"Signed in: profile {s.profile!r} ({profile.method}) to {s.target_id}; token {expiry}.")
+        who = await _whoami(session)
+        if who:
+            print(f"Signed in as {who}.")
+        return EXIT_OK
+
+    return await _with_session(settings, body)
+
+
+async def _whoami(session: Any) -> str | None:
+    """Best effort ``GET /me`` (the seed's call; Bonjoro does not publish it): "Name <email>"."""
+    from bonjoro_tui.api.client import ClientError
+
+    try:
+        me = await session.client.me()
+    except ClientError:
+        return None
+    user = me.get("data") if isinstance(me.get("data"), dict) else me
+    name, email = user.get("name"), user.get("email")
+    if isinstance(name, str) and isinstance(email, str):
+        return f"{name} <{email}>"
+    return name if isinstance(name, str) else None
+
+
+async def _login_code(args: argparse.Namespace, session: Any) -> Any:
+    from bonjoro_tui.auth.login import CodeLogin
+
+    login = CodeLogin(session.settings, session.store, session.http, now=session.now)
+
+    loop = asyncio.get_running_loop()
+
+    def open_browser(url: str) -> bool:
+        # The callback server is listening by now, so a pasted URL has somewhere to go.
+        _watch_stdin_for_redirect(loop, login.paste)
+        print("Open this URL in a browser to sign in:", file=sys.stderr)
+        print(url, flush=True)
+        print(
+            "Waiting for the redirect… (or paste the URL the browser was sent to, then Enter)",
+            file=sys.stderr,
+            flush=True,
+        )
+        if args.no_browser:
+            return False
+        # webbrowser may wait for the browser command to exit (a BROWSER script does): never
+        # block the event loop, which also serves the loopback callback.
+        threading.Thread(target=_open_in_browser, args=(url,), name="bonjoro-browser", daemon=True).start()
+        return True
+
+    return await login.run(open_browser=open_browser, timeout=args.timeout)
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Awaitable[int]]] = {
+    "login": cmd_login,
+    "status": cmd_status,
+    "refresh": cmd_refresh,
+    "logout": cmd_logout,
+    "paths": cmd_paths,
+    "api": cmd_api,
+}
