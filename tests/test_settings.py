@@ -48,7 +48,7 @@ def test_sandbox_resolution_derives_every_endpoint():
 
 
 def test_live_defaults_with_only_a_client_id():
-    s = load_settings(env={"BONJORO_CLIENT_ID": "abc"})
+    s = load_settings(env={**os.environ, "BONJORO_CLIENT_ID": "abc"})
     assert s.target == "live"
     assert s.base_url == "https://www.bonjoro.com"
     assert s.authorize_url == LIVE_AUTHORIZE_URL
@@ -61,6 +61,7 @@ def test_live_defaults_with_only_a_client_id():
 def test_base_url_derives_endpoints_and_single_overrides_win():
     s = load_settings(
         env={
+            **os.environ,
             "BONJORO_CLIENT_ID": "abc",
             "BONJORO_BASE_URL": "https://auth.example.test/",
             "BONJORO_TOKEN_URL": "https://tokens.example.test/t",
@@ -97,10 +98,13 @@ def test_precedence_flags_env_dotenv_config(tmp_path):
 
 
 def test_dirs_from_env_override_platformdirs(tmp_path):
-    s = load_settings(env={"BONJORO_TUI_DATA_DIR": str(tmp_path / "d"), "BONJORO_TUI_LOG_DIR": str(tmp_path / "l")})
+    cfg = os.environ["BONJORO_TUI_CONFIG_DIR"]
+    s = load_settings(
+        env={"BONJORO_TUI_CONFIG_DIR": cfg, "BONJORO_TUI_DATA_DIR": str(tmp_path / "d"), "BONJORO_TUI_LOG_DIR": str(tmp_path / "l")}
+    )
     assert s.data_dir == tmp_path / "d" and s.log_dir == tmp_path / "l"
-    s = load_settings(env={})
-    assert "bonjoro-tui" in str(s.data_dir) and "bonjoro-tui" in str(s.config_dir)
+    s = load_settings(env={"BONJORO_TUI_CONFIG_DIR": cfg})  # read-only: nothing is written
+    assert "bonjoro-tui" in str(s.data_dir) and "bonjoro-tui" in str(s.log_dir)
 
 
 def test_keymap_table_is_exposed():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from urllib.parse import parse_qs
 
@@ -22,7 +23,7 @@ NOW = 1_800_000_000.0
 
 @pytest.fixture
 def settings():
-    return load_settings(env={"BONJORO_CLIENT_ID": "cid", "BONJORO_BASE_URL": BASE})
+    return load_settings(env={**os.environ, "BONJORO_CLIENT_ID": "cid", "BONJORO_BASE_URL": BASE})
 
 
 @pytest.fixture
