@@ -48,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="persist signing key, refresh families and knobs here (default: none, state lives in memory)",
     )
+    p.add_argument("--latency", type=float, default=None, metavar="SECONDS", help="delay added to every response")
+    p.add_argument(
+        "--fail-next",
+        action="append",
+        metavar="N:STATUS[:SCOPE]",
+        help="answer the next N requests with STATUS (401/429/500/503); SCOPE is token, api or any (repeatable)",
+    )
 
     p = sub.add_parser("login", parents=[common], help="sign in and store the tokens")
     p.add_argument(

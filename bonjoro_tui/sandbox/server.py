@@ -1,0 +1,173 @@
+"""``SandboxServer``: the sandbox app served by uvicorn on a socket we bind ourselves.
+
+We bind the socket (so ``port=0`` works and the real port is known before serving) and hand
+it to uvicorn. ``start()`` runs the server in a background thread with its own event loop and
+returns once it is listening; ``serve()`` runs it in the caller's loop (the ``sandbox``
+command), stopping on SIGINT/SIGTERM without re-raising the signal, so the process exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import uvicorn
+
+from bonjoro_tui.sandbox.app import create_app
+from bonjoro_tui.sandbox.state import SandboxState
+
+
+class SandboxServerError(RuntimeError):
+    """The sandbox could not start (address in use, unknown host...)."""
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # uvicorn re-raises a captured SIGTERM after shutting down, which would end the
+        # process with a signal instead of exit status 0; SandboxServer installs its own.
+        yield
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICSERV)
+    except socket.gaierror as exc:
+        raise SandboxServerError(f"cannot resolve host {host!r}: {exc.strerror}") from exc
+    family, _, _, _, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise SandboxServerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    sock.setblocking(False)
+    return sock
+
+
+class SandboxServer:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        state_file: str | Path | None = None,
+        access_ttl: int | None = None,
+        auto_approve: bool = False,
+        latency: float | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.state = SandboxState(
+            state_file, now=now, access_ttl=access_ttl, auto_approve=auto_approve or None, latency=latency
+        )
+        self.app = create_app(self.state, allowed_hosts=[host])
+        self._sock: socket.socket | None = None
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.url: str | None = None
+
+    def _prepare(self) -> _Server:
+        if self._server is not None:
+            raise SandboxServerError("the sandbox is already running")
+        self._sock = bind_socket(self.host, self.port)
+        bound_host, bound_port = self._sock.getsockname()[:2]
+        self.port = bound_port
+        self.url = f"http://[{bound_host}]:{bound_port}" if ":" in bound_host else f"http://{bound_host}:{bound_port}"
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            log_config=None,  # never reconfigure the host application's logging
+            access_log=False,
+            lifespan="off",
+            server_header=False,
+            timeout_graceful_shutdown=2,
+        )
+        self._server = _Server(config)
+        return self._server
+
+    def _cleanup(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+        self._sock = None
+        self._server = None
+
+    # -- background thread ---------------------------------------------------------------
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Serve in a background thread; returns once listening (``.url`` is then set)."""
+        server = self._prepare()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                asyncio.run(server.serve(sockets=[self._sock]))
+            except BaseException as exc:  # surfaced by start() if it happens before listening
+                failure.append(exc)
+
+        self._thread = threading.Thread(target=run, name="bonjoro-sandbox", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if failure or not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise SandboxServerError(f"the sandbox did not start: {failure[0] if failure else 'timeout'}")
+            time.sleep(0.005)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        server, thread = self._server, self._thread
+        if server is not None:
+            server.should_exit = True
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive() and server is not None:
+                server.force_exit = True
+                thread.join(timeout)
+        self._thread = None
+        self._cleanup()
+
+    def __enter__(self) -> SandboxServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- foreground ----------------------------------------------------------------------
+
+    async def serve(self, on_ready: Callable[[SandboxServer], None] | None = None) -> None:
+        """Serve in the running loop until SIGINT/SIGTERM (or ``request_exit()``)."""
+        server = self._prepare()
+        loop = asyncio.get_running_loop()
+        installed: list[int] = []
+        in_main = threading.current_thread() is threading.main_thread()
+        for sig in (signal.SIGINT, signal.SIGTERM) if in_main else ():
+            loop.add_signal_handler(sig, self.request_exit)
+            installed.append(sig)
+        try:
+            task = asyncio.create_task(server.serve(sockets=[self._sock]))
+            while not server.started and not task.done():
+                await asyncio.sleep(0.005)
+            if server.started and on_ready is not None:
+                on_ready(self)
+            await task
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+            self._cleanup()
+
+    def request_exit(self) -> None:
+        """Ask a serving sandbox to stop (a second request forces it)."""
+        if self._server is not None:
+            if self._server.should_exit:
+                self._server.force_exit = True
+            self._server.should_exit = True
