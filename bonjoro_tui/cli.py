@@ -20,12 +20,16 @@ EXIT_NOT_SIGNED_IN = 4
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # SUPPRESS: a subcommand's copy of these options must not reset a value given before it
+    # (`bonjoro-tui --debug api GET /me`); main() fills in None when neither gave one.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--profile", help="token profile to use (default: 'default' or $BONJORO_PROFILE)")
+    common.add_argument(
+        "--profile", default=argparse.SUPPRESS, help="token profile to use (default: 'default' or $BONJORO_PROFILE)"
+    )
     common.add_argument(
         "--debug",
         action="store_true",
-        default=None,
+        default=argparse.SUPPRESS,
         help="log every HTTP exchange (secrets redacted) to stderr and the log file",
     )
 
@@ -90,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help/--version
         return int(exc.code or 0)
+    for name in ("profile", "debug"):
+        if not hasattr(args, name):
+            setattr(args, name, None)
 
     if args.command == "sandbox":
         from bonjoro_tui.sandbox.cli import run_sandbox_command
