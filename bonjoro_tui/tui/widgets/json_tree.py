@@ -19,7 +19,7 @@ CHUNK = 200
 PREVIEW = 60
 
 
-@dataclass
+@dataclass(repr=False)
 class Lazy:
     """What a node stands for: a container (loaded or not), a scalar, or a 'more' placeholder."""
 
@@ -107,6 +107,6 @@ class JsonTree(Tree[Lazy]):
         if lazy is None or lazy.more_from is None or event.node.parent is None:
             return
         parent = event.node.parent
-        start = lazy.more_from
+        start, lazy.more_from = lazy.more_from, None  # a second select of the same node does nothing
         event.node.remove()
         self._load(parent, start=start)
