@@ -1,0 +1,74 @@
+"""20 concurrent requests on an expired token cause exactly one refresh — the sandbox's counter says so.
+
+Real loopback sockets: an in-process ``SandboxServer``, a real code sign-in (``CodeLogin`` with
+the sandbox's browser stand-in), then the client's clock is moved past the token's expiry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from bonjoro_tui.api.client import BonjoroClient
+from bonjoro_tui.auth.login import CodeLogin
+from bonjoro_tui.sandbox import SandboxServer, browser
+from bonjoro_tui.settings import load_settings
+from bonjoro_tui.store import TokenStore
+
+pytestmark = pytest.mark.integration
+
+
+class Clock:
+    def __init__(self) -> None:
+        import time
+
+        self.offset = 0.0
+        self._time = time.time
+
+    def __call__(self) -> float:
+        return self._time() + self.offset
+
+
+@pytest.fixture
+def sandbox():
+    server = SandboxServer(port=0, auto_approve=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_twenty_concurrent_requests_on_an_expired_token_refresh_once(sandbox, tmp_path):
+    settings = load_settings(
+        env={
+            "BONJORO_BASE_URL": sandbox.url,
+            "BONJORO_CLIENT_ID": "sandbox-public",
+            "BONJORO_TUI_DATA_DIR": str(tmp_path / "data"),
+            "BONJORO_TUI_CONFIG_DIR": str(tmp_path / "config"),
+        },
+        cwd=tmp_path,
+    )
+    store = TokenStore(settings.store_path)
+    clock = Clock()
+    async with httpx.AsyncClient() as http:
+        approvals = []
+
+        def open_browser(url: str) -> bool:  # the sandbox's stand-in for the user's browser
+            approvals.append(asyncio.get_running_loop().create_task(browser.approve(url)))
+            return True
+
+        await CodeLogin(settings, store, http, now=clock).run(open_browser=open_browser, timeout=30)
+        await asyncio.gather(*approvals)
+        first = store.load(settings.profile)
+        clock.offset = first.tokens.expires_at - first.tokens.obtained_at + 1  # past expiry
+        sandbox.state.reset_stats()
+
+        client = BonjoroClient(settings, store, http=http, now=clock)
+        results = await asyncio.gather(*(client.request("GET", "/me") for _ in range(20)))
+
+    assert [r.status for r in results] == [200] * 20
+    stats = sandbox.state.stats()
+    assert stats["token_requests"] == {"refresh_token": 1}
+    assert stats["api_requests"] == 20
+    assert store.load(settings.profile).tokens.refresh_token != first.tokens.refresh_token
