@@ -372,9 +372,20 @@ class TokenStore:
             log.warning("%s", exc)
             return {}
 
+    def _remove_stale_temp_files(self) -> None:
+        """Temp files left by a writer that died before its rename.
+
+        Only called under the lock, and a temp file only exists while its writer holds
+        the lock, so any one found now is an orphan (it never replaced the real file).
+        """
+        for orphan in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                orphan.unlink()
+
     def _write_all(self, profiles: dict[str, StoredProfile]) -> None:
         data = _serialise(profiles)
         d = self.path.parent
+        self._remove_stale_temp_files()
         tmp = d / f".{self.path.name}.{secrets.token_hex(6)}.tmp"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)

@@ -156,6 +156,10 @@ def test_process_killed_before_rename_leaves_previous_file_intact(store):
     assert proc.returncode == -9, proc.stderr.decode()
     assert store.path.read_bytes() == before
     assert store.load("default").tokens.access_token.startswith("at-a")
+    assert not no_temp_files(store)  # the dead writer's temp file is still there...
+    store.save(profile(name="next"))
+    assert no_temp_files(store)  # ...until the next save clears it under the lock
+    assert store.names() == ["default", "next"]
 
 
 def test_disk_full_is_a_clear_error_and_loses_nothing(store, monkeypatch):

@@ -346,7 +346,7 @@ class CallbackServer:
             else:
                 self._settled = True  # no second callback from here on, even before we reply
                 if isinstance(outcome, CallbackResult):
-                    status, title = 200, "Signed in"
+                    status, title = 200, "Authorization received"
                     text = "bonjoro-tui received the authorization. You can close this tab and return to the terminal."
                     settle = lambda: self._settle_result(outcome)  # noqa: E731
                 else:
