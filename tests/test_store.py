@@ -12,6 +12,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, strategies as st
+from hypothesis import settings as hsettings
 
 from bonjoro_tui.store import (
     StoreCorruptError,
@@ -286,3 +288,35 @@ def test_concurrent_processes_never_tear_the_file_or_lose_updates(store):
     assert store.load("alpha").tokens.access_token.startswith("alpha-059-")
     assert store.load("beta").tokens.access_token.startswith("beta-059-")
     assert no_temp_files(store)
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=80)
+
+
+@hsettings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,20}", fullmatch=True) | _text,
+    access=_text,
+    refresh=st.none() | _text,
+    scope=st.none() | _text,
+    obtained=st.integers(0, 4_000_000_000),
+    lifetime=st.none() | st.integers(1, 10**8),
+)
+def test_any_profile_round_trips(tmp_path, name, access, refresh, scope, obtained, lifetime):
+    store = TokenStore(tmp_path / "prop" / "tokens.toml")
+    p = StoredProfile(
+        name=name,
+        target="https://as.test",
+        method="code",
+        client_id=None,
+        tokens=TokenSet(
+            access_token=access,
+            obtained_at=float(obtained),
+            refresh_token=refresh,
+            scope=scope,
+            expires_at=None if lifetime is None else float(obtained + lifetime),
+        ),
+    )
+    store.save(p)
+    assert store.load(name) == p
+    assert store.delete(name) is True
