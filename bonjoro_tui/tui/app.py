@@ -51,6 +51,7 @@ class BonjoroApp(App[int]):
         Binding("x", "logout", "Sign out", id="logout", show=False),
         Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
+        Binding("ctrl+p", "command_palette", "Commands", id="palette", show=False),
     ]
 
     #: The stored profile (None: signed out). Screens watch it.
@@ -238,7 +239,10 @@ class BonjoroApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("refresh_token", "logout"):
-            return self.profile is not None
+            # Nothing to refresh when signed out; in the wizard the key would only distract.
+            return self.profile is not None and not isinstance(self.screen, LoginScreen)
+        if action == "login" and isinstance(self.screen, LoginScreen):
+            return False
         return True
 
     def watch_profile(self) -> None:

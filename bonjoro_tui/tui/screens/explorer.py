@@ -110,7 +110,7 @@ class ExplorerScreen(Screen):
                     yield Button("Copy body", id="copy-body", compact=True)
                     yield Button("Copy as curl", id="copy-curl", compact=True)
                     yield Checkbox("with token", id="curl-token", compact=True)
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#body").border_title = "JSON body"

@@ -25,10 +25,10 @@ from bonjoro_tui.tui.screens.status import user_name
 from bonjoro_tui.tui.widgets.steps import Step, StepList
 
 CODE_STEPS = [
-    ("PREPARE", "Prepare request"),
+    ("PREPARE", "Prepare"),
     ("LISTENING", "Callback server"),
     ("BROWSER", "Browser"),
-    ("WAITING", "Waiting for approval"),
+    ("WAITING", "Waiting"),
     ("CODE_RECEIVED", "Code received"),
     ("EXCHANGING", "Exchanging code"),
     ("SAVED", "Tokens saved"),
@@ -45,7 +45,7 @@ class LoginScreen(Screen):
         Binding("escape", "cancel", "Cancel", id="login.cancel"),
         Binding("a", "approve", "Approve", id="login.approve"),
         Binding("c", "copy_url", "Copy URL", id="login.copy"),
-        Binding("o", "open_again", "Reopen", id="login.open"),
+        Binding("o", "open_again", "Reopen", id="login.open", show=False),
     ]
 
     def __init__(self) -> None:
@@ -75,14 +75,14 @@ class LoginScreen(Screen):
                 with Horizontal(id="login-actions"):
                     yield Button("Approve in sandbox (a)", id="approve", variant="success", compact=True)
                     yield Button("Copy URL (c)", id="copy", compact=True)
-                    yield Button("Open again (o)", id="open", compact=True)
+                    yield Button("Open (o)", id="open", compact=True)
                     yield Button("Cancel (esc)", id="cancel", variant="error", compact=True)
                     yield Button("Go to status", id="to-status", variant="primary", compact=True)
                     yield Button("Start over", id="again", compact=True)
                 yield Input(placeholder="…or paste the redirect URL here (SSH / no browser) and press enter",
                             id="paste", compact=True)
                 yield Static(id="paste-error")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#choose").border_title = "Sign-in method"
@@ -100,7 +100,7 @@ class LoginScreen(Screen):
         self.query_one("#api-key").display = choosing and self.method == "api_key"
         running_code = self.phase == "running" and self.method == "code"
         self.query_one("#paste").display = running_code
-        self.query_one("#paste-error").display = running_code
+        self.query_one("#paste-error").display = running_code and bool(str(self.query_one("#paste-error", Static).render()))
         self.query_one("#auth-url").display = self.method == "code" and self.url is not None
         show = {
             "approve": running_code and self.app.sandbox is not None and self.url is not None,
@@ -114,7 +114,7 @@ class LoginScreen(Screen):
             self.query_one(f"#{button_id}").display = visible
         self.refresh_bindings()
         if choosing:
-            self.query_one("#method").focus()
+            self.query_one("#api-key" if self.method == "api_key" else "#start").focus()
         elif self.phase == "done":
             self.query_one("#to-status").focus()
         elif self.phase == "failed":
@@ -197,6 +197,7 @@ class LoginScreen(Screen):
         self.wait_started = None
         self.browser_opened = None
         self.query_one("#outcome", Static).update("")
+        self.query_one("#outcome").display = False
         self.query_one("#paste-error", Static).update("")
         self.query_one("#paste", Input).value = ""
         self.phase = "running"
@@ -251,10 +252,10 @@ class LoginScreen(Screen):
         if self.browser_opened:
             detail = "opened the URL below in your browser"
         else:
-            detail = "no browser available here"
+            detail = "no browser here:"
             if self.app.sandbox is not None:
-                detail += ": press a to approve in the sandbox, or"
-            detail += " copy the URL (c), open it elsewhere and paste the redirect URL below"
+                detail += " approve in the sandbox (a), or"
+            detail += " copy the URL (c) and paste the redirect below"
         step_list = self.query_one(StepList)
         step_list.step("BROWSER").detail = detail
         step_list.refresh(layout=True)
@@ -283,7 +284,7 @@ class LoginScreen(Screen):
             return
         finally:
             self.login = None
-        self._succeeded(profile)
+        await self._fetch_me_then_succeed(profile)
 
     @work(exclusive=True, group="login")
     async def run_client_credentials(self) -> None:
@@ -335,6 +336,7 @@ class LoginScreen(Screen):
         self.app.signed_in(profile, user, switch=False)
         who = user_name(user) if user else "your account"
         self.query_one("#outcome", Static).update(Text(f"Signed in as {who}.", style="bold green"))
+        self.query_one("#outcome").display = True
         self._render_phase()
 
     def _failed(self, exc: BaseException, hint: str | None = None) -> None:
@@ -352,6 +354,7 @@ class LoginScreen(Screen):
         outcome.append("What to do: ", style="bold")
         outcome.append(hint or todo)
         self.query_one("#outcome", Static).update(outcome)
+        self.query_one("#outcome").display = True
         self._render_phase()
 
     # ---- actions while running -------------------------------------------------------------
@@ -364,9 +367,11 @@ class LoginScreen(Screen):
         except Exception as exc:
             what, todo = explain(exc)
             self.query_one("#paste-error", Static).update(Text(f"{what} {todo}", style="red"))
+            self.query_one("#paste-error").display = True
         else:
             self.query_one("#paste", Input).value = ""
             self.query_one("#paste-error", Static).update("")
+            self.query_one("#paste-error").display = False
 
     def action_cancel(self) -> None:
         if self.phase == "running":
@@ -395,15 +400,17 @@ class LoginScreen(Screen):
         if self.url and self.app.sandbox is not None:
             self.play_browser(self.url, decision)
 
-    @work(thread=True, exclusive=True, group="approve")
-    def play_browser(self, url: str, decision: str) -> None:
+    @work(exclusive=True, group="approve")
+    async def play_browser(self, url: str, decision: str) -> None:
+        """The sandbox's browser stand-in fetches the consent page, submits ``decision`` and
+        delivers the redirect to our loopback callback server (served on this same loop)."""
         from bonjoro_tui.sandbox import browser
 
         try:
-            browser.approve(url, decision=decision)
+            await browser.approve(url, decision=decision)
         except Exception as exc:  # the sign-in itself reports the outcome; this is the browser's view
             what, todo = explain(exc)
-            self.app.call_from_thread(self.notify, f"{what}\n{todo}", title="Sandbox browser", severity="error")
+            self.notify(f"{what}\n{todo}", title="Sandbox browser", severity="error")
 
 
 class _Cancelled(Exception):

@@ -61,7 +61,7 @@ class StatusScreen(Screen):
                 yield Button("Refresh (r)", id="do-refresh", compact=True)
                 yield Button("Explorer (e)", id="do-explorer", compact=True)
                 yield Button("Sign out (x)", id="do-logout", variant="error", compact=True)
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#account").border_title = "Account"

@@ -1,0 +1,209 @@
+"""The dashboard against the real core and the in-process sandbox, over real loopback sockets.
+
+The happy walk: first launch signed out → login wizard → approve in the sandbox → signed in →
+explorer GET /me → refresh by key → auto-refresh once the injected clock passes expiry → logout.
+Then each failure path the wizard and the explorer must survive.
+"""
+
+from __future__ import annotations
+
+import socket
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from textual.widgets import Input
+
+from bonjoro_tui.auth.login import login_api_key
+from bonjoro_tui.sandbox import browser
+from bonjoro_tui.tui.app import BonjoroApp
+from bonjoro_tui.tui.screens.explorer import ExplorerScreen
+from bonjoro_tui.tui.screens.login import LoginScreen
+from bonjoro_tui.tui.screens.status import StatusScreen
+from bonjoro_tui.tui.widgets.json_tree import JsonTree
+from bonjoro_tui.tui.widgets.steps import StepList
+
+from .screen import screen_text
+
+pytestmark = pytest.mark.integration
+
+
+def make_app(session, clock, **kwargs) -> BonjoroApp:
+    kwargs.setdefault("open_browser", lambda url: False)  # no browser here: approve with `a`
+    return BonjoroApp(session, now=clock, tick_interval=0.05, **kwargs)
+
+
+async def until(pilot, condition, what: str, tries: int = 200) -> None:
+    """Let the app run until ``condition()`` holds (bounded by tries, not by wall-clock asserts)."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"never happened: {what}\n{screen_text(pilot.app)}")
+
+
+async def start_code_flow(pilot) -> LoginScreen:
+    await pilot.press("l")
+    screen = pilot.app.screen
+    assert isinstance(screen, LoginScreen)
+    await pilot.press("enter")  # the default method (code + PKCE) is preselected; Start is focused
+    await until(pilot, lambda: screen.url is not None and screen.query_one(StepList).step("WAITING").state == "running",
+                "the wizard waits for the redirect")
+    return screen
+
+
+def notifications(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_walk_sign_in_explore_refresh_auto_refresh_logout(session, clock):
+    app = make_app(session, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, StatusScreen)
+        assert "not signed in — press l" in screen_text(app)
+
+        screen = await start_code_flow(pilot)
+        assert "no browser here: approve in the sandbox (a)" in screen.query_one(StepList).step("BROWSER").detail
+        assert screen.url.startswith(session.settings.authorize_url)
+        await pilot.press("c")
+        assert app.clipboard == screen.url
+
+        await pilot.press("a")  # approve in the sandbox: the flow completes inside the terminal
+        await until(pilot, lambda: screen.phase == "done", "the sign-in completes")
+        assert [s.state for s in screen.query_one(StepList).steps] == ["done"] * 8
+        assert "Signed in as Alex Sandbox" in screen_text(app)
+        profile = session.store.load(session.settings.profile)
+        assert profile is not None and profile.method == "code"
+
+        await pilot.press("enter")  # "Go to status" is focused
+        assert isinstance(app.screen, StatusScreen)
+        await until(pilot, lambda: "Alex Sandbox" in screen_text(app), "the status shows the user")
+        assert "expires in 1h 00m 00s" in screen_text(app)
+
+        await pilot.press("e")
+        explorer = app.screen
+        assert isinstance(explorer, ExplorerScreen)
+        await until(pilot, lambda: explorer.history and explorer.history[0].status == 200, "GET /me is sent")
+        await until(pilot, lambda: "Alex Sandbox" in screen_text(app), "/me is shown as a tree")
+        assert explorer.query_one(JsonTree).root.data.value["name"] == "Alex Sandbox"
+
+        await pilot.press("s")
+        first = app.profile.tokens.access_token
+        clock.t += 1800
+        await until(pilot, lambda: "expires in 30m 00s" in screen_text(app), "the countdown ticks")
+        await pilot.press("r")
+        await until(pilot, lambda: app.profile.tokens.access_token != first, "r refreshes")
+        await until(pilot, lambda: "expires in 1h 00m 00s" in screen_text(app), "the countdown jumps back")
+        assert "Last refresh" in screen_text(app)
+
+        second = app.profile.tokens.access_token
+        events_before = app.refresh_events
+        clock.t += 3600 + 5  # past expiry: the dashboard lets the client refresh on its own
+        await until(pilot, lambda: app.profile and app.profile.tokens.access_token != second, "auto-refresh")
+        await until(pilot, lambda: app.refresh_events > events_before, "the refresh event reached the app")
+        assert any("refreshed automatically" in m for m in notifications(app))
+        await until(pilot, lambda: "expires in 1h 00m 00s" in screen_text(app), "full lifetime again")
+
+        await pilot.press("x")
+        await until(pilot, lambda: app.profile is None, "logout")
+        assert session.store.load(session.settings.profile) is None
+        assert any("revoked" in m for m in notifications(app))
+        assert "not signed in — press l" in screen_text(app)
+
+
+async def test_denied_consent_stops_at_waiting_with_what_to_do(session, clock):
+    app = make_app(session, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await start_code_flow(pilot)
+        await browser.approve(screen.url, decision="deny")
+        await until(pilot, lambda: screen.phase == "failed", "the wizard reports the refusal")
+        assert screen.query_one(StepList).step("WAITING").state == "failed"
+        text = screen_text(app)
+        assert "Failed:" in text and "What to do:" in text and "denied" in text.lower()
+        assert session.store.load(session.settings.profile) is None
+
+
+async def test_pasted_url_with_wrong_state_is_refused_and_the_wait_goes_on(session, clock):
+    app = make_app(session, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await start_code_flow(pilot)
+        redirect_uri = parse_qs(urlsplit(screen.url).query)["redirect_uri"][0]
+        forged = f"{redirect_uri}?{urlencode({'code': 'forged-code', 'state': 'not-the-state'})}"
+        paste = screen.query_one("#paste", Input)
+        paste.value = forged
+        paste.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "state" in str(screen.query_one("#paste-error").render()).lower()
+        assert screen.phase == "running"
+        # the genuine approval still completes the sign-in
+        await browser.approve(screen.url)
+        await until(pilot, lambda: screen.phase == "done", "the genuine callback completes")
+
+
+async def test_timeout_fails_at_waiting(session, clock):
+    app = make_app(session, clock, login_timeout=0.3)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("l", "enter")
+        screen = app.screen
+        await until(pilot, lambda: screen.phase == "failed", "the wait times out")
+        assert screen.query_one(StepList).step("WAITING").state == "failed"
+        assert "What to do:" in screen_text(app)
+
+
+async def test_escape_cancels_and_closes_the_callback_server(session, clock):
+    app = make_app(session, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await start_code_flow(pilot)
+        redirect = urlsplit(parse_qs(urlsplit(screen.url).query)["redirect_uri"][0])
+        await pilot.press("escape")
+        await until(pilot, lambda: screen.phase == "failed", "the sign-in is cancelled")
+        assert "cancel" in screen_text(app).lower()
+        with pytest.raises(OSError):
+            socket.create_connection((redirect.hostname, redirect.port), timeout=1).close()
+        await pilot.press("escape")  # a second escape leaves the wizard
+        assert isinstance(app.screen, StatusScreen)
+
+
+async def test_token_endpoint_500_fails_at_exchange_and_saves_nothing(session, clock):
+    app = make_app(session, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await start_code_flow(pilot)
+        session.sandbox.state.fail_next(1, 500, "token")
+        await pilot.press("a")
+        await until(pilot, lambda: screen.phase == "failed", "the exchange fails")
+        assert screen.query_one(StepList).step("EXCHANGING").state == "failed"
+        assert "500" in screen_text(app)
+        assert session.store.load(session.settings.profile) is None
+        assert isinstance(app.screen, LoginScreen)
+
+
+async def test_api_key_sign_in_through_the_wizard(session, clock):
+    app = make_app(session, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("l")
+        screen = app.screen
+        screen.query_one("#method-key").value = True
+        await pilot.pause()
+        key = screen.query_one("#api-key", Input)
+        assert key.password
+        key.value = "sandbox-api-key"
+        key.focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.phase == "done", "the API key works")
+        assert "sandbox-api-key" not in screen_text(app)
+        assert app.profile.method == "api_key"
+
+
+async def test_network_error_in_the_explorer_is_inline(session, clock):
+    login_api_key(session.settings, session.store, "sandbox-api-key", clock)
+    app = make_app(session, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        session.sandbox.stop()  # the server goes away
+        await pilot.press("e")
+        explorer = app.screen
+        await until(pilot, lambda: explorer.history and explorer.history[0].error, "the request fails")
+        text = screen_text(app)
+        assert "Request failed" in text and "could not reach" in text
+        assert isinstance(app.screen, ExplorerScreen)
