@@ -130,7 +130,7 @@ async def approve(
     return location
 
 
-async def _deliver(location: str, timeout: float) -> None:
+async def _deliver(location: str, timeout: float) -> int:
     if not _loopback(location):
         raise ApprovalError("the sandbox redirected somewhere other than a loopback callback")
     async with httpx.AsyncClient(timeout=timeout, trust_env=False) as callback:
@@ -140,8 +140,8 @@ async def _deliver(location: str, timeout: float) -> None:
             where = urlsplit(location)
             raise ApprovalError(f"could not deliver the callback to {where.scheme}://{where.netloc}{where.path}: "
                                 f"{type(exc).__name__}") from exc
-    if response.status_code >= 400:
-        raise ApprovalError(f"the app's callback answered HTTP {response.status_code}")
+    # Delivered: what the app's callback page says (even an error page) is the app's business.
+    return response.status_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

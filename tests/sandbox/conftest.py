@@ -1,0 +1,1 @@
+from .helpers import callback_receiver, clock, sandbox  # noqa: F401  (fixtures)
