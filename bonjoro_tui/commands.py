@@ -132,7 +132,6 @@ def _status_lines(info: dict[str, Any]) -> list[str]:
     where = "local sandbox" if info["target"] == "sandbox" else f"live ({info['base_url']})"
     if not info["signed_in"]:
         lines = [f"Not signed in (profile {info['profile']!r}, target {where}): {info.get('reason', '')}."]
-        lines.append("Run `bonjoro-tui login` to sign in.")
         lines.append(f"Token store: {info['store']}")
         return lines
     if info["expires_at"] is None:
@@ -166,7 +165,9 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         _print_json(info)
     else:
         print("\n".join(_status_lines(info)))
-    return EXIT_OK if info["signed_in"] else EXIT_NOT_SIGNED_IN
+    if info["signed_in"]:
+        return EXIT_OK
+    return _fail(f"not signed in: {info['reason']}; run `bonjoro-tui login`", EXIT_NOT_SIGNED_IN)
 
 
 async def cmd_paths(args: argparse.Namespace, settings: Settings) -> int:

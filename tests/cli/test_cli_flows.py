@@ -1,0 +1,260 @@
+"""The command line end to end: login, status, api, refresh, logout against the sandbox.
+
+Every command is a real ``python -m bonjoro_tui`` subprocess talking to the sandbox over
+loopback sockets; the browser is a script that approves and follows the redirect.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+
+import httpx
+import pytest
+
+from .conftest import sandbox_rejects_access_token, sandbox_rejects_refresh_token
+
+pytestmark = pytest.mark.integration
+
+
+def refresh_count(server) -> int:
+    return server.state.stats()["token_requests"].get("refresh_token", 0)
+
+
+def assert_status_without_tokens(cli, stored, *, expires: bool = True):
+    r = cli.run("status", "--json")
+    assert r.code == 0, r.err
+    info = json.loads(r.out)
+    assert info["signed_in"] is True
+    assert info["profile"] == "default"
+    for secret in (stored["access_token"], stored.get("refresh_token")):
+        if secret:
+            assert secret not in r.all
+    if expires:
+        assert datetime.fromisoformat(info["expires_at"].replace("Z", "+00:00")).timestamp() > time.time()
+        assert 0 < info["expires_in"] <= 3600
+    else:
+        assert info["expires_at"] is None and info["expires_in"] is None
+    return info
+
+
+def assert_me(cli, server) -> dict:
+    r = cli.run("api", "GET", "/me")
+    assert r.code == 0, r.err
+    body = json.loads(r.out)
+    expected = httpx.get(
+        f"{server.url}/api/v2/me", headers={"Authorization": "Bearer " + cli.stored()["access_token"]}
+    ).json()
+    assert body == expected
+    assert "\n  " not in r.out  # piped: compact JSON
+    return body
+
+
+@pytest.mark.parametrize("token_format", ["json", "form"])
+def test_code_login_status_api_refresh_logout(sandbox, make_cli, token_format):
+    cli = make_cli(sandbox, BONJORO_TOKEN_FORMAT=token_format)
+
+    r = cli.run("login", "--timeout", "30")
+    assert r.code == 0, r.err
+    assert f"{sandbox.url}/oauth/authorize?" in r.out.splitlines()[0]  # the URL, on a line of its own
+    stored = cli.stored()
+    assert stored["method"] == "code" and stored["target"] == sandbox.url
+    assert stored["refresh_token"]
+    mode = cli.store_path.stat().st_mode & 0o777
+    assert mode == 0o600
+
+    info = assert_status_without_tokens(cli, stored)
+    assert info["method"] == "code" and info["has_refresh_token"] is True
+    assert info["target"] == "live" and info["base_url"] == sandbox.url
+
+    assert_me(cli, sandbox)
+
+    before = refresh_count(sandbox)
+    r = cli.run("refresh", "--json")
+    assert r.code == 0, r.err
+    rotated = cli.stored()
+    assert rotated["refresh_token"] != stored["refresh_token"]
+    assert rotated["access_token"] != stored["access_token"]
+    assert refresh_count(sandbox) == before + 1
+    assert json.loads(r.out)["signed_in"] is True
+    assert rotated["access_token"] not in r.all and rotated["refresh_token"] not in r.all
+
+    r = cli.run("logout")
+    assert r.code == 0, r.err
+    assert "refresh_token, access_token" in r.out
+    assert cli.stored() is None
+    assert sandbox_rejects_access_token(sandbox, rotated["access_token"])
+    assert sandbox_rejects_refresh_token(sandbox, rotated["refresh_token"])
+
+    r = cli.run("status")
+    assert r.code == 4 and "Not signed in" in r.out
+
+
+def test_expired_access_token_is_refreshed_on_its_own(start_sandbox, make_cli):
+    server = start_sandbox(access_ttl=2)
+    cli = make_cli(server)
+    assert cli.run("login", "--timeout", "30").code == 0
+    first = cli.stored()
+    expires_at = datetime.fromisoformat(first["expires_at"].replace("Z", "+00:00")).timestamp()
+    obtained_at = datetime.fromisoformat(first["obtained_at"].replace("Z", "+00:00")).timestamp()
+    assert expires_at - obtained_at == 2
+    time.sleep(max(0.0, expires_at - time.time()) + 0.1)  # the only real wait: the 2 s lifetime
+
+    before = refresh_count(server)
+    r = cli.run("api", "GET", "/me")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)
+    later = cli.stored()
+    assert refresh_count(server) == before + 1
+    assert later["refresh_token"] != first["refresh_token"]
+    assert later["last_refresh_result"] == "ok"
+    assert sandbox_rejects_refresh_token(server, first["refresh_token"])  # rotated: the old one is spent
+
+
+def test_client_credentials(sandbox, make_cli):
+    cli = make_cli(sandbox, BONJORO_CLIENT_ID="sandbox-confidential", BONJORO_CLIENT_SECRET="sandbox-secret")
+    r = cli.run("login", "--method", "client-credentials")
+    assert r.code == 0, r.err
+    stored = cli.stored()
+    assert stored["method"] == "client_credentials"
+    info = assert_status_without_tokens(cli, stored)
+    assert info["method"] == "client_credentials"
+    assert_me(cli, sandbox)
+
+    r = cli.run("refresh")
+    assert r.code == 0, r.err
+    renewed = cli.stored()
+    assert renewed["access_token"] != stored["access_token"]
+
+    r = cli.run("logout")
+    assert r.code == 0, r.err
+    assert cli.stored() is None
+    assert sandbox_rejects_access_token(sandbox, renewed["access_token"])
+    if renewed.get("refresh_token"):
+        assert sandbox_rejects_refresh_token(
+            sandbox, renewed["refresh_token"], "sandbox-confidential", "sandbox-secret"
+        )
+    assert "sandbox-secret" not in "".join(cli.outputs)
+
+
+def test_api_key(sandbox, make_cli):
+    cli = make_cli(sandbox)
+    r = cli.run("login", "--method", "api-key", input="sandbox-api-key\n")
+    assert r.code == 0, r.err
+    stored = cli.stored()
+    assert stored["method"] == "api_key" and stored["access_token"] == "sandbox-api-key"
+    info = assert_status_without_tokens(cli, stored, expires=False)
+    assert info["has_refresh_token"] is False
+    assert_me(cli, sandbox)
+
+    r = cli.run("refresh")
+    assert r.code == 1 and "API key" in r.err and len(r.err.strip().splitlines()) == 1
+
+    r = cli.run("logout")
+    assert r.code == 0, r.err
+    assert cli.stored() is None
+    assert "sandbox-api-key" not in "".join(cli.outputs)
+
+
+def test_login_completes_from_a_pasted_redirect_url(sandbox, make_cli):
+    """--no-browser: the URL is printed; the user approves elsewhere and pastes where they landed."""
+    import subprocess
+    import sys
+
+    cli = make_cli(sandbox)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bonjoro_tui", "login", "--no-browser", "--timeout", "30"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli.env,
+    )
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith(f"{sandbox.url}/oauth/authorize?")
+        # auto-approve: the sandbox answers the authorization request with the redirect itself
+        landed = httpx.get(url, follow_redirects=False).headers["location"]
+        assert landed.startswith("http://127.0.0.1:") and "code=" in landed
+        proc.stdin.write("not a url\n" + landed + "\n")
+        proc.stdin.flush()
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Signed in" in out
+    assert cli.stored()["method"] == "code"
+
+
+def test_not_signed_in_exits_4(sandbox, make_cli):
+    cli = make_cli(sandbox)
+    for args in (["status"], ["status", "--json"], ["api", "GET", "/me"], ["refresh"], ["logout"]):
+        r = cli.run(*args)
+        assert r.code == 4, (args, r.out, r.err)
+        assert "not signed in" in r.err.lower() and len(r.err.strip().splitlines()) == 1
+        if args[0] != "logout":
+            assert "bonjoro-tui login" in r.err
+    assert json.loads(cli.run("status", "--json").out)["signed_in"] is False
+
+
+def test_usage_errors_exit_2(sandbox, make_cli):
+    cli = make_cli(sandbox)
+    for args in (
+        ["api"],
+        ["api", "GET"],
+        ["login", "--method", "password"],
+        ["api", "FETCH", "/me"],
+        ["api", "POST", "/me", "--data", "{not json"],
+        ["api", "POST", "/me", "--data", "@/nonexistent/body.json"],
+        ["frobnicate"],
+    ):
+        r = cli.run(*args)
+        assert r.code == 2, (args, r.err)
+        assert r.err.strip()
+
+
+def test_api_key_from_empty_stdin_is_a_usage_error(sandbox, make_cli):
+    r = make_cli(sandbox).run("login", "--method", "api-key", input="")
+    assert r.code == 2 and "API key" in r.err
+
+
+def test_api_post_with_data_and_include(sandbox, make_cli, tmp_path):
+    cli = make_cli(sandbox)
+    assert cli.run("login", "--method", "api-key", input="sandbox-api-key\n").code == 0
+    body = tmp_path / "bio.json"
+    body.write_text(json.dumps({"bio": "Hello from the CLI"}))
+    r = cli.run("api", "POST", "/me", "--data", f"@{body}", "--include")
+    assert r.code == 0, r.err
+    head, _, payload = r.out.partition("\n\n")
+    assert head.startswith("HTTP/1.1 200")
+    assert "content-type: application/json" in head.lower()
+    assert "Hello from the CLI" in payload
+    r = cli.run("api", "GET", "/no/such/endpoint")
+    assert r.code == 1 and "HTTP 404" in r.err
+
+
+def test_api_refuses_another_origin(sandbox, make_cli):
+    cli = make_cli(sandbox)
+    assert cli.run("login", "--method", "api-key", input="sandbox-api-key\n").code == 0
+    r = cli.run("api", "GET", "https://example.invalid/steal")
+    assert r.code == 1 and "refusing to send the token" in r.err
+
+
+def test_signed_in_elsewhere_is_not_used(start_sandbox, make_cli):
+    first, second = start_sandbox(), start_sandbox()
+    cli = make_cli(first)
+    assert cli.run("login", "--method", "api-key", input="sandbox-api-key\n").code == 0
+    r = cli.run("api", "GET", "/me", BONJORO_BASE_URL=second.url)
+    assert r.code == 4
+    assert f"signed in to {first.url}, not {second.url}" in r.err
+    assert second.state.stats()["api_requests"] == 0
+
+
+def test_paths(make_cli, sandbox):
+    cli = make_cli(sandbox)
+    r = cli.run("paths")
+    assert r.code == 0
+    assert str(cli.store_path) in r.out
+    assert "bonjoro-tui.log" in r.out
