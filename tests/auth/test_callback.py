@@ -278,3 +278,16 @@ async def test_pasted_error_response_fails_cleanly():
     server.submit_redirect_url(f"?error=access_denied&state={STATE}")
     with pytest.raises(AuthorizationDenied):
         await server.wait()
+
+
+async def test_idle_preconnected_socket_does_not_keep_the_server_open():
+    """Browsers open speculative connections that never send a request."""
+    server = CallbackServer(STATE, timeout=10)
+    uri = await server.start()
+    idle_reader, idle_writer = await asyncio.open_connection("127.0.0.1", server.port)
+    waiter = asyncio.create_task(server.wait())
+    assert (await get(uri, params={"code": "c", "state": STATE})).status_code == 200
+    assert (await waiter).code == "c"
+    assert await idle_reader.read() == b""  # the server hung up on the idle connection
+    idle_writer.close()
+    assert_closed(server.port)
