@@ -152,6 +152,8 @@ def parse_dotenv(path: Path) -> dict[str, tuple[str, int]]:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise SettingsError(f"{path}: the .env file is not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read the .env file ({exc.strerror})") from None
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):

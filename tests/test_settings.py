@@ -185,3 +185,12 @@ def test_parse_dotenv_quotes_and_comments(tmp_path):
         "C": "",
         "D": "a=b",
     }
+
+
+def test_unreadable_dotenv_is_a_settings_error():
+    (Path.cwd() / ".env").write_bytes(b"BONJORO_CLIENT_ID=\xff\xfe\n")
+    with pytest.raises(SettingsError, match="not UTF-8"):
+        load_settings()
+    (Path.cwd() / ".env").unlink()
+    (Path.cwd() / ".env").mkdir()  # not a file: ignored
+    assert load_settings().target == "sandbox"
