@@ -350,6 +350,7 @@ def load_settings(
     if values["client_id"] is None and values["base_url"] is None and values["token_url"] is None:
         target = SANDBOX
         values["client_id"] = SANDBOX_PUBLIC_CLIENT
+        values["client_secret"] = None  # the sandbox's public client must not present one
     else:
         target = LIVE
         explicit_base = values["base_url"] is not None

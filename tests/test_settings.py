@@ -194,3 +194,8 @@ def test_unreadable_dotenv_is_a_settings_error():
     (Path.cwd() / ".env").unlink()
     (Path.cwd() / ".env").mkdir()  # not a file: ignored
     assert load_settings().target == "sandbox"
+
+
+def test_a_lone_secret_does_not_leak_to_the_sandbox_public_client():
+    s = load_settings(env={**os.environ, "BONJORO_CLIENT_SECRET": "orphan"})
+    assert s.target == SANDBOX and s.client_id == SANDBOX_PUBLIC_CLIENT and s.client_secret is None
