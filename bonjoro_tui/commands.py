@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from bonjoro_tui.cli import EXIT_FAILURE, EXIT_NOT_SIGNED_IN, EXIT_OK, EXIT_USAGE
-from bonjoro_tui.debug import LOG_FILE_NAME
 from bonjoro_tui.redact import mask
 from bonjoro_tui.settings import SANDBOX, Settings, SettingsError, load_settings
 
@@ -171,6 +170,8 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_paths(args: argparse.Namespace, settings: Settings) -> int:
+    from bonjoro_tui.debug import LOG_FILE_NAME
+
     rows = [
         ("token store", settings.store_path),
         ("config file", settings.config_file),
@@ -365,7 +366,14 @@ async def _whoami(session: Any) -> str | None:
 async def _login_code(args: argparse.Namespace, session: Any) -> Any:
     from bonjoro_tui.auth.login import CodeLogin
 
-    login = CodeLogin(session.settings, session.store, session.http, now=session.now)
+    on_step = None
+    if session.debug_log is not None:
+        log = session.debug_log
+
+        def on_step(step: Any, detail: str) -> None:  # the flow's steps between the HTTP exchanges
+            log.write(f"· login step {getattr(step, 'value', step)}: {detail}")
+
+    login = CodeLogin(session.settings, session.store, session.http, now=session.now, on_step=on_step)
 
     loop = asyncio.get_running_loop()
 
