@@ -78,7 +78,7 @@ class Settings:
     profile: str
     target: str
     client_id: str | None
-    client_secret: str | None
+    client_secret: str | None = field(repr=False)  # never in a traceback or log
     redirect_uri: str | None
     base_url: str | None
     authorize_url: str | None

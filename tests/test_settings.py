@@ -199,3 +199,9 @@ def test_unreadable_dotenv_is_a_settings_error():
 def test_a_lone_secret_does_not_leak_to_the_sandbox_public_client():
     s = load_settings(env={**os.environ, "BONJORO_CLIENT_SECRET": "orphan"})
     assert s.target == SANDBOX and s.client_id == SANDBOX_PUBLIC_CLIENT and s.client_secret is None
+
+
+def test_secret_is_not_in_repr():
+    s = load_settings(env={**os.environ, "BONJORO_CLIENT_ID": "c", "BONJORO_CLIENT_SECRET": "top-secret-value"})
+    assert s.client_secret == "top-secret-value"
+    assert "top-secret-value" not in repr(s)
