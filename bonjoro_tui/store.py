@@ -55,6 +55,7 @@ from typing import Any, Callable, Iterator
 
 import tomli_w
 
+from bonjoro_tui.redact import mask
 from bonjoro_tui.tokens import TokenSet
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,15 @@ class StoredProfile:
     tokens: TokenSet
     last_refresh_at: float | None = None
     last_refresh_result: str | None = None
+
+    def __repr__(self) -> str:  # tokens masked: a profile may end up in a traceback or log
+        t = self.tokens
+        return (
+            f"StoredProfile(name={self.name!r}, target={self.target!r}, method={self.method!r}, "
+            f"client_id={self.client_id!r}, access_token={mask(t.access_token)!r}, "
+            f"refresh_token={mask(t.refresh_token)!r}, expires_at={t.expires_at!r}, "
+            f"last_refresh_result={self.last_refresh_result!r})"
+        )
 
 
 # --------------------------------------------------------------------------- (de)serialisation

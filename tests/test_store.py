@@ -320,3 +320,9 @@ def test_any_profile_round_trips(tmp_path, name, access, refresh, scope, obtaine
     store.save(p)
     assert store.load(name) == p
     assert store.delete(name) is True
+
+
+def test_profile_repr_masks_tokens():
+    p = profile()
+    assert p.tokens.access_token not in repr(p) and p.tokens.refresh_token not in repr(p)
+    assert "default" in repr(p)
