@@ -1,0 +1,66 @@
+"""open_session: the sandbox is started when it is the target, endpoints resolved, everything closed."""
+
+from __future__ import annotations
+
+import socket
+import stat
+
+import httpx
+import respx
+
+from bonjoro_tui.debug import LOG_FILE_NAME
+from bonjoro_tui.session import open_session
+from bonjoro_tui.settings import load_settings
+
+
+def _port_open(url: str) -> bool:
+    u = httpx.URL(url)
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex((u.host, u.port)) == 0
+
+
+async def test_sandbox_target_starts_a_sandbox_and_resolves_every_endpoint():
+    settings = load_settings()
+    assert settings.target == "sandbox" and settings.api_base is None
+    session = open_session(settings)
+    try:
+        url = session.sandbox.url
+        assert url.startswith("http://127.0.0.1:")
+        s = session.settings
+        assert (s.api_base, s.token_url, s.revoke_url) == (
+            f"{url}/api/v2",
+            f"{url}/api/v2/oauth/2/token",
+            f"{url}/oauth/revoke",
+        )
+        assert s.target_id == "sandbox"  # tokens survive the sandbox's port changing between runs
+        assert session.client.settings is s and session.client.http is session.http
+        assert session.sandbox.state.state_file == settings.data_dir / "sandbox" / "state.json"
+        assert session.debug_log is None
+        r = await session.http.get(f"{url}/api/v2/me")
+        assert r.status_code == 401
+    finally:
+        await session.aclose()
+    assert session.http.is_closed
+    assert not _port_open(url)
+
+
+async def test_live_target_starts_no_sandbox_and_debug_logs_to_a_private_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("BONJORO_BASE_URL", "https://bonjoro.test")
+    monkeypatch.setenv("BONJORO_CLIENT_ID", "client-1")
+    monkeypatch.setenv("BONJORO_CLIENT_SECRET", "a-client-secret-value")
+    settings = load_settings({"debug": True})
+    session = open_session(settings)
+    try:
+        assert session.sandbox is None and session.settings is settings
+        assert session.debug_log is not None
+        with respx.mock:  # no network: the hooks are what is under test
+            respx.get("https://bonjoro.test/api/v2/ping").respond(200, json={"echo": "a-client-secret-value"})
+            await session.http.get("https://bonjoro.test/api/v2/ping")
+    finally:
+        await session.aclose()
+    log = settings.log_dir / LOG_FILE_NAME
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    text = log.read_text()
+    assert "→ GET https://bonjoro.test/api/v2/ping" in text
+    assert "a-client-secret-value" not in text
