@@ -284,6 +284,8 @@ class TokenStore:
     def __init__(self, path: Path, *, now: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
         self._now = now
+        #: Set when a save found the file corrupt and moved it aside before writing.
+        self.last_quarantined: Path | None = None
 
     @property
     def lock_path(self) -> Path:
@@ -379,7 +381,9 @@ class TokenStore:
         try:
             return self._read_all()
         except StoreCorruptError as exc:
-            log.warning("%s", exc)
+            # Not log.warning: logging's last-resort handler would print it over a TUI.
+            log.info("%s", exc)
+            self.last_quarantined = exc.quarantined_to
             return {}
 
     def _remove_stale_temp_files(self) -> None:

@@ -245,6 +245,7 @@ def test_save_over_corrupt_file_quarantines_it_first(store):
     assert store.load("default") is not None
     quarantined = list(store.path.parent.glob("tokens.toml.corrupt-*"))
     assert [p.read_bytes() for p in quarantined] == [b"garbage = = ="]
+    assert store.last_quarantined == quarantined[0]
 
 
 def test_newer_format_is_left_untouched(store):

@@ -284,7 +284,8 @@ class CallbackServer:
     def _reject(self, refused: _Refused) -> None:
         if isinstance(refused.error, StateMismatch):
             self.rejected += 1
-        log.warning("refused a sign-in callback: %s", refused.error)
+        # info, not warning: logging's last-resort handler would print warnings over a TUI
+        log.info("refused a sign-in callback: %s", refused.error)
         if self.on_rejected is not None:
             with contextlib.suppress(Exception):
                 self.on_rejected(refused.error)

@@ -133,6 +133,7 @@ class CodeLogin:
             timeout=timeout,
             expected_issuer=self.expected_issuer,
             redirect_host=redirect_host,
+            on_rejected=lambda error: self._step(LoginStep.WAITING, f"{error}; still waiting for the real redirect"),
         )
         try:
             redirect_uri = await self.server.start()

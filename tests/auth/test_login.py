@@ -127,10 +127,13 @@ async def test_code_login_end_to_end(settings, store):
 @pytest.mark.parametrize("bad_state", ["forged", None])
 async def test_bad_state_never_leads_to_a_token_request(settings, store, bad_state):
     endpoint = TokenEndpoint()
-    login, _ = make_login(settings, store, endpoint)
+    login, steps = make_login(settings, store, endpoint)
     browser = Browser(state=bad_state)
     with pytest.raises(StateMismatch):
         await login.run(open_browser=browser, timeout=0.5)
+    refused = [d for s, d in steps if s == LoginStep.WAITING and "refused" in d]
+    assert len(refused) == 1 and "still waiting" in refused[0]  # the user is told at once
+    assert LoginStep.EXCHANGING not in [s for s, _ in steps]
     await browser.task
     assert browser.response.status_code == 400
     assert endpoint.requests == []
