@@ -64,3 +64,20 @@ async def test_live_target_starts_no_sandbox_and_debug_logs_to_a_private_file(mo
     text = log.read_text()
     assert "→ GET https://bonjoro.test/api/v2/ping" in text
     assert "a-client-secret-value" not in text
+
+
+async def test_the_session_client_honours_proxy_settings_from_the_environment(monkeypatch):
+    """trust_env stays on: a request for an unresolvable host reaches the proxy named in HTTP_PROXY."""
+    from bonjoro_tui.sandbox import SandboxServer
+
+    with SandboxServer(port=0) as proxy:  # any HTTP server will do: it only has to receive the request
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("BONJORO_BASE_URL", "https://bonjoro.test")
+        monkeypatch.setenv("BONJORO_CLIENT_ID", "client-1")
+        session = open_session(load_settings())
+        try:
+            r = await session.http.get("http://bonjoro.invalid/api/v2/me")
+        finally:
+            await session.aclose()
+    assert r.status_code == 421  # the sandbox refusing a request for a host that is not its own
+    assert "misdirected" in r.text
