@@ -268,3 +268,31 @@ def test_paths(make_cli, sandbox):
     assert r.code == 0
     assert str(cli.store_path) in r.out
     assert "bonjoro-tui.log" in r.out
+
+
+def test_api_output_is_pretty_on_a_terminal(sandbox, make_cli):
+    import os
+    import pty
+
+    cli = make_cli(sandbox)
+    assert cli.run("login", "--method", "api-key", input="sandbox-api-key\n").code == 0
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bonjoro_tui", "api", "GET", "/me"],
+        stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE, env=cli.env,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # EIO: the other side closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=30) == 0
+    text = b"".join(chunks).decode().replace("\r\n", "\n")
+    assert text.startswith("{\n  ")
+    assert json.loads(text)["email"]
