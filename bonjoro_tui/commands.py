@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import os
 import sys
 import threading
 import webbrowser
@@ -42,6 +43,11 @@ def run_command(args: argparse.Namespace) -> int:
         return _fail(exc, EXIT_FAILURE)
     except KeyboardInterrupt:
         return _fail("cancelled", 130)
+    except BrokenPipeError:
+        # The reader went away (`bonjoro-tui api GET /x | head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILURE
     except Exception as exc:  # noqa: BLE001 - every failure becomes one line and an exit code
         return _fail(exc, _exit_code_for(exc))
 
