@@ -263,6 +263,9 @@ class BonjoroClient:
                 profile = self.store.load(name)
                 if profile is None:
                     raise NotSignedIn(f"not signed in (profile {name!r}); nothing to log out")
+                # Tokens of another server are left alone: they cannot be revoked from here (they are
+                # never sent anywhere else), and deleting them unrevoked would only lose them.
+                self.auth.check(profile)
                 try:
                     await self._revoke(profile, result)
                 finally:
@@ -272,11 +275,6 @@ class BonjoroClient:
     async def _revoke(self, profile: StoredProfile, result: LogoutResult) -> None:
         if profile.method == "api_key":
             result.not_revoked.append("api_key: an API key is only forgotten here; delete it in Bonjoro to revoke it")
-            return
-        if profile.target != self.settings.target_id:
-            result.not_revoked.append(
-                f"tokens: issued by {profile.target}, not {self.settings.target_id}; not sent there"
-            )
             return
         if not self.settings.revoke_url:
             result.not_revoked.append("tokens: no revocation endpoint is configured (Bonjoro publishes none)")

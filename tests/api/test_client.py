@@ -366,3 +366,12 @@ async def test_me_and_rate_limit_headers(mock, settings, store, make_client):
     r = await client.request("GET", "/me")
     assert (r.rate_limit.limit, r.rate_limit.remaining) == (600, 599)
     assert r.elapsed >= 0
+
+
+async def test_logout_leaves_a_profile_of_another_server_alone(mock, settings, store, make_client):
+    store.save(make_profile(settings, target="https://other.example"))
+    revoke = mock.post(REVOKE_URL).mock(return_value=httpx.Response(200))
+    with pytest.raises(WrongTarget, match="signed in to https://other.example"):
+        await make_client().logout_detailed()
+    assert not revoke.called
+    assert store.load(settings.profile) is not None
