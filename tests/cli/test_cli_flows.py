@@ -243,6 +243,8 @@ def test_api_post_with_data_and_include(sandbox, make_cli, tmp_path):
     assert "Hello from the CLI" in payload
     r = cli.run("api", "GET", "/no/such/endpoint")
     assert r.code == 1 and "HTTP 404" in r.err
+    r = cli.run("api", "GET", "/me", BONJORO_DEBUG="1")  # the environment switch, like --debug
+    assert r.code == 0 and f"→ GET {sandbox.url}/api/v2/me" in r.err and "sandbox-api-key" not in r.err
 
 
 def test_api_refuses_another_origin(sandbox, make_cli):
