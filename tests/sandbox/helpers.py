@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -147,7 +147,3 @@ def callback_receiver():
     server.should_exit = True
     thread.join(5)
     sock.close()
-
-
-def query_string(params: dict[str, str]) -> str:
-    return urlencode(params)
