@@ -72,6 +72,14 @@ def test_code_login_status_api_refresh_logout(sandbox, make_cli, token_format):
 
     assert_me(cli, sandbox)
 
+    # The API rejects the (still valid) token once: one refresh, one retry, and the call succeeds.
+    sandbox.state.fail_next(1, 401, "api")
+    before = refresh_count(sandbox)
+    r = cli.run("api", "GET", "/me")
+    assert r.code == 0, r.err
+    assert refresh_count(sandbox) == before + 1
+    stored = cli.stored()
+
     before = refresh_count(sandbox)
     r = cli.run("refresh", "--json")
     assert r.code == 0, r.err
