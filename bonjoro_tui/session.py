@@ -9,6 +9,7 @@ endpoint against it. With ``settings.debug`` every HTTP exchange is logged, reda
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -18,7 +19,7 @@ import httpx
 from bonjoro_tui.api.client import DEFAULT_TIMEOUT, BonjoroClient, RefreshEvent
 from bonjoro_tui.debug import HttpDebugLog, open_debug_log
 from bonjoro_tui.settings import SANDBOX, Settings
-from bonjoro_tui.store import StoreError, TokenStore
+from bonjoro_tui.store import StoreCorruptError, StoreError, TokenStore
 
 
 @dataclass
@@ -113,6 +114,9 @@ def _known_secrets(settings: Settings, store: TokenStore) -> list[str | None]:
             profile = store.load(name)
             if profile is not None:
                 secrets += [profile.tokens.access_token, profile.tokens.refresh_token]
+    except StoreCorruptError as exc:
+        # Reading it has just moved the file aside: say so now, the command will find no tokens.
+        print(f"bonjoro-tui: {exc}", file=sys.stderr)
     except StoreError:
         pass  # the command itself will report the store problem
     return secrets

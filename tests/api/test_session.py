@@ -81,3 +81,15 @@ async def test_the_session_client_honours_proxy_settings_from_the_environment(mo
             await session.aclose()
     assert r.status_code == 421  # the sandbox refusing a request for a host that is not its own
     assert "misdirected" in r.text
+
+
+async def test_debug_session_reports_a_corrupt_store_it_had_to_move_aside(capsys):
+    settings = load_settings({"debug": True})
+    settings.store_path.parent.mkdir(parents=True)
+    settings.store_path.write_text("this is [not toml")
+    session = open_session(settings)
+    await session.aclose()
+    err = capsys.readouterr().err
+    assert "moved to" in err and str(settings.store_path) in err
+    assert not settings.store_path.exists()
+    assert list(settings.store_path.parent.glob("tokens.toml.corrupt-*"))
