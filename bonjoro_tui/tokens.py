@@ -44,6 +44,16 @@ class TokenSet:
             return None
         return self.expires_at - now
 
+    def __repr__(self) -> str:
+        # Tracebacks, pytest diffs and debug prints must never carry a token in full.
+        from bonjoro_tui.redact import mask
+
+        return (
+            f"TokenSet(access_token={mask(self.access_token)!r}, refresh_token="
+            f"{mask(self.refresh_token) if self.refresh_token else None!r}, token_type={self.token_type!r}, "
+            f"scope={self.scope!r}, obtained_at={self.obtained_at!r}, expires_at={self.expires_at!r})"
+        )
+
     def effective_leeway(self, leeway: float = DEFAULT_LEEWAY) -> float:
         """The leeway, capped at half the lifetime so a short-lived token is still used."""
         lifetime = self.lifetime

@@ -73,3 +73,11 @@ def test_refresh_response_without_refresh_token_keeps_the_old_one():
 def test_malformed_token_responses_are_refused_with_a_clear_reason(body, fragment):
     with pytest.raises(TokenResponseError, match=fragment):
         TokenSet.from_response(body, sent_at=0.0)
+
+
+def test_repr_never_shows_a_token_in_full():
+    t = TokenSet(access_token="access-SECRET-value-123", obtained_at=0, refresh_token="refresh-SECRET-value-456")
+    text = repr(t) + str(t) + repr([t])
+    assert "access-SECRET-value-123" not in text
+    assert "refresh-SECRET-value-456" not in text
+    assert "23 chars" in text
