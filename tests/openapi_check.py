@@ -175,3 +175,36 @@ def assert_matches_spec(method: str, path_template: str, status: int, body: Any)
             f"{method.upper()} {path_template} {status}: body does not match the published schema "
             f"({len(errors)} errors)\n" + "\n".join(lines)
         )
+
+
+def operation_template(method: str, path: str) -> str | None:
+    """The published path template a concrete path belongs to (most literal segments win)."""
+    segments = path.rstrip("/").split("/")
+    best: tuple[int, str] | None = None
+    for template, operations in corrected_spec()["paths"].items():
+        parts = template.split("/")
+        if method.lower() not in operations or len(parts) != len(segments):
+            continue
+        if all(p == s or (p.startswith("{") and p.endswith("}")) for p, s in zip(parts, segments)):
+            literal = sum(p == s for p, s in zip(parts, segments))
+            if best is None or literal > best[0]:
+                best = (literal, template)
+    return best[1] if best else None
+
+
+def assert_api_response(method: str, path: str, status: int, body: Any) -> None:
+    """Validate any API response: against its operation's schema when the status is published,
+    else against Bonjoro's two error shapes (``{"message": …}`` or ``{"error": {"message", "status_code"}}``).
+    """
+    template = operation_template(method, path)
+    if template is not None:
+        documented = corrected_spec()["paths"][template][method.lower()]["responses"]
+        if str(status) in documented:
+            assert_matches_spec(method, template, status, body)
+            return
+    assert status >= 400, f"{method} {path}: {status} is not a published response of {template}"
+    if "error" in body:
+        assert body == {"error": {"message": body["error"]["message"], "status_code": status}}, body
+        assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    else:
+        assert list(body) == ["message"] and isinstance(body["message"], str) and body["message"], body

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import uvicorn
+from openapi_check import assert_api_response
 
 from bonjoro_tui.sandbox import create_app
 from bonjoro_tui.sandbox.server import bind_socket
@@ -100,7 +101,11 @@ class Sandbox:
         return r.json()
 
     async def api(self, method: str, path: str, token: str = "sandbox-api-key", **kwargs: Any) -> httpx.Response:
-        return await self.http.request(method, "/api/v2" + path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+        """An API call; every response is checked against the published definition (or Bonjoro's error shapes)."""
+        r = await self.http.request(method, "/api/v2" + path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+        assert_api_response(method, urlsplit(str(r.url)).path, r.status_code, r.json())
+        assert r.headers["x-ratelimit-limit"] and r.headers["x-ratelimit-remaining"]
+        return r
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-from openapi_check import assert_matches_spec
+from openapi_check import assert_api_response, assert_matches_spec
 
 pytestmark = pytest.mark.integration
 
@@ -101,7 +101,9 @@ def refresh(sb: CliSandbox, refresh_token: str) -> httpx.Response:
 
 
 def me(sb: CliSandbox, access_token: str) -> httpx.Response:
-    return sb.http.get("/api/v2/me", headers={"Authorization": f"Bearer {access_token}"})
+    r = sb.http.get("/api/v2/me", headers={"Authorization": f"Bearer {access_token}"})
+    assert_api_response("GET", "/api/v2/me", r.status_code, r.json())
+    return r
 
 
 def assert_error(r: httpx.Response, error: str, status: int = 400) -> None:
@@ -216,8 +218,9 @@ def test_binds_loopback_only(sb):
 def test_prints_clients_and_stops_cleanly(tmp_path, sig):
     sandbox = CliSandbox("--access-ttl", "30", "--fail-next", "1:503:api", cwd=tmp_path)
     try:
-        r = sandbox.http.get("/api/v2/me", headers={"Authorization": "Bearer sandbox-api-key"})
+        r = me(sandbox, "sandbox-api-key")
         assert r.status_code == 503 and r.headers["retry-after"] == "1"
+        assert me(sandbox, "sandbox-api-key").status_code == 200
         assert sandbox.http.get("/_sandbox/knobs").json()["access_ttl"] == 30
     finally:
         code, out, err = sandbox.stop(sig)
