@@ -176,15 +176,17 @@ class BonjoroAuth(httpx.Auth):
         name = current.name
         if current.method == "api_key":
             raise RefreshFailed("an API key does not expire and cannot be refreshed")
+        if not current.tokens.refresh_token and current.method != "client_credentials":
+            if reason == "manual" and not current.tokens.needs_refresh(self.now(), self.leeway):
+                raise RefreshFailed(f"this sign-in has no refresh token; {LOGIN_HINT} for a new token")
+            raise NotSignedIn(f"the access token has expired and there is no refresh token; {LOGIN_HINT}")
         started = self.now()
         try:
             if current.tokens.refresh_token:
                 tokens = await self.oauth.refresh(current.tokens.refresh_token)
                 tokens = tokens.with_refresh_fallback(current.tokens)
-            elif current.method == "client_credentials":
-                tokens = await self.oauth.client_credentials()
             else:
-                raise NotSignedIn(f"the access token has expired and there is no refresh token; {LOGIN_HINT}")
+                tokens = await self.oauth.client_credentials()
         except InvalidGrant as exc:
             self.store.delete(name)
             detail = exc.description or exc.error or "invalid_grant"
@@ -193,9 +195,9 @@ class BonjoroAuth(httpx.Auth):
                 f"the refresh token was refused ({_short(detail)}); profile {name!r} is signed out, "
                 f"{LOGIN_HINT} to sign in again"
             ) from None
-        except (OAuthError, TokenEndpointError, httpx.TransportError, RefreshFailed) as exc:
-            message = exc if isinstance(exc, RefreshFailed) else f"the refresh failed: {_short(str(exc))}"
-            result = _short(str(message))
+        except (OAuthError, TokenEndpointError, httpx.TransportError) as exc:
+            message = f"the refresh failed: {_short(str(exc))}"
+            result = _short(message)
             try:
                 self.store.save(replace(current, last_refresh_at=started, last_refresh_result=result))
             except StoreError:

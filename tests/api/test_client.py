@@ -375,3 +375,20 @@ async def test_logout_leaves_a_profile_of_another_server_alone(mock, settings, s
         await make_client().logout_detailed()
     assert not revoke.called
     assert store.load(settings.profile) is not None
+
+
+async def test_without_a_refresh_token_a_valid_token_is_kept_and_an_expired_one_means_sign_in(
+    mock, settings, store, clock, make_client
+):
+    store.save(make_profile(settings, refresh=None))
+    token = mock.post(TOKEN_URL)
+    me = me_route(mock, accept=())
+    with pytest.raises(RefreshFailed, match="no refresh token"):
+        await make_client().refresh_now()
+    assert (await make_client().request("GET", "/me")).status == 401  # no way to refresh: the 401 stands
+    assert me.call_count == 1
+    clock.advance(4000)
+    with pytest.raises(NotSignedIn, match="expired and there is no refresh token"):
+        await make_client().request("GET", "/me")
+    assert not token.called
+    assert store.load(settings.profile).last_refresh_result is None
