@@ -118,6 +118,7 @@ async def test_large_greets_response_is_capped_at_5000_per_page(sandbox):
 
 async def test_urls_are_absolute_for_the_origin_asked(sandbox):
     r = await sandbox.http.get("/api/v2/greets", headers={"Authorization": "Bearer sandbox-api-key", "Host": "localhost:4000"})
+    assert_matches_spec("GET", "/api/v2/greets", 200, r.json())
     greet = r.json()["data"][0]
     assert greet["self_url"] == f"http://localhost:4000/api/v2/greets/{greet['id']}"
     assert greet["profiles"][0]["self_url"].startswith("http://localhost:4000/api/v2/profiles/")
@@ -207,6 +208,7 @@ async def test_token_in_query_string_is_not_accepted(sandbox):
     tokens = await sandbox.sign_in()
     r = await sandbox.http.get("/api/v2/me", params={"access_token": tokens["access_token"]})
     assert r.status_code == 401
+    assert_matches_spec("GET", "/api/v2/me", 401, r.json())
 
 
 async def test_expired_access_token_is_401_with_invalid_token(sandbox, clock):
