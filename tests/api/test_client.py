@@ -392,3 +392,17 @@ async def test_without_a_refresh_token_a_valid_token_is_kept_and_an_expired_one_
         await make_client().request("GET", "/me")
     assert not token.called
     assert store.load(settings.profile).last_refresh_result is None
+
+
+async def test_503_without_retry_after_is_not_retried_for_a_post_but_429_is(mock, settings, store, make_client):
+    store.save(make_profile(settings))
+    sleeps = Sleeps()
+    post = mock.post(f"{API}/me").mock(
+        side_effect=[httpx.Response(503), httpx.Response(429), httpx.Response(200, json={"message": "Updated"})]
+    )
+    client = make_client(sleep=sleeps)
+    assert (await client.request("POST", "/me", json={"bio": "x"})).status == 503
+    assert post.call_count == 1 and sleeps.calls == []
+    # 429 means "not processed": safe to send again whatever the method (backoff without Retry-After).
+    r = await client.request("POST", "/me", json={"bio": "x"})
+    assert r.status == 200 and post.call_count == 3 and sleeps.calls == [0.5]
