@@ -113,6 +113,8 @@ def make_cli(isolated_environment, tmp_path):
                 "BONJORO_CLIENT_ID": "sandbox-public",
                 "BROWSER": str(write_browser_script(tmp_path)),
                 "PYTHONUNBUFFERED": "1",
+                # A proxy configured on the test machine must not intercept loopback traffic.
+                "NO_PROXY": "127.0.0.1,localhost",
             }
         )
         base.update(env)
