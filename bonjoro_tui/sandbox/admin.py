@@ -104,6 +104,11 @@ async def handle(req: Request, state: SandboxState) -> Response:
     methods, fn = entry
     if req.method not in methods:
         return json_response({"error": "method not allowed"}, 405, {"allow": ", ".join(methods)})
+    origin = req.headers.get("origin")
+    if req.method != "GET" and origin is not None and origin != req.origin:
+        # A web page in the user's browser may POST here cross-site (no preflight for a simple
+        # request): browsers always say where it comes from, so refuse other origins.
+        return json_response({"error": "cross-origin requests may not change the sandbox"}, 403)
     try:
         return json_response(fn(state, req), 200, {"cache-control": "no-store"})
     except KnobError as exc:

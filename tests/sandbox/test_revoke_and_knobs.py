@@ -170,6 +170,15 @@ async def test_clock_knob_expires_tokens(sandbox):
     assert (await sandbox.http.post("/_sandbox/clock", json={"advance": "soon"})).status_code == 400
 
 
+async def test_cross_site_pages_cannot_change_knobs(sandbox):
+    tokens = await sandbox.sign_in()
+    r = await sandbox.http.post("/_sandbox/revoke-all", headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403
+    assert (await sandbox.api("GET", "/me", tokens["access_token"])).status_code == 200
+    r = await sandbox.http.post("/_sandbox/knobs", json={"latency": 1}, headers={"Origin": "http://127.0.0.1"})
+    assert r.status_code == 200  # its own origin is fine
+
+
 async def test_admin_overview_and_unknown_paths(sandbox):
     overview = (await sandbox.http.get("/_sandbox/")).json()
     assert set(overview) >= {"knobs", "faults", "stats", "endpoints", "state_file"}
