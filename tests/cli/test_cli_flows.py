@@ -180,9 +180,14 @@ def test_api_key(sandbox, make_cli):
 
 def test_login_completes_from_a_pasted_redirect_url(sandbox, make_cli):
     """--no-browser: the URL is printed; the user approves elsewhere and pastes where they landed."""
+    import socket
+
+    with socket.socket() as probe:  # a free port for --port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     cli = make_cli(sandbox)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bonjoro_tui", "login", "--no-browser", "--timeout", "30"],
+        [sys.executable, "-m", "bonjoro_tui", "login", "--no-browser", "--timeout", "30", "--port", str(port)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -192,6 +197,7 @@ def test_login_completes_from_a_pasted_redirect_url(sandbox, make_cli):
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith(f"{sandbox.url}/oauth/authorize?")
+        assert f"redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fcallback" in url
         # auto-approve: the sandbox answers the authorization request with the redirect itself
         landed = httpx.get(url, follow_redirects=False).headers["location"]
         assert landed.startswith("http://127.0.0.1:") and "code=" in landed
