@@ -117,7 +117,7 @@ def describe_profile(settings: Settings, profile: Any, now: float) -> dict[str, 
             "client_id": profile.client_id,
             "token_type": t.token_type,
             "scope": t.scope,
-            "access_token": mask(t.access_token),
+            "access_token_masked": mask(t.access_token),
             "obtained_at": _iso(t.obtained_at),
             "expires_at": _iso(t.expires_at),
             "expires_in": None if expires_in is None else int(expires_in),
@@ -149,7 +149,7 @@ def _status_lines(info: dict[str, Any]) -> list[str]:
         f"Signed in: profile {info['profile']!r} to the {where}",
         f"  method:        {info['method']}",
         f"  client id:     {info['client_id'] or '(none)'}",
-        f"  token:         {info['token_type']} {info['access_token']}, {expiry}",
+        f"  token:         {info['token_type']} {info['access_token_masked']}, {expiry}",
         f"  scope:         {info['scope'] or '(none)'}",
         f"  refresh token: {'held' if info['has_refresh_token'] else 'none'}",
     ]
@@ -203,7 +203,7 @@ async def cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             _print_json(info)
         else:
-            print(f"Refreshed profile {settings.profile!r}: token {info['access_token']}, expires at {info['expires_at']}")
+            print(f"Refreshed profile {settings.profile!r}: token {info['access_token_masked']}, expires at {info['expires_at']}")
         return EXIT_OK
 
     return await _with_session(settings, body)

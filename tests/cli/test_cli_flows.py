@@ -30,6 +30,7 @@ def assert_status_without_tokens(cli, stored, *, expires: bool = True):
     info = json.loads(r.out)
     assert info["signed_in"] is True
     assert info["profile"] == "default"
+    assert info["access_token_masked"].startswith(stored["access_token"][:3]) and "…" in info["access_token_masked"]
     for secret in (stored["access_token"], stored.get("refresh_token")):
         if secret:
             assert secret not in r.all
