@@ -68,7 +68,8 @@ class SandboxServer:
         self.host = host
         self.port = port
         self.state = SandboxState(
-            state_file, now=now, access_ttl=access_ttl, auto_approve=auto_approve or None, latency=latency
+            # auto_approve is a start-up mode (always applied); access_ttl/latency None keep the persisted knobs
+            state_file, now=now, access_ttl=access_ttl, auto_approve=bool(auto_approve), latency=latency
         )
         self.app = create_app(self.state, allowed_hosts=[host])
         self._sock: socket.socket | None = None

@@ -242,3 +242,24 @@ def test_port_in_use_exits_1(sb, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "bonjoro_tui", "sandbox", "--port", port],
                           capture_output=True, text=True, timeout=30, cwd=tmp_path)
     assert proc.returncode == 1 and "cannot listen on 127.0.0.1:" in proc.stderr
+
+
+def test_state_file_keeps_the_user_signed_in_across_a_restart(tmp_path):
+    state_file = tmp_path / "state" / "sandbox.json"
+    first = CliSandbox("--auto-approve", "--state-file", str(state_file), cwd=tmp_path)
+    try:
+        code, verifier = get_code(first)
+        tokens = exchange(first, code, verifier).json()
+    finally:
+        assert first.stop()[0] == 0
+    second = CliSandbox("--state-file", str(state_file), cwd=tmp_path)  # another port, same sandbox
+    try:
+        r, _ = authorize(second)
+        assert r.status_code == 200 and "Approve" in r.text  # --auto-approve was for the first run only
+        assert me(second, tokens["access_token"]).status_code == 200
+        r = refresh(second, tokens["refresh_token"])
+        assert r.status_code == 200
+        assert me(second, r.json()["access_token"]).status_code == 200
+    finally:
+        assert second.stop()[0] == 0
+    assert state_file.stat().st_mode & 0o777 == 0o600
