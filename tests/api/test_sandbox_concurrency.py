@@ -39,7 +39,7 @@ def sandbox():
     server.stop()
 
 
-async def test_twenty_concurrent_requests_on_an_expired_token_refresh_once(sandbox, tmp_path):
+async def _signed_in(sandbox, tmp_path, http, clock):
     settings = load_settings(
         env={
             "BONJORO_BASE_URL": sandbox.url,
@@ -50,16 +50,21 @@ async def test_twenty_concurrent_requests_on_an_expired_token_refresh_once(sandb
         cwd=tmp_path,
     )
     store = TokenStore(settings.store_path)
+    approvals = []
+
+    def open_browser(url: str) -> bool:  # the sandbox's stand-in for the user's browser
+        approvals.append(asyncio.get_running_loop().create_task(browser.approve(url)))
+        return True
+
+    await CodeLogin(settings, store, http, now=clock).run(open_browser=open_browser, timeout=30)
+    await asyncio.gather(*approvals)
+    return settings, store
+
+
+async def test_twenty_concurrent_requests_on_an_expired_token_refresh_once(sandbox, tmp_path):
     clock = Clock()
     async with httpx.AsyncClient() as http:
-        approvals = []
-
-        def open_browser(url: str) -> bool:  # the sandbox's stand-in for the user's browser
-            approvals.append(asyncio.get_running_loop().create_task(browser.approve(url)))
-            return True
-
-        await CodeLogin(settings, store, http, now=clock).run(open_browser=open_browser, timeout=30)
-        await asyncio.gather(*approvals)
+        settings, store = await _signed_in(sandbox, tmp_path, http, clock)
         first = store.load(settings.profile)
         clock.offset = first.tokens.expires_at - first.tokens.obtained_at + 1  # past expiry
         sandbox.state.reset_stats()
@@ -72,3 +77,17 @@ async def test_twenty_concurrent_requests_on_an_expired_token_refresh_once(sandb
     assert stats["token_requests"] == {"refresh_token": 1}
     assert stats["api_requests"] == 20
     assert store.load(settings.profile).tokens.refresh_token != first.tokens.refresh_token
+
+
+async def test_twenty_concurrent_401s_share_one_refresh_and_all_retry(sandbox, tmp_path):
+    clock = Clock()
+    async with httpx.AsyncClient() as http:
+        settings, store = await _signed_in(sandbox, tmp_path, http, clock)
+        sandbox.state.reset_stats()
+        sandbox.state.fail_next(20, 401, "api")  # the server rejects the (unexpired) token 20 times
+
+        client = BonjoroClient(settings, store, http=http, now=clock)
+        results = await asyncio.gather(*(client.request("GET", "/me") for _ in range(20)))
+
+    assert [r.status for r in results] == [200] * 20
+    assert sandbox.state.stats()["token_requests"] == {"refresh_token": 1}
