@@ -25,5 +25,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 sandbox: install
 	$(BIN)/bonjoro-tui sandbox
 
+# SVGs of each screen at 120x36, driven against the sandbox with a fixed clock (see scripts/screenshots.py).
+screenshots: install
+	$(BIN)/python scripts/screenshots.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

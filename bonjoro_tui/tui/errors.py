@@ -43,6 +43,8 @@ def explain(exc: BaseException, *, target: str = "the server") -> tuple[str, str
         return (f"The token endpoint failed: {text}", hint or "Nothing was saved; your previous tokens are kept. Try again later.")
     if "OAuthError" in names:
         return (f"The server refused: {text}", hint or "Check the client settings, then sign in again.")
+    if "ApiError" in names and "could not reach" in text:
+        return (f"Cannot reach the API: {text}", "Check your network connection (or that the sandbox is running), then send again.")
     if "ApiError" in names:
         return (f"The API call failed: {text}", hint or "Check the request and try again.")
     if hint:

@@ -17,7 +17,7 @@ token lives. The token is refreshed automatically shortly before it expires.
 on 127.0.0.1 receives the redirect. With no browser (SSH), copy the URL (c), open it elsewhere and \
 paste the final redirect URL; against the sandbox, approve it in the terminal (a).
 [b]Explorer[/b] calls Bonjoro API v2 with your token: pick an endpoint, send with ctrl+j.
-Tokens are only ever shown masked. Keys can be remapped in config.toml under [keymap], \
+Tokens are only ever shown masked. Keys can be remapped in config.toml under \\[keymap], \
 e.g. refresh = "ctrl+r".
 """
 
@@ -27,7 +27,6 @@ SCREEN_KEYS = [
     ("Sign in", "escape", "cancel (closes the callback server)"),
     ("Explorer", "ctrl+j", "send the request"),
     ("Explorer", "ctrl+y / ctrl+t", "copy body / copy as curl (token masked)"),
-    ("Anywhere", "ctrl+p", "command palette"),
 ]
 
 

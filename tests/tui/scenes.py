@@ -1,0 +1,168 @@
+"""Scripted, deterministic walks through the dashboard against the real core and sandbox.
+
+Used by the snapshot tests (test_snapshots.py) and by scripts/screenshots.py, so the SVGs in
+tests/tui/__snapshots__/ and screenshots/ show the same states. Everything that would vary is
+pinned: the clock (fixed), the sandbox and callback ports (fixed), and the PKCE state/verifier
+(a fixed sequence instead of ``secrets``, so the authorization URL is the same on every run).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from typing import Awaitable, Callable, Iterator
+
+from bonjoro_tui.auth import pkce
+from bonjoro_tui.sandbox import browser, grants
+from bonjoro_tui.tui.app import BonjoroApp
+from bonjoro_tui.tui.screens.explorer import ExplorerScreen
+from bonjoro_tui.tui.screens.login import LoginScreen
+from bonjoro_tui.tui.widgets.steps import StepList
+
+from .fakes import Clock
+
+SANDBOX_PORT = 28811  # below the ephemeral range, so no random port collides
+CALLBACK_PORT = 28812
+
+
+class _FixedSecrets:
+    """Stands in for the ``secrets`` module inside ``auth.pkce`` only: same values every run."""
+
+    def __init__(self, salt: str) -> None:
+        self.salt = salt
+        self.n = 0
+
+    def token_urlsafe(self, nbytes: int = 32) -> str:
+        self.n += 1
+        return fixed_value(self.salt, self.n, nbytes)
+
+
+def fixed_value(salt: str, n: int, nbytes: int) -> str:
+    seed = hashlib.sha256(f"{salt}-{n}".encode()).hexdigest()
+    return (seed * 4)[: max(43, int(nbytes * 4 / 3))]
+
+
+def sandbox_secrets(count: int = 60) -> list[str]:
+    """What the sandbox hands out under fixed_randomness (codes, refresh tokens): never shown."""
+    return [fixed_value("sandbox", n, nbytes) for n in range(1, count + 1) for nbytes in (32, 48)]
+
+
+#: Where the snapshot/screenshot runs keep their data: a fixed path, because the wizard shows
+#: where the tokens were saved.
+DATA_DIR = "/tmp/bonjoro-tui-demo/data"
+
+
+@contextlib.contextmanager
+def fixed_randomness() -> Iterator[None]:
+    """PKCE state/verifier (client side) and codes/refresh tokens (sandbox side) from a fixed
+    sequence, so masked prefixes and the authorization URL are the same on every run."""
+    originals = (pkce.secrets, grants.secrets)
+    pkce.secrets = _FixedSecrets("client")  # type: ignore[assignment]
+    grants.secrets = _FixedSecrets("sandbox")  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        pkce.secrets, grants.secrets = originals
+
+
+def build_app(session, clock: Clock) -> BonjoroApp:
+    # No browser on this machine: the wizard offers "approve in the sandbox" and the paste field.
+    return BonjoroApp(session, now=clock, open_browser=lambda url: False, tick_interval=0.5)
+
+
+async def until(pilot, condition: Callable[[], object], what: str, tries: int = 200) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def _start_code_flow(pilot) -> LoginScreen:
+    await pilot.press("l")
+    screen = pilot.app.screen
+    await pilot.press("enter")
+    await until(pilot, lambda: screen.url is not None and screen.query_one(StepList).step("WAITING").state == "running",
+                "waiting for the redirect")
+    return screen
+
+
+async def _signed_in(pilot) -> LoginScreen:
+    screen = await _start_code_flow(pilot)
+    await pilot.press("a")
+    await until(pilot, lambda: screen.phase == "done", "signed in")
+    return screen
+
+
+async def _settle(pilot) -> None:
+    pilot.app.clear_notifications()
+    await pilot.pause(0.1)
+
+
+async def status_signed_out(pilot) -> None:
+    await pilot.pause(0.1)
+
+
+async def status_signed_in(pilot) -> None:
+    await _signed_in(pilot)
+    await pilot.press("enter")
+    await until(pilot, lambda: pilot.app.user is not None, "user shown")
+    await _settle(pilot)
+
+
+async def login_choose(pilot) -> None:
+    await pilot.press("l")
+    await _settle(pilot)
+
+
+async def login_waiting(pilot) -> None:
+    await _start_code_flow(pilot)
+    await _settle(pilot)
+
+
+async def login_denied(pilot) -> None:
+    screen = await _start_code_flow(pilot)
+    await browser.approve(screen.url, decision="deny")
+    await until(pilot, lambda: screen.phase == "failed", "denied")
+    await _settle(pilot)
+
+
+async def login_done(pilot) -> None:
+    await _signed_in(pilot)
+    await _settle(pilot)
+
+
+async def explorer_me(pilot) -> None:
+    await _signed_in(pilot)
+    await pilot.press("enter", "e")
+    screen = pilot.app.screen
+    assert isinstance(screen, ExplorerScreen)
+    await until(pilot, lambda: screen.history and screen.current is not None, "GET /me answered")
+    await _settle(pilot)
+
+
+async def explorer_network_error(pilot) -> None:
+    await _signed_in(pilot)
+    pilot.app.session.sandbox.stop()
+    await pilot.press("enter", "e")
+    screen = pilot.app.screen
+    await until(pilot, lambda: screen.history and screen.history[-1].error, "the request failed")
+    await _settle(pilot)
+
+
+async def help_screen(pilot) -> None:
+    await pilot.press("f1")
+    await _settle(pilot)
+
+
+SCENES: dict[str, Callable[..., Awaitable[None]]] = {
+    "status_signed_out": status_signed_out,
+    "status_signed_in": status_signed_in,
+    "login_choose": login_choose,
+    "login_waiting": login_waiting,
+    "login_denied": login_denied,
+    "login_done": login_done,
+    "explorer_me": explorer_me,
+    "explorer_network_error": explorer_network_error,
+    "help": help_screen,
+}
