@@ -313,3 +313,14 @@ def test_api_output_is_pretty_on_a_terminal(sandbox, make_cli):
     text = b"".join(chunks).decode().replace("\r\n", "\n")
     assert text.startswith("{\n  ")
     assert json.loads(text)["email"]
+
+
+def test_refused_refresh_token_signs_the_profile_out(sandbox, make_cli):
+    cli = make_cli(sandbox)
+    assert cli.run("login", "--timeout", "30").code == 0
+    sandbox.state.revoke_all()  # e.g. the user revoked the app's access in Bonjoro
+    r = cli.run("refresh")
+    assert r.code == 4
+    assert "refused" in r.err and "bonjoro-tui login" in r.err and len(r.err.strip().splitlines()) == 1
+    assert cli.stored() is None
+    assert cli.run("status").code == 4
