@@ -207,3 +207,39 @@ async def test_network_error_in_the_explorer_is_inline(session, clock):
         text = screen_text(app)
         assert "Request failed" in text and "could not reach" in text
         assert isinstance(app.screen, ExplorerScreen)
+
+
+async def test_client_credentials_through_the_wizard_with_the_secret_masked(clock):
+    from bonjoro_tui.sandbox import SandboxServer
+    from bonjoro_tui.session import open_session
+    from bonjoro_tui.settings import load_settings
+
+    with SandboxServer(now=clock) as sandbox:
+        env = {
+            "BONJORO_BASE_URL": sandbox.url,
+            "BONJORO_CLIENT_ID": "sandbox-confidential",
+            "BONJORO_CLIENT_SECRET": "sandbox-secret",
+        }
+        import os
+
+        settings = load_settings(env={**os.environ, **env})
+        session = open_session(settings, now=clock)
+        try:
+            app = make_app(session, clock)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await pilot.press("l")
+                screen = app.screen
+                screen.query_one("#method-client").value = True
+                await pilot.pause()
+                screen.query_one("#start").press()
+                await until(pilot, lambda: screen.phase == "done", "client credentials sign-in")
+                assert app.profile.method == "client_credentials"
+                await pilot.press("enter")
+                await until(pilot, lambda: app.user is not None, "the status shows the account")
+                text = screen_text(app)
+                assert "LIVE" in text and sandbox.url in text
+                assert "sandbox-secret" not in text and "sandbox…(14 chars)" not in text
+                assert "(14 chars)" in text  # the secret, masked
+        finally:
+            await session.http.aclose()
+            session.close()
