@@ -86,4 +86,4 @@ def test_api_refuses_garbage_tokens_in_bonjoro_shape(token, path):
         assert r.status_code in (200, 404, 405)
     else:
         assert r.status_code == 401 and r.json() == {"message": "Unauthenticated."}
-    assert r.headers["x-ratelimit-limit"] == "600"
+    assert r.headers["x-ratelimit-limit"] == "1000000" and "x-ratelimit-remaining" in r.headers
