@@ -83,6 +83,8 @@ class SandboxApp:
             return await oauth.revoke(req, self.state)
         if path == "/" and req.method == "GET":
             return _index(req)
+        if path == "/.well-known/oauth-authorization-server" and req.method == "GET":
+            return await oauth.metadata(req, self.state)
         return json_response(api.error_body(404, "Not Found"), 404)
 
 

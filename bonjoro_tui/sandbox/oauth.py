@@ -23,9 +23,18 @@ _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")  # RFC 6749 §3.3
 MAX_STATE = 1024
 
 
+def describe(text: str) -> str:
+    """An ``error_description`` within RFC 6749's allowed characters (%x20-21 / %x23-5B / %x5D-7E).
+
+    Descriptions may quote what the client sent; anything outside that set becomes ``?``.
+    """
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)[:300]
+
+
 def oauth_error(error: str, description: str, status: int = 400, headers: dict[str, str] | None = None) -> Response:
     """RFC 6749 §5.2 error response."""
-    return json_response({"error": error, "error_description": description}, status, {**NO_STORE, **(headers or {})})
+    body = {"error": error, "error_description": describe(description)}
+    return json_response(body, status, {**NO_STORE, **(headers or {})})
 
 
 def fault_response(status: int) -> Response:
@@ -79,7 +88,7 @@ async def authorize(req: Request, state: SandboxState) -> Response:
 
     def fail(error: str, description: str) -> Response:
         return redirect(
-            add_query(redirect_uri, {"error": error, "error_description": description,
+            add_query(redirect_uri, {"error": error, "error_description": describe(description),
                                      "state": client_state, "iss": req.origin})
         )
 
@@ -137,6 +146,26 @@ async def _consent_decision(req: Request, state: SandboxState) -> Response:
     return redirect(add_query(request["redirect_uri"], {
         "error": "access_denied", "error_description": "the user denied access",
         "state": request["state"], "iss": request["origin"]}), 303)
+
+
+# -- metadata (RFC 8414) --------------------------------------------------------------------
+
+
+async def metadata(req: Request, state: SandboxState) -> Response:
+    """``/.well-known/oauth-authorization-server``: where everything is and what is supported."""
+    origin = req.origin
+    return json_response({
+        "issuer": origin,
+        "authorization_endpoint": f"{origin}/oauth/authorize",
+        "token_endpoint": f"{origin}/api/v2/oauth/2/token",
+        "revocation_endpoint": f"{origin}/oauth/revoke",
+        "response_types_supported": ["code"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
+        "authorization_response_iss_parameter_supported": True,
+    })
 
 
 # -- token endpoint -------------------------------------------------------------------------

@@ -192,3 +192,10 @@ async def test_public_client_id_in_the_authorization_url_is_the_registered_one(s
     r = await sandbox.http.get("/oauth/authorize", params=authorize_query(client_id=PUBLIC))
     assert "sandbox-public" in r.text
     assert urlsplit(REDIRECT).netloc in r.text
+
+
+async def test_redirected_error_description_is_sanitised(sandbox):
+    query = list(authorize_query().items()) + [('bad"\\é', "1"), ('bad"\\é', "2")]
+    params = redirect_params(await sandbox.http.get("/oauth/authorize", params=query))
+    assert params["error"] == "invalid_request"
+    assert all(" " <= c <= "~" and c not in '"\\' for c in params["error_description"])

@@ -271,3 +271,18 @@ async def test_stats_count_token_calls_by_grant_type(sandbox):
     assert (await sandbox.http.get("/_sandbox/stats")).json()["token_requests"] == stats["token_requests"]
     sandbox.state.reset_stats()
     assert sandbox.state.stats()["token_requests"] == {}
+
+
+async def test_error_descriptions_stay_within_rfc_6749_characters(sandbox):
+    r = await sandbox.token({"grant_type": 'é"\\\n<x>', "client_id": PUBLIC})
+    assert_oauth_error(r, "unsupported_grant_type")
+    description = r.json()["error_description"]
+    assert all(" " <= c <= "~" and c not in '"\\' for c in description)
+
+
+async def test_authorization_server_metadata(sandbox):
+    meta = (await sandbox.http.get("/.well-known/oauth-authorization-server")).json()
+    assert meta["issuer"] == "http://127.0.0.1"
+    assert meta["token_endpoint"] == "http://127.0.0.1/api/v2/oauth/2/token"
+    assert meta["code_challenge_methods_supported"] == ["S256"]
+    assert meta["authorization_response_iss_parameter_supported"] is True
