@@ -145,7 +145,8 @@ def _paginate(req: Request, items: list[Any], cap: int = LIST_CAP) -> dict[str, 
         if not math.isfinite(value) or value < 1 or value != int(value):
             raise ApiError(400, "The limit must be a whole number of at least 1.")
         limit = min(int(value), cap)
-    page = int(query["page"]) if query.get("page", "").isdigit() and int(query["page"]) > 0 else 1
+    raw_page = query.get("page", "")
+    page = int(raw_page) if re.fullmatch(r"[0-9]{1,9}", raw_page) and int(raw_page) > 0 else 1  # Laravel: else 1
     total = len(items)
     last_page = max(1, math.ceil(total / limit))
     start = (page - 1) * limit

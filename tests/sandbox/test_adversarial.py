@@ -87,3 +87,17 @@ def test_api_refuses_garbage_tokens_in_bonjoro_shape(token, path):
     else:
         assert r.status_code == 401 and r.json() == {"message": "Unauthenticated."}
     assert r.headers["x-ratelimit-limit"] == "1000000" and "x-ratelimit-remaining" in r.headers
+
+
+@SETTINGS
+@given(st.sampled_from(["/users", "/profiles", "/greets", "/campaigns", "/message-templates"]),
+       st.lists(st.tuples(st.sampled_from(["page", "limit", "status", "sort", "search", "includes"]),
+                          st.one_of(st.text(max_size=12), st.integers(-5, 10**12).map(str))), max_size=4))
+def test_list_parameters_never_break_the_page_envelope(path, query):
+    r = call("GET", "/api/v2" + path, params=query, headers={"Authorization": "Bearer sandbox-api-key"})
+    assert r.status_code in (200, 400), r.text
+    body = r.json()
+    if r.status_code == 200:
+        assert body["current_page"] >= 1 and 1 <= body["per_page"] <= 5000 and len(body["data"]) <= body["per_page"]
+    else:
+        assert set(body) == {"error"} and body["error"]["status_code"] == 400
