@@ -105,9 +105,14 @@ class Request:
 
     def json(self) -> Any:
         try:
-            return json.loads(self.body.decode("utf-8"))
+            data = json.loads(self.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise BadRequest("the body is not valid JSON") from exc
+        try:  # "\ud800" is valid JSON but no valid text: refuse it before it is stored anywhere
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise BadRequest("the JSON body contains a lone surrogate (invalid Unicode)") from exc
+        return data
 
     def params(self) -> tuple[dict[str, Any], list[str]]:
         """The body as a flat dict, JSON or form-encoded alike, and the names given more than once.

@@ -101,3 +101,12 @@ def test_list_parameters_never_break_the_page_envelope(path, query):
         assert body["current_page"] >= 1 and 1 <= body["per_page"] <= 5000 and len(body["data"]) <= body["per_page"]
     else:
         assert set(body) == {"error"} and body["error"]["status_code"] == 400
+
+
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke", "/api/v2/me", "/api/v2/profiles", "/_sandbox/knobs"])
+def test_lone_surrogates_in_json_are_a_400_and_stored_nowhere(path):
+    body = b'{"grant_type":"refresh_token","refresh_token":"\\ud800","token":"\\ud800","client_id":"sandbox-public",' \
+           b'"bio":"\\ud800","email":"\\ud800@x.example","latency":"\\ud800"}'
+    r = call("POST", path, content=body, headers={"content-type": "application/json", "authorization": "Bearer sandbox-api-key"})
+    assert r.status_code == 400
+    assert call("GET", "/api/v2/me", headers={"authorization": "Bearer sandbox-api-key"}).status_code == 200
