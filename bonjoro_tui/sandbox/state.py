@@ -71,6 +71,12 @@ def _check_knob(name: str, value: Any) -> Any:
     return kind(value)
 
 
+def _need(record: Any, *keys: str) -> None:
+    missing = [k for k in keys if k not in record]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+
+
 class SandboxState(GrantsMixin):
     def __init__(
         self,
@@ -120,29 +126,46 @@ class SandboxState(GrantsMixin):
         }
 
     def _load(self, data: dict[str, Any] | None) -> None:
-        doc = self._fresh_doc()
+        """Adopt a stored document; one of an unexpected shape is set aside, never half-used."""
+        doc, index = self._fresh_doc(), {}
         if data is not None:
             try:
-                if data.get("version") != STATE_VERSION or not isinstance(data.get("signing_key"), str):
-                    raise ValueError("unknown version")
-                bytes.fromhex(data["signing_key"])
-                for key in ("codes", "families", "revoked_jtis", "knobs"):
-                    if not isinstance(data.get(key), dict):
-                        raise ValueError(key)
-                if not isinstance(data.get("faults"), list) or not isinstance(data.get("generation"), int):
-                    raise ValueError("faults/generation")
-                knobs = dict(DEFAULT_KNOBS)
-                knobs.update({k: _check_knob(k, v) for k, v in data["knobs"].items() if k in DEFAULT_KNOBS})
-                doc.update(data, knobs=knobs)
-            except (ValueError, TypeError, AttributeError) as exc:
-                log.warning("sandbox state file %s has an unexpected shape (%s); starting afresh", self.state_file, exc)
+                doc, index = self._checked(data)
+            except (ValueError, TypeError, AttributeError, KeyError) as exc:
+                if self._file is not None:
+                    self._file.set_aside(f"unexpected shape: {type(exc).__name__} {exc}")
                 self._dirty = True
-        self._doc = doc
-        self._index = {}
-        for fid, fam in doc["families"].items():
-            self._index[fam["current"]] = fid
-            for used in fam.get("used", []):
-                self._index[used] = fid
+        self._doc, self._index = doc, index
+
+    @staticmethod
+    def _checked(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        if data.get("version") != STATE_VERSION or not isinstance(data.get("signing_key"), str):
+            raise ValueError("unknown version")
+        bytes.fromhex(data["signing_key"])
+        for key in ("codes", "families", "revoked_jtis", "knobs"):
+            if not isinstance(data.get(key), dict):
+                raise ValueError(key)
+        if not isinstance(data.get("faults"), list) or not isinstance(data.get("generation"), int):
+            raise ValueError("faults/generation")
+        for fault in data["faults"]:
+            if fault["scope"] not in FAULT_SCOPES or fault["status"] not in FAULT_STATUSES or fault["remaining"] < 1:
+                raise ValueError("fault")
+        for code in data["codes"].values():
+            _need(code, "client_id", "redirect_uri", "challenge", "scope", "user_id", "used", "family")
+            float(code["expires_at"])
+        index: dict[str, str] = {}
+        for family_id, fam in data["families"].items():
+            _need(fam, "client_id", "user_id", "scope", "revoked", "revoked_at", "revoked_reason", "used")
+            float(fam["current_expires_at"])
+            for digest in [fam["current"], *fam["used"]]:
+                index[str(digest)] = family_id
+        for exp in data["revoked_jtis"].values():
+            float(exp)
+        knobs = dict(DEFAULT_KNOBS)
+        knobs.update({k: _check_knob(k, v) for k, v in data["knobs"].items() if k in DEFAULT_KNOBS})
+        doc = SandboxState._fresh_doc()
+        doc.update(data, knobs=knobs)
+        return doc, index
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:

@@ -65,13 +65,18 @@ class StateFile:
             if not isinstance(data, dict):
                 raise ValueError("not an object")
         except ValueError:
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
-            os.replace(self.path, aside)
-            log.warning("sandbox state file %s was unreadable; moved it to %s and started afresh", self.path, aside)
-            self._seen = None
+            self.set_aside("it is not a JSON object")
             return None
         self._seen = self._signature()
         return data
+
+    def set_aside(self, why: str) -> None:
+        """Move an unusable file to ``<name>.corrupt-<time>`` (kept for inspection) and say so."""
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{time.time_ns()}")
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(self.path, aside)
+            log.warning("sandbox state file %s is unusable (%s); moved it to %s and started afresh", self.path, why, aside)
+        self._seen = None
 
     def write(self, data: dict[str, Any]) -> None:
         self._ensure_dir()

@@ -105,3 +105,17 @@ async def test_expired_codes_and_dead_families_are_pruned(tmp_path):
         await sandbox.sign_in()
     doc = json.loads(path.read_text())
     assert len(doc["families"]) == 1 and len(doc["codes"]) == 1
+
+
+async def test_state_file_of_an_unexpected_shape_is_set_aside(tmp_path, caplog):
+    path = tmp_path / "state.json"
+    good = SandboxState(path, now=Clock())
+    doc = json.loads(path.read_text())
+    doc["families"] = {"f1": {"current": "x"}}  # a family without its fields
+    path.write_text(json.dumps(doc))
+    state = SandboxState(path, now=Clock())
+    assert state.knobs["access_ttl"] == 3600
+    aside = [p for p in tmp_path.iterdir() if ".corrupt-" in p.name]
+    assert len(aside) == 1 and json.loads(aside[0].read_text())["families"] == {"f1": {"current": "x"}}
+    assert "unexpected shape" in caplog.text
+    del good
