@@ -31,7 +31,7 @@ VALUES = st.one_of(
     st.text(max_size=60),
 )
 PARAMS = st.lists(st.tuples(st.sampled_from(FIELDS), VALUES), max_size=8)
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def call(method: str, path: str, **kwargs) -> httpx.Response:
