@@ -82,10 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     _isolate()
-    from tui.scenes import fixed_randomness
+    from tui.scenes import demo_lock, fixed_randomness
 
     for name in args.scenes:
-        with fixed_randomness():  # the same sequence for each scene, whichever ran before
+        with demo_lock(), fixed_randomness():  # the same sequence for each scene, whichever ran before
             asyncio.run(_shoot(name, (width, height), out, args.text))
         print(f"saved {out / (name + '.svg')}")
     return 0

@@ -26,6 +26,8 @@ def explain(exc: BaseException, *, target: str = "the server") -> tuple[str, str
         )
     if "SignInAgain" in names:
         return (f"The session ended: {text}", hint or "Sign in again (press l).")
+    if "RefreshFailed" in names:
+        return (f"The refresh failed: {text}", hint or "Your previous tokens are kept; try again later (r).")
     if "NotSignedIn" in names:
         return ("Not signed in.", hint or "Press l to sign in.")
     if "LoginCancelled" in names:
@@ -44,7 +46,7 @@ def explain(exc: BaseException, *, target: str = "the server") -> tuple[str, str
     if "OAuthError" in names:
         return (f"The server refused: {text}", hint or "Check the client settings, then sign in again.")
     if "ApiError" in names and "could not reach" in text:
-        return (f"Cannot reach the API: {text}", "Check your network connection (or that the sandbox is running), then send again.")
+        return (text[:1].upper() + text[1:], "Check your network connection (or that the sandbox is running), then try again.")
     if "ApiError" in names:
         return (f"The API call failed: {text}", hint or "Check the request and try again.")
     if hint:

@@ -9,6 +9,7 @@ pinned: the clock (fixed), the sandbox and callback ports (fixed), and the PKCE 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 from typing import Awaitable, Callable, Iterator
 
@@ -50,6 +51,21 @@ def sandbox_secrets(count: int = 60) -> list[str]:
 #: Where the snapshot/screenshot runs keep their data: a fixed path, because the wizard shows
 #: where the tokens were saved.
 DATA_DIR = "/tmp/bonjoro-tui-demo/data"
+
+
+LOCK_FILE = "/tmp/bonjoro-tui-demo.lock"
+
+
+@contextlib.contextmanager
+def demo_lock() -> Iterator[None]:
+    """One demo run at a time on this machine: the ports and DATA_DIR above are fixed, so two
+    test runs (or a test run and `make screenshots`) at once would collide. Waits its turn."""
+    with open(LOCK_FILE, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

@@ -205,7 +205,7 @@ async def test_network_error_in_the_explorer_is_inline(session, clock):
         explorer = app.screen
         await until(pilot, lambda: explorer.history and explorer.history[0].error, "the request fails")
         text = screen_text(app)
-        assert "Request failed" in text and "could not reach" in text
+        assert "Request failed" in text and "could not reach" in text.lower()
         assert isinstance(app.screen, ExplorerScreen)
 
 
@@ -243,3 +243,33 @@ async def test_client_credentials_through_the_wizard_with_the_secret_masked(cloc
         finally:
             await session.http.aclose()
             session.close()
+
+
+async def _signed_in_by_wizard(pilot) -> None:
+    screen = await start_code_flow(pilot)
+    await pilot.press("a")
+    await until(pilot, lambda: screen.phase == "done", "signed in")
+    await pilot.press("enter")
+
+
+async def test_refresh_against_a_failing_token_endpoint_keeps_the_tokens(session, clock):
+    app = make_app(session, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _signed_in_by_wizard(pilot)
+        before = session.store.load(session.settings.profile).tokens
+        session.sandbox.state.fail_next(1, 500, "token")
+        await pilot.press("r")
+        await until(pilot, lambda: any("refresh failed" in m.lower() for m in notifications(app)), "reported")
+        assert session.store.load(session.settings.profile).tokens == before
+        assert app.profile is not None and isinstance(app.screen, StatusScreen)
+
+
+async def test_revoked_refresh_token_signs_out_with_sign_in_again(session, clock):
+    app = make_app(session, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _signed_in_by_wizard(pilot)
+        session.sandbox.state.revoke_all()
+        await pilot.press("r")
+        await until(pilot, lambda: app.profile is None, "signed out")
+        assert any("sign in again" in m.lower() for m in notifications(app)), notifications(app)
+        assert "not signed in — press l" in screen_text(app)

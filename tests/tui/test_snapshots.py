@@ -5,14 +5,14 @@ after a deliberate UI change, and look at the SVGs before committing them."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from .conftest import start_session, stop_session
 from .fakes import Clock
-import shutil
-from pathlib import Path
-
-from .scenes import CALLBACK_PORT, DATA_DIR, SANDBOX_PORT, SCENES, build_app, fixed_randomness
+from .scenes import CALLBACK_PORT, DATA_DIR, SANDBOX_PORT, SCENES, build_app, demo_lock, fixed_randomness
 from .secrets_scan import assert_no_secrets, issued_secrets
 
 SIZES = {"80x24": (80, 24), "120x36": (120, 36)}
@@ -21,6 +21,11 @@ SIZES = {"80x24": (80, 24), "120x36": (120, 36)}
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("scene", SCENES)
 def test_snapshot(scene, size, snap_compare, monkeypatch):
+    with demo_lock():
+        _snapshot(scene, size, snap_compare, monkeypatch)
+
+
+def _snapshot(scene, size, snap_compare, monkeypatch):
     shutil.rmtree(Path(DATA_DIR).parent, ignore_errors=True)
     monkeypatch.setenv("BONJORO_TUI_DATA_DIR", DATA_DIR)
     clock = Clock()

@@ -21,13 +21,19 @@ Tokens are only ever shown masked. Keys can be remapped in config.toml under \\[
 e.g. refresh = "ctrl+r".
 """
 
-SCREEN_KEYS = [
-    ("Sign in", "a", "approve in the sandbox (plays the browser)"),
-    ("Sign in", "c / o", "copy the authorization URL / open it again"),
-    ("Sign in", "escape", "cancel (closes the callback server)"),
-    ("Explorer", "ctrl+j", "send the request"),
-    ("Explorer", "ctrl+y / ctrl+t", "copy body / copy as curl (token masked)"),
-]
+SCREEN_KEYS = {
+    "Sign-in wizard": [
+        ("a", "approve in the sandbox (plays the browser)"),
+        ("c / o", "copy the authorization URL / open it again"),
+        ("escape", "cancel (closes the callback server)"),
+    ],
+    "API explorer": [
+        ("ctrl+j", "send the request"),
+        ("ctrl+y", "copy the response body"),
+        ("ctrl+t", "copy as curl (token masked unless 'with token')"),
+        ("ctrl+f", "filter the endpoints"),
+    ],
+}
 
 
 class HelpScreen(ModalScreen):
@@ -49,12 +55,15 @@ class HelpScreen(ModalScreen):
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold cyan", no_wrap=True)
         table.add_column()
+        table.add_row(Text("Everywhere", style="bold underline"), "")
         for binding in app.BINDINGS:
             if not isinstance(binding, Binding):
                 continue
             keys = keymap.get(binding.id or "", binding.key)
             shown = ", ".join(app.get_key_display(Binding(k.strip(), "")) for k in keys.split(","))
-            table.add_row(shown, f"{binding.description}  [dim]({binding.id})[/dim]")
-        for where, keys, what in SCREEN_KEYS:
-            table.add_row(keys, Text.assemble(what, (f"  ({where})", "dim")))
+            table.add_row(shown, Text.assemble(binding.description, (f"  id: {binding.id}", "dim")))
+        for where, keys in SCREEN_KEYS.items():
+            table.add_row(Text(where, style="bold underline"), "")
+            for key, what in keys:
+                table.add_row(key, what)
         return table

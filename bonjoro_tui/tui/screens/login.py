@@ -101,7 +101,7 @@ class LoginScreen(Screen):
         running_code = self.phase == "running" and self.method == "code"
         self.query_one("#paste").display = running_code
         self.query_one("#paste-error").display = running_code and bool(str(self.query_one("#paste-error", Static).render()))
-        self.query_one("#auth-url").display = self.method == "code" and self.url is not None
+        self.query_one("#auth-url").display = running_code and self.url is not None
         show = {
             "approve": running_code and self.app.sandbox is not None and self.url is not None,
             "copy": self.method == "code" and self.url is not None and self.phase == "running",
