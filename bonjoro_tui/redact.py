@@ -40,7 +40,7 @@ class Redactor:
         "api_key",
     )
     _field_re = re.compile(
-        r"""(?P<key>["']?(?:%s)["']?\s*[:=]\s*["']?)(?P<value>[^"'&\s,}]+)"""
+        r"""(?P<key>(?<![\w-])["']?(?:%s)["']?\s*[:=]\s*["']?)(?P<value>[^"'&\s,}]+)"""
         % "|".join(SENSITIVE_FIELDS),
         re.IGNORECASE,
     )
@@ -56,12 +56,11 @@ class Redactor:
             self._secrets.add(secret)
 
     def __call__(self, text: str) -> str:
+        # Fields and credential headers first (whatever their value), then any known secret
+        # that still stands elsewhere in the text; a value is never masked twice.
+        text = self._auth_re.sub(lambda m: m["key"] + mask(m["value"]), text)
+        text = self._field_re.sub(lambda m: m["key"] + mask(m["value"]), text)
         for s in sorted(self._secrets, key=len, reverse=True):
             if s in text:
                 text = text.replace(s, mask(s))
-        text = self._auth_re.sub(lambda m: m["key"] + _mask_if_needed(m["value"]), text)
-        return self._field_re.sub(lambda m: m["key"] + _mask_if_needed(m["value"]), text)
-
-
-def _mask_if_needed(value: str) -> str:
-    return value if MASK in value else mask(value)
+        return text

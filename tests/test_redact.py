@@ -27,3 +27,15 @@ def test_redactor_hides_known_secrets_and_sensitive_fields():
         assert secret not in out
     assert "grant_type=authorization_code" in out
     assert '"expires_in": 3600' in out
+
+
+def test_field_names_that_merely_end_in_a_sensitive_word_are_left_alone():
+    r = Redactor()
+    text = '{"error": {"status_code": 404}} error_code=12 token_type_hint=refresh_token'
+    assert r(text) == text
+
+
+def test_a_known_token_in_a_bearer_header_is_masked_once():
+    r = Redactor(["tok_ABCDEFGHIJKL"])
+    out = r("Authorization: Bearer tok_ABCDEFGHIJKL")
+    assert out == "Authorization: Bearer tok_…(16 chars)"
