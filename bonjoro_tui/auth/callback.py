@@ -38,6 +38,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import uvicorn
 
+from bonjoro_tui import serving
 from bonjoro_tui.auth.errors import (
     AuthorizationDenied,
     CallbackServerError,
@@ -170,12 +171,16 @@ class CallbackServer:
         config = uvicorn.Config(
             self._app,
             log_config=None,
-            log_level="warning",
+            # Not "warning": uvicorn warns about every malformed request ("Invalid HTTP request
+            # received.", "Exceeded concurrency limit."), and with no handler configured logging's
+            # last-resort handler prints those over the TUI — any local process could scribble there.
+            log_level="error",
             access_log=False,
             lifespan="off",
             interface="asgi3",
             proxy_headers=False,
-            http="h11",
+            http=serving.h11_protocol(),  # h11, plus a deadline to deliver each request
+            h11_max_incomplete_event_size=serving.MAX_REQUEST_HEAD,
             ws="none",
             server_header=False,
             limit_concurrency=32,
@@ -329,6 +334,14 @@ class CallbackServer:
     async def _app(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             return
+        # Read the whole request first (a body is ignored): if the rest of it is malformed, the
+        # server has already answered 400 and closed, and there is nobody left to answer.
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            if not message.get("more_body", False):
+                break
         settle: Callable[[], None] | None = None
         host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
         allowed = {f"{self.host}:{self.port}", f"{self.redirect_host}:{self.port}"}

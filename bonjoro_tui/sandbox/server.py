@@ -19,6 +19,7 @@ from typing import Callable, Iterator
 
 import uvicorn
 
+from bonjoro_tui import serving
 from bonjoro_tui.sandbox.app import create_app
 from bonjoro_tui.sandbox.state import SandboxState
 
@@ -91,6 +92,8 @@ class SandboxServer:
             access_log=False,
             lifespan="off",
             server_header=False,
+            http=serving.h11_protocol(),  # h11, plus a deadline to deliver each request (slowloris)
+            h11_max_incomplete_event_size=serving.MAX_REQUEST_HEAD,
             timeout_graceful_shutdown=2,
         )
         self._server = _Server(config)

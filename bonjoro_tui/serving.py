@@ -1,0 +1,77 @@
+"""uvicorn's h11 protocol with a deadline on every request: shared by both loopback servers.
+
+uvicorn's only idle timer (``timeout_keep_alive``) runs *between* requests and is cancelled
+by every byte received; nothing limits how long a client may take to send a request. A
+client that connects and says nothing, or drips one header byte a second (slowloris), holds
+its connection — and one of the server's ``limit_concurrency`` slots — for ever. On the
+sign-in callback server that lets any local process (or a page that opens enough
+connections) shut out the browser's genuine redirect.
+
+:func:`h11_protocol` returns a subclass of uvicorn's ``H11Protocol`` that closes a
+connection which has not delivered a complete request (head and body) within
+``REQUEST_TIMEOUT`` seconds of connecting, or of its previous response. Parsing stays
+h11's; this only adds a timer. Once a request is complete the application runs unbounded
+by this timer (our applications answer at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+#: Seconds a connection may take to deliver one complete request.
+REQUEST_TIMEOUT = 10.0
+#: Largest request line + headers h11 buffers (it answers 400 beyond it); h11's default.
+MAX_REQUEST_HEAD = 16 * 1024
+
+_RECEIVED = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED, h11.ERROR)
+
+
+class DeadlineH11Protocol(H11Protocol):
+    """``H11Protocol`` plus a per-request deadline (see the module docstring)."""
+
+    request_timeout: float | None = None  # None: the module's REQUEST_TIMEOUT, read at use
+
+    _deadline: asyncio.TimerHandle | None = None
+
+    def _arm_deadline(self) -> None:
+        self._cancel_deadline()
+        timeout = self.request_timeout if self.request_timeout is not None else REQUEST_TIMEOUT
+        self._deadline = self.loop.call_later(timeout, self._deadline_passed)
+
+    def _cancel_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _deadline_passed(self) -> None:
+        self._deadline = None
+        if self.conn.their_state not in _RECEIVED and not self.transport.is_closing():
+            self.transport.close()  # connection_lost tells a waiting application
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_deadline()
+        super().connection_lost(exc)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.conn.their_state in _RECEIVED:
+            self._cancel_deadline()
+
+    def on_response_complete(self) -> None:
+        if not self.transport.is_closing():
+            self._arm_deadline()  # the next request (or the rest of this body) must come in time
+        super().on_response_complete()  # may run pipelined requests, cancelling it again
+
+
+def h11_protocol(request_timeout: float | None = None) -> type[DeadlineH11Protocol]:
+    """The protocol class to pass as ``uvicorn.Config(http=…)``."""
+    if request_timeout is None:
+        return DeadlineH11Protocol
+    return type("DeadlineH11Protocol", (DeadlineH11Protocol,), {"request_timeout": float(request_timeout)})

@@ -1,0 +1,79 @@
+"""The adversarial suite: the --soak option, the secret registry, and the figures printed at the end.
+
+Run the bounded suite with ``make test`` (or ``pytest tests/adversarial``); the soak mode
+multiplies every count by 10: ``pytest tests/adversarial --soak`` (the option exists when this
+directory is named on the command line) or ``BONJORO_TUI_SOAK=1 make test``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from adversarial import registry
+from adversarial.figures import FIGURES
+
+SOAK_FACTOR = 10
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--soak",
+        action="store_true",
+        default=False,
+        help=f"adversarial suite: multiply request, kill and race counts by {SOAK_FACTOR}",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    here = os.path.dirname(__file__)
+    for item in items:
+        if str(item.fspath).startswith(here):
+            item.add_marker(pytest.mark.adversarial)
+
+
+def soak_enabled(config) -> bool:
+    return bool(config.getoption("--soak", default=False)) or os.environ.get("BONJORO_TUI_SOAK", "") not in ("", "0")
+
+
+@pytest.fixture(scope="session")
+def scale(pytestconfig) -> int:
+    """How many times the bounded counts are multiplied (1, or SOAK_FACTOR with --soak)."""
+    return SOAK_FACTOR if soak_enabled(pytestconfig) else 1
+
+
+@pytest.fixture(scope="session")
+def secret_registry():
+    """Every real token value issued during the suite (see registry.py)."""
+    return registry.SECRETS
+
+
+@pytest.fixture(autouse=True)
+def harvest_after_test(tmp_path):
+    """After each test: register the tokens in any store it wrote and the logs it left."""
+    yield
+    registry.harvest_tree(tmp_path, "files")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    for where, text in (
+        ("stdout", report.capstdout),
+        ("stderr", report.capstderr),
+        ("log", report.caplog),
+        ("failure", report.longreprtext if report.failed else ""),
+    ):
+        registry.output(f"{item.nodeid} {report.when} {where}", text)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not FIGURES:
+        return
+    tr = terminalreporter
+    tr.section("adversarial suite figures" + (" (soak)" if soak_enabled(config) else " (bounded)"))
+    width = max(len(k) for k in FIGURES)
+    for name, value in FIGURES.items():
+        tr.write_line(f"{name:<{width}}  {value}")
