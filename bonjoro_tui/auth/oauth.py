@@ -193,6 +193,16 @@ class OAuthClient:
                 status=status,
                 hint="check the configured endpoint URL",
             )
+        if status == 429:
+            # Not a refusal of the grant: the server is limiting requests. Say when to retry.
+            retry_after = response.headers.get("retry-after")
+            wait = f"; try again in {retry_after.strip()} s" if retry_after and retry_after.strip().isdigit() else ""
+            raise TokenEndpointError(
+                f"the {what} at {origin} is limiting requests (HTTP 429){wait}",
+                status=status,
+                retry_after=retry_after,
+                hint="wait a moment and try again",
+            )
         body: Any = None
         if response.content.strip():
             try:
