@@ -1,0 +1,178 @@
+"""One headless run of a Textual app, in a fresh process: ``python -m bench.tui_child KIND MODE [ARG]``.
+
+KIND ``ours`` starts the dashboard the way ``bonjoro-tui`` does (CLI parser, settings, session,
+``BonjoroApp``), signed in; KIND ``bare`` is the floor: a Textual app with Header, Footer and one
+Static. Both run ``App.run(headless=True, size=(120, 36))``.
+
+**First painted frame**: the first time the compositor hands a finished frame of a screen that
+has its Footer mounted to ``App._display`` (the headless driver then skips only the terminal
+write). The same hook serves both kinds. The child prints one JSON line per event on stdout:
+
+* ``startup``: ``{"painted": <time.time()>}`` then exits.
+* ``idle SECONDS``: after the first paint, stays idle SECONDS and reports the CPU time it used
+  in that window (``resource.getrusage``, all threads), then exits (the parent reads ru_maxrss).
+* ``explorer``: (ours only) opens the API explorer, sends ``GET /greets?limit=5000`` and reports
+  time to the first frame showing the JSON tree, the longest event-loop stall while it loads
+  (a probe task sleeping 5 ms at a time) and the memory growth.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+KIND, MODE = sys.argv[1], sys.argv[2]
+ARG = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+
+
+def emit(**data: object) -> None:
+    sys.stdout.write(json.dumps(data) + "\n")
+    sys.stdout.flush()
+
+
+def make_app():
+    if KIND == "bare":
+        from textual.app import App, ComposeResult
+        from textual.widgets import Footer, Header, Static
+
+        class Bare(App):
+            def compose(self) -> ComposeResult:
+                yield Header()
+                yield Static("Hello from a bare Textual app")
+                yield Footer()
+
+        return Bare(), None
+
+    from bonjoro_tui.cli import build_parser
+
+    args = build_parser().parse_args([])
+    from bonjoro_tui.session import open_session
+    from bonjoro_tui.settings import load_settings
+
+    settings = load_settings(flags={"profile": getattr(args, "profile", None), "debug": getattr(args, "debug", None)})
+    session = open_session(settings)
+    from bonjoro_tui.tui.app import BonjoroApp
+
+    return BonjoroApp(session), session
+
+
+def rss_kb(field: str = "VmRSS") -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def main() -> None:
+    import resource
+
+    from textual.app import App
+
+    app, session = make_app()
+    painted: list[float] = []
+    original = App._display
+
+    def display(self, screen, renderable):  # type: ignore[no-untyped-def]
+        original(self, screen, renderable)
+        if not painted and renderable is not None and screen.query("Footer"):
+            painted.append(time.time())
+            on_first_paint(self)
+
+    App._display = display  # type: ignore[method-assign]
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    def on_first_paint(app) -> None:  # type: ignore[no-untyped-def]
+        if MODE == "startup":
+            emit(painted=painted[0])
+            app.exit()
+        elif MODE == "idle":
+            # Let the start-up settle (workers, the first /me) before the window opens.
+            app.set_timer(1.0, lambda: start_idle(app))
+        elif MODE == "explorer":
+            app.call_later(lambda: app.run_worker(explore(app)))
+
+    def start_idle(app) -> None:  # type: ignore[no-untyped-def]
+        c0, t0 = cpu(), time.perf_counter()
+
+        def done() -> None:
+            emit(cpu=cpu() - c0, wall=time.perf_counter() - t0, painted=painted[0])
+            app.exit()
+
+        app.set_timer(ARG, done)
+
+    async def explore(app) -> None:  # type: ignore[no-untyped-def]
+        import asyncio
+
+        from textual.widgets import Input
+
+        from bonjoro_tui.tui.widgets.json_tree import JsonTree
+
+        shown: dict[str, float] = {}
+        show = JsonTree.show_document
+
+        def show_document(tree, document, label="response"):  # type: ignore[no-untyped-def]
+            show(tree, document, label)
+            if "greets" in label:
+                shown["document"] = time.perf_counter()
+                tree.call_after_refresh(lambda: shown.setdefault("painted", time.perf_counter()))
+
+        JsonTree.show_document = show_document  # type: ignore[method-assign]
+        app.switch_mode("explorer")
+        screen = app.screen
+        while not getattr(screen, "history", None):  # the explorer sends GET /me when first opened
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)
+        lags: list[float] = []
+        stop = False
+
+        async def probe() -> None:
+            while not stop:
+                t = time.perf_counter()
+                await asyncio.sleep(0.005)
+                lags.append(time.perf_counter() - t - 0.005)
+
+        rss0 = rss_kb()
+        try:  # reset the peak (VmHWM) so that it measures this load alone (Linux >= 4.0)
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+        except OSError:
+            pass
+        probe_task = asyncio.create_task(probe())
+        await asyncio.sleep(0.05)
+        screen.query_one("#path", Input).value = "/greets"
+        screen.query_one("#query", Input).value = "limit=5000"
+        t0 = time.perf_counter()
+        screen.action_send()
+        while "painted" not in shown:
+            await asyncio.sleep(0.005)
+            if time.perf_counter() - t0 > 30:
+                break
+        await asyncio.sleep(0.5)  # anything the first frame set off
+        stop = True
+        await probe_task
+        exchange = screen.history[-1]
+        emit(
+            first_paint=shown.get("painted", float("nan")) - t0,
+            parsed=shown.get("document", float("nan")) - t0,
+            stall=max(lags),
+            rss_growth_kb=rss_kb() - rss0,
+            peak_growth_kb=rss_kb("VmHWM") - rss0,
+            bytes=len(exchange.content),
+            status=exchange.status,
+        )
+        app.exit()
+
+    try:
+        app.run(headless=True, size=(120, 36))
+    finally:
+        if session is not None:
+            session.close()
+
+
+if __name__ == "__main__":
+    main()
