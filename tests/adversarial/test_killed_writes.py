@@ -1,0 +1,226 @@
+"""Killed processes, full disks and read-only directories (issue 5, part 3).
+
+A forked child saves fresh token pairs in a loop while the parent SIGKILLs it at random moments
+(≥ 500 times); after every kill the store parses, holds one consistent pair (the last one the
+child saw saved, or the one it was writing), and is still 0600. Then the refresh path of the
+API client meets a full disk and a read-only data directory: a clear error, the file unchanged.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import random
+import resource
+import signal
+import stat
+import time
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from adversarial import figures, registry
+from bonjoro_tui.api.client import BonjoroClient, RefreshFailed
+from bonjoro_tui.sandbox import SandboxServer
+from bonjoro_tui.settings import load_settings
+from bonjoro_tui.store import StoredProfile, StoreError, StoreWriteError, TokenStore
+from bonjoro_tui.tokens import TokenSet
+
+T0 = 1_800_000_000.0
+
+
+def pair(generation: int) -> TokenSet:
+    """Access and refresh token of one generation: each names the generation and the other."""
+    nonce = os.urandom(6).hex()
+    return TokenSet(f"access-{generation}-{nonce}", T0 + generation, refresh_token=f"refresh-{generation}-{nonce}",
+                    expires_at=T0 + generation + 3600)
+
+
+def profile(generation: int) -> StoredProfile:
+    return StoredProfile("default", "sandbox", "code", "sandbox-public", pair(generation))
+
+
+def _child(path, start: int, report_fd: int) -> None:
+    """Save generation after generation; report each one once save() has returned."""
+    try:
+        store = TokenStore(path)
+        g = start
+        os.write(report_fd, b"S")  # started: the parent's random delay counts from here
+        while True:
+            g += 1
+            store.save(profile(g))
+            os.write(report_fd, g.to_bytes(4, "big"))
+    finally:
+        os._exit(0)
+
+
+def test_sigkill_during_saves_never_loses_or_tears_the_tokens(tmp_path, scale):
+    path = tmp_path / "data" / "tokens.toml"
+    store = TokenStore(path)
+    store.save(profile(0))
+    kills = 500 * scale
+    rng = random.Random(0x5EED)
+    lost = torn = bad_mode = 0
+    generation = 0
+    for _ in range(kills):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os.close(r)
+            _child(path, generation, w)
+        os.close(w)
+        started = os.read(r, 1)
+        time.sleep(rng.uniform(0, 0.006))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        reported = b""
+        while chunk := os.read(r, 4096):
+            reported += chunk
+        os.close(r)
+        assert started == b"S"
+        confirmed = int.from_bytes(reported[-4:], "big") if reported else generation
+        current = store.load("default")  # a torn file would be quarantined and raise here
+        access, refresh = current.tokens.access_token, current.tokens.refresh_token
+        g, nonce = access.split("-")[1:]
+        if refresh != f"refresh-{g}-{nonce}" or current.tokens.obtained_at != T0 + int(g):
+            torn += 1
+        if int(g) < confirmed:  # a save that had returned was undone
+            lost += 1
+        if stat.S_IMODE(os.stat(path).st_mode) != 0o600:
+            bad_mode += 1
+        generation = int(g)
+    assert (torn, lost, bad_mode) == (0, 0, 0)
+    assert not list(path.parent.glob("*.corrupt-*"))
+    store.save(profile(generation + 1))  # the next save removes any orphaned temp file
+    assert not list(path.parent.glob(".tokens.toml.*.tmp"))
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+    assert generation > kills // 10  # the child really was saving between kills
+    figures.add("killed processes: SIGKILLs during saves survived", kills)
+    figures.add("killed processes: tokens lost or torn", lost + torn)
+    figures.put("killed processes: generations saved in between", generation)
+
+
+def test_a_real_write_limit_in_a_child_leaves_the_file_intact(tmp_path):
+    """RLIMIT_FSIZE: the kernel refuses the write (EFBIG) half-way through the temp file."""
+    path = tmp_path / "data" / "tokens.toml"
+    store = TokenStore(path)
+    store.save(profile(1))
+    before = path.read_bytes()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(r)
+        try:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+            TokenStore(path).save(profile(2))
+            os.write(w, b"saved")
+        except StoreWriteError as exc:
+            os.write(w, str(exc).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    os.waitpid(pid, 0)
+    message = b""
+    while chunk := os.read(r, 4096):
+        message += chunk
+    os.close(r)
+    assert message.decode().startswith(f"could not save tokens to {path}: File too large; the previous file is unchanged")
+    assert path.read_bytes() == before
+    assert not list(path.parent.glob(".tokens.toml.*.tmp"))
+
+
+# --------------------------------------------------------------------------- through the refresh path
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with SandboxServer(auto_approve=True) as server:
+        yield server
+
+
+async def signed_in(sandbox, http):
+    from bonjoro_tui.auth.login import CodeLogin
+
+    settings = load_settings().resolved_for_sandbox(sandbox.url)
+    store = TokenStore(settings.store_path)
+
+    def browser(url: str) -> bool:
+        import asyncio
+
+        async def go():
+            async with httpx.AsyncClient(trust_env=False, follow_redirects=True, timeout=10) as b:
+                await b.get(url)
+
+        asyncio.ensure_future(go())
+        return True
+
+    p = await CodeLogin(settings, store, http).run(open_browser=browser, timeout=20)
+    registry.secret(p.tokens.access_token, p.tokens.refresh_token)
+    return settings, store, p
+
+
+def _under(path, root) -> bool:
+    return str(path).startswith(str(root))
+
+
+async def test_disk_full_during_the_refresh_save(sandbox, monkeypatch):
+    async with httpx.AsyncClient(trust_env=False, timeout=10) as http:
+        settings, store, p = await signed_in(sandbox, http)
+        before = store.path.read_bytes()
+        data_dir = store.path.parent
+        real_fsync = os.fsync
+
+        def full_fsync(fd):
+            if _under(os.readlink(f"/proc/self/fd/{fd}"), data_dir):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return real_fsync(fd)
+
+        monkeypatch.setattr(os, "fsync", full_fsync)
+        client = BonjoroClient(settings, store, http=http)
+        with pytest.raises(RefreshFailed) as error:
+            await client.refresh_now()
+        monkeypatch.undo()
+    msg = registry.message(error.value)
+    assert msg == (f"got new tokens but could not save them: could not save tokens to {store.path}: "
+                   "the disk is full; the previous file is unchanged")
+    assert store.path.read_bytes() == before
+    assert not list(data_dir.glob(".tokens.toml.*.tmp"))
+    figures.add("disk full / read-only: saves refused with the file intact", 1)
+
+
+async def test_read_only_data_dir_during_the_refresh(sandbox, monkeypatch):
+    async with httpx.AsyncClient(trust_env=False, timeout=10) as http:
+        settings, store, p = await signed_in(sandbox, http)
+        before = store.path.read_bytes()
+        data_dir = store.path.parent
+        sandbox.state.reset_stats()
+        real_open, real_replace, real_unlink = os.open, os.replace, os.unlink
+        writes = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC
+
+        def ro_open(path, flags, *a, **k):
+            if flags & writes and _under(os.path.abspath(path), data_dir):
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+            return real_open(path, flags, *a, **k)
+
+        def ro(real):
+            def refuse(src, *a, **k):
+                if _under(os.path.abspath(src), data_dir):
+                    raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(src))
+                return real(src, *a, **k)
+            return refuse
+
+        monkeypatch.setattr(os, "open", ro_open)
+        monkeypatch.setattr(os, "replace", ro(real_replace))
+        monkeypatch.setattr(os, "unlink", ro(real_unlink))
+        client = BonjoroClient(settings, store, http=http)
+        with pytest.raises(StoreError) as error:
+            await client.refresh_now()
+        monkeypatch.undo()
+    msg = registry.message(error.value)
+    assert msg == f"cannot lock the token store {store.path}: the file system is read-only"
+    assert store.path.read_bytes() == before
+    # Refused before the token request: the refresh token was not spent on tokens that could not be kept.
+    assert sandbox.state.stats()["token_requests"] == {}
+    figures.add("disk full / read-only: saves refused with the file intact", 1)
