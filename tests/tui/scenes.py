@@ -86,7 +86,7 @@ def build_app(session, clock: Clock) -> BonjoroApp:
     return BonjoroApp(session, now=clock, open_browser=lambda url: False, tick_interval=0.5)
 
 
-async def until(pilot, condition: Callable[[], object], what: str, tries: int = 200) -> None:
+async def until(pilot, condition: Callable[[], object], what: str, tries: int = 600) -> None:
     for _ in range(tries):
         if condition():
             return

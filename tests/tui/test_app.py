@@ -207,6 +207,8 @@ async def test_large_json_builds_nodes_lazily():
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 36)])
 async def test_screens_fit_without_overlap(size):
+    """Every widget lies inside the screen, except content scrolled out of a scrolling container
+    (whose own box fits); on the status screen the essentials are visible without scrolling."""
     session = FakeSession()
     session.sign_in()
     app = make_app(session)
@@ -217,5 +219,20 @@ async def test_screens_fit_without_overlap(size):
             await pilot.pause()
             screen_region = app.screen.region
             for widget in app.screen.query("*"):
-                if widget.display and widget.region.area:
+                if not widget.display or not widget.region.area:
+                    continue
+                scrolled = any(
+                    ancestor.allow_vertical_scroll and ancestor.max_scroll_y > 0
+                    for ancestor in widget.ancestors
+                    if hasattr(ancestor, "max_scroll_y")
+                )
+                if not scrolled:
                     assert screen_region.contains_region(widget.region), (key, widget, widget.region)
+            if key == "s":
+                for essential in ("#account", "#countdown", "#status-actions"):
+                    region = app.screen.query_one(essential).region
+                    assert screen_region.contains_region(region), (essential, region)
+            siblings = [w for w in app.screen.query(".panel") if w.display and w.region.area]
+            for i, a in enumerate(siblings):
+                for b in siblings[i + 1 :]:
+                    assert not a.region.overlaps(b.region) or a in b.ancestors or b in a.ancestors, (a, b)

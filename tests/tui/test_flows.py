@@ -32,7 +32,7 @@ def make_app(session, clock, **kwargs) -> BonjoroApp:
     return BonjoroApp(session, now=clock, tick_interval=0.05, **kwargs)
 
 
-async def until(pilot, condition, what: str, tries: int = 200) -> None:
+async def until(pilot, condition, what: str, tries: int = 600) -> None:
     """Let the app run until ``condition()`` holds (bounded by tries, not by wall-clock asserts)."""
     for _ in range(tries):
         if condition():

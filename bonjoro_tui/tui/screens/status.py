@@ -11,7 +11,8 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static
 
@@ -51,24 +52,33 @@ class StatusScreen(Screen):
         yield Header(show_clock=False)
         with VerticalScroll(id="status-body"):
             yield Static(id="target")
-            yield Static(id="account", classes="panel")
-            with VerticalScroll(id="token-panel", classes="panel"):
-                yield Static(id="token")
-                yield Countdown(id="countdown")
-                yield Static(id="last-refresh")
+            with Container(id="panels"):
+                yield Static(id="account", classes="panel")
+                with Vertical(id="token-panel", classes="panel"):
+                    yield Static(id="token")
+                    yield Countdown(id="countdown")
+                    yield Static(id="last-refresh")
             with Horizontal(id="status-actions"):
                 yield Button("Sign in (l)", id="do-login", variant="primary", compact=True)
                 yield Button("Refresh (r)", id="do-refresh", compact=True)
                 yield Button("Explorer (e)", id="do-explorer", compact=True)
                 yield Button("Sign out (x)", id="do-logout", variant="error", compact=True)
+            yield Static(id="endpoints", classes="panel")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#account").border_title = "Account"
         self.query_one("#token-panel").border_title = "Access token"
+        self.query_one("#endpoints").border_title = "Endpoints"
         self.watch(self.app, "profile", self.show_profile)
         self.watch(self.app, "user", lambda _user: self.show_profile(self.app.profile))
         self.set_interval(self.app.tick_interval, self.tick, name="countdown")
+
+    #: From this width on, the two panels sit side by side.
+    WIDE = 110
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width >= self.WIDE, "-wide")
 
     def tick(self) -> None:
         profile = self.app.profile
@@ -108,9 +118,23 @@ class StatusScreen(Screen):
             token_rows = [("", Text("No token. Sign in with l (authorization code + PKCE by default).", style="italic"))]
         self.query_one("#token", Static).update(grid(token_rows))
         self.query_one("#last-refresh", Static).update(self._last_refresh(profile))
+        self.query_one("#endpoints", Static).update(self._endpoints())
         self.query_one("#do-refresh", Button).disabled = not signed_in
         self.query_one("#do-logout", Button).disabled = not signed_in
         self.tick()
+
+    def _endpoints(self) -> Table:
+        s = self.app.settings
+        callback = s.redirect_uri or (
+            f"http://127.0.0.1:{s.callback_port}/callback" if s.callback_port else "http://127.0.0.1:<any free port>/callback"
+        )
+        return grid([
+            ("Authorize", s.authorize_url or "—"),
+            ("Token", f"{s.token_url or '—'}  ({s.token_format} body)"),
+            ("Revoke", s.revoke_url or "none known (tokens are only forgotten here)"),
+            ("Redirect", callback),
+            ("Token store", str(s.store_path)),
+        ])
 
     def _last_refresh(self, profile: Any) -> Text:
         if profile is None or profile.last_refresh_at is None:
