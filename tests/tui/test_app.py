@@ -236,3 +236,47 @@ async def test_screens_fit_without_overlap(size):
             for i, a in enumerate(siblings):
                 for b in siblings[i + 1 :]:
                     assert not a.region.overlaps(b.region) or a in b.ancestors or b in a.ancestors, (a, b)
+
+
+async def test_copy_body_and_curl_mask_the_token_unless_asked():
+    session = FakeSession()
+    profile = session.sign_in()
+    token = profile.tokens.access_token
+    app = make_app(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("ctrl+y")
+        assert app.clipboard == '{"data": {"id": "9b1c", "name": "Ada Lovelace", "email": "ada@example.com"}}'
+        await pilot.press("ctrl+t")
+        curl = app.clipboard
+        assert curl.startswith("curl -X GET http://127.0.0.1:8765/api/v2/me ")
+        assert token not in curl and "Bearer eyJhbG…(51 chars)" in curl
+        app.screen.query_one("#curl-token").value = True
+        await pilot.press("ctrl+t")
+        assert f"Bearer {token}" in app.clipboard
+        assert any("keep it private" in m for m in (n.message for n in app._notifications))
+
+
+async def test_history_lists_this_runs_requests_and_shows_them_again():
+    session = FakeSession()
+    session.sign_in()
+    app = make_app(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        screen.query_one("#path", Input).value = "/nowhere"
+        await pilot.press("ctrl+j")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert [(e.path, e.status) for e in screen.history] == [("/me", 200), ("/nowhere", 404)]
+        assert "404 Not Found" in screen_text(app)
+        history = screen.query_one("#history")
+        assert history.option_count == 2
+        history.highlighted = 1  # the oldest: GET /me
+        history.action_select()
+        await pilot.pause()
+        assert screen.current.path == "/me"
+        assert "200 OK" in screen_text(app)

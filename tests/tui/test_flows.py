@@ -273,3 +273,21 @@ async def test_revoked_refresh_token_signs_out_with_sign_in_again(session, clock
         await until(pilot, lambda: app.profile is None, "signed out")
         assert any("sign in again" in m.lower() for m in notifications(app)), notifications(app)
         assert "not signed in — press l" in screen_text(app)
+
+
+async def test_with_a_browser_the_url_is_opened_and_o_opens_it_again(session, clock):
+    opened: list[str] = []
+
+    def browser_stub(url: str) -> bool:
+        opened.append(url)
+        return True
+
+    app = make_app(session, clock, open_browser=browser_stub)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await start_code_flow(pilot)
+        assert opened == [screen.url]
+        assert screen.query_one(StepList).step("BROWSER").detail == "opened the URL below in your browser"
+        await pilot.press("o")
+        assert opened == [screen.url, screen.url]
+        await pilot.press("escape")
+        await until(pilot, lambda: screen.phase == "failed", "cancelled")
