@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install sandbox screenshots bench clean
+.PHONY: run test install sandbox screenshots bench bench-smoke clean
 
 run: install
 	$(BIN)/bonjoro-tui
@@ -28,6 +28,14 @@ sandbox: install
 # SVGs of each screen at 120x36, driven against the sandbox with a fixed clock (see scripts/screenshots.py).
 screenshots: install
 	$(BIN)/python scripts/screenshots.py
+
+# Benchmarks against Textual's and httpx's own floor, side by side (docs/PERFORMANCE.md); about 4 minutes.
+# BENCH_QUICK=1 (or make bench-smoke) runs a few repetitions only, to check it still works.
+bench: install
+	$(BIN)/python -m bench
+
+bench-smoke: install
+	BENCH_QUICK=1 $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

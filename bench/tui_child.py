@@ -11,7 +11,7 @@ write). The same hook serves both kinds. The child prints one JSON line per even
 * ``startup``: ``{"painted": <time.time()>}`` then exits.
 * ``idle SECONDS``: after the first paint, stays idle SECONDS and reports the CPU time it used
   in that window (``resource.getrusage``, all threads), then exits (the parent reads ru_maxrss).
-* ``explorer``: (ours only) opens the API explorer, sends ``GET /greets?limit=5000`` and reports
+* ``explorer``: (ours only) opens the API explorer, sends ``GET /greets?limit=N`` (default 1200: about 5 MB) and reports
   time to the first frame showing the JSON tree, the longest event-loop stall while it loads
   (a probe task sleeping 5 ms at a time) and the memory growth.
 """
@@ -145,7 +145,7 @@ def main() -> None:
         probe_task = asyncio.create_task(probe())
         await asyncio.sleep(0.05)
         screen.query_one("#path", Input).value = "/greets"
-        screen.query_one("#query", Input).value = "limit=5000"
+        screen.query_one("#query", Input).value = f"limit={int(ARG) or 1200}"
         t0 = time.perf_counter()
         screen.action_send()
         while "painted" not in shown:

@@ -1,0 +1,36 @@
+"""``make bench`` keeps working: the quick mode runs every figure and prints the whole table.
+
+Benchmarks are not tests: nothing here looks at how long anything took, only that each figure
+produced numbers (a failing benchmark raises, so a broken harness fails this test).
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIGURES = range(1, 9)
+
+
+def test_quick_bench_prints_every_figure():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BONJORO")}
+    env["BENCH_QUICK"] = "1"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=110
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    assert "| figure" in out and "ratio" in out
+    rows = [line for line in out.splitlines() if re.match(r"\| \d\. ", line)]
+    assert [int(line[2]) for line in rows] == list(FIGURES), out
+    for line in rows:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        figure, ours, baseline, ratio, target, met = cells
+        assert re.search(r"\d", ours), line  # a number was measured
+        assert met.startswith(("yes", "NO")), line
+        if not figure.startswith("7."):  # the explorer figure has no baseline
+            assert re.search(r"\d", baseline), line
+            assert re.fullmatch(r"\d+\.\d\d", ratio), line
+    assert "nproc" in out and "Python" in out  # the machine the numbers belong to
