@@ -280,3 +280,27 @@ async def test_history_lists_this_runs_requests_and_shows_them_again():
         await pilot.pause()
         assert screen.current.path == "/me"
         assert "200 OK" in screen_text(app)
+
+
+async def test_a_5_mb_response_is_shown_lazily_and_the_raw_view_is_capped():
+    session = FakeSession()
+    session.sign_in()
+    big = {"data": [{"id": i, "name": f"greet number {i}", "notes": "x" * 40} for i in range(60000)]}
+    session.client.responses["/greets"] = big
+    app = make_app(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        screen.query_one("#path", Input).value = "/greets"
+        await pilot.press("ctrl+j")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        exchange = screen.current
+        assert exchange.path == "/greets" and len(exchange.content) > 5 * 1024 * 1024
+        assert "5." in screen_text(app) and "MB" in screen_text(app)
+        tree = screen.query_one(JsonTree)
+        assert tree.root.data.value is not None and len(tree.root.children) == 1  # only "data", unexpanded
+        assert len(tree.root.children[0].children) == 0
+        raw = screen.query_one("#response-raw").text
+        assert len(raw) < 300 * 1024 and "truncated" in raw
