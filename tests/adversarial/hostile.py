@@ -92,6 +92,30 @@ def request(method: str, target: str | bytes, host: str | None, *, version: str 
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
+async def drip(port: int, head: bytes | None, *, seconds: float = 10.0) -> bool:
+    """Open a connection and send ``head`` then one byte every 0.1 s (``None``: send nothing).
+
+    True when the server closed the connection before ``seconds`` were up."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        if head is not None:
+            writer.write(head)
+        for _ in range(int(seconds / 0.1)):
+            if head is not None:
+                writer.write(b"X")
+                await writer.drain()
+            try:
+                if await asyncio.wait_for(reader.read(1), 0.1) == b"":
+                    return True
+            except asyncio.TimeoutError:
+                continue
+        return False
+    except ConnectionError:
+        return True
+    finally:
+        writer.transport.abort()
+
+
 def double_encode(value: str) -> str:
     """Every character percent-encoded, then the percent signs encoded again."""
     return "".join(f"%25{b:02X}" for b in value.encode())
@@ -123,4 +147,4 @@ def port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-__all__ = ["Tally", "exchange", "flood", "request", "double_encode", "rss_kib", "ErrorLogCounter", "port_open", "quote"]
+__all__ = ["Tally", "exchange", "flood", "drip", "request", "double_encode", "rss_kib", "ErrorLogCounter", "port_open", "quote"]

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adversarial import figures
-from adversarial.hostile import ErrorLogCounter, Tally, double_encode, exchange, flood, port_open, quote, request, rss_kib
+from adversarial.hostile import ErrorLogCounter, Tally, double_encode, drip, exchange, flood, port_open, quote, request, rss_kib
 from bonjoro_tui import serving
 from bonjoro_tui.auth.callback import CallbackServer
 
@@ -160,28 +160,9 @@ def test_callback_server_survives_hostile_requests(scale, monkeypatch):
         generated()
 
         # Slow drip and idle: 40 connections (above limit_concurrency = 32) that never finish.
-        async def drip(idle: bool) -> bool:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            try:
-                if not idle:
-                    writer.write(f"GET /callback?state={state} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode())
-                for _ in range(100):  # up to 10 s; the server's 1 s deadline ends it long before
-                    if not idle:
-                        writer.write(b"X")
-                        await writer.drain()
-                    try:
-                        if await asyncio.wait_for(reader.read(1), 0.1) == b"":
-                            return True
-                    except asyncio.TimeoutError:
-                        continue
-                return False
-            except ConnectionError:
-                return True
-            finally:
-                writer.transport.abort()
-
         async def slow_phase() -> list[bool]:
-            return await asyncio.gather(*(drip(idle=i % 2 == 0) for i in range(40)))
+            head = f"GET /callback?state={state} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode()
+            return await asyncio.gather(*(drip(port, None if i % 2 == 0 else head) for i in range(40)))
 
         dropped = loop.run_until_complete(slow_phase())
         tally.requests += len(dropped)

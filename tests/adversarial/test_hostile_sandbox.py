@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adversarial import figures, registry
-from adversarial.hostile import ErrorLogCounter, Tally, double_encode, flood, port_open, quote, request, rss_kib
+from adversarial.hostile import ErrorLogCounter, Tally, double_encode, drip, flood, port_open, quote, request, rss_kib
 from bonjoro_tui import serving
 from bonjoro_tui.auth.login import CodeLogin
 from bonjoro_tui.sandbox import SandboxServer
@@ -125,6 +125,10 @@ def corpus(port: int, *, big: bool) -> list[tuple[int, bytes]]:
                             close=False) for _ in range(4)) + request("GET", "/", host)
     add(pipe, n=5)
     add(request("GET", "/_sandbox/stats", host))
+    # CSRF from a web page: a simple cross-origin POST may not change the sandbox.
+    for path, body in (("/_sandbox/revoke-all", b""), ("/_sandbox/knobs", b'{"latency": 30}'),
+                       ("/_sandbox/fail", b'{"count": 100, "status": 500}'), ("/_sandbox/reset", b"")):
+        add(request("POST", path, host, headers=[("Origin", "http://evil.example")], body=body))
     add(request("GET", "/%2e%2e/%2e%2e/etc/passwd", host))
     return C
 
@@ -162,7 +166,7 @@ def test_sandbox_survives_hostile_requests(scale, monkeypatch, tmp_path):
     tally = Tally()
     bad: list[tuple[bytes, list[int]]] = []
     # 503 never happens here (no fault queued); 500 would be a crash.
-    allowed = {200, 302, 400, 401, 404, 405, 413, 415, 421}
+    allowed = {200, 302, 400, 401, 403, 404, 405, 413, 415, 421}
 
     def check(payload: bytes, codes: list[int], data: bytes) -> None:
         heads = [part.split(b"\r\n\r\n", 1)[0].lower() for part in data.split(b"HTTP/1.")]
@@ -194,6 +198,17 @@ def test_sandbox_survives_hostile_requests(scale, monkeypatch, tmp_path):
             loop.run_until_complete(flood(port, [(1, p) for p in batch], tally, concurrency=32, check=check))
 
         generated()
+
+        # Slow drip and idle connections are dropped by the request deadline.
+        async def slow_phase() -> list[bool]:
+            head = f"POST {TOKEN} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode()
+            body = f"POST {TOKEN} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 1000\r\n\r\n".encode()
+            return await asyncio.gather(*(drip(port, (None, head, body)[i % 3]) for i in range(30)))
+
+        dropped = loop.run_until_complete(slow_phase())
+        tally.requests += len(dropped)
+        assert all(dropped), f"{dropped.count(False)} slow or idle connections were never dropped"
+        assert sandbox.state.knobs["latency"] == 0 and sandbox.state.faults == []  # no CSRF got through
 
         stats = sandbox.state.stats()
         issued = {g: n - stats["token_errors"].get(g, 0) for g, n in stats["token_requests"].items()}
@@ -235,3 +250,4 @@ def test_sandbox_survives_hostile_requests(scale, monkeypatch, tmp_path):
     figures.add("sandbox: forged grants or tokens accepted", forged + sum(1 for p, c in bad if 200 in c))
     figures.add("sandbox: crashes (500 answers, ERROR logs)", tally.statuses.get(500, 0) + len(errors.records))
     figures.put("sandbox: RSS growth over the corpus rounds (KiB)", rss_growth)
+    figures.put("sandbox: slow/idle connections dropped", f"{sum(dropped)}/{len(dropped)}")
