@@ -23,6 +23,8 @@ import sys
 import time
 
 KIND, MODE = sys.argv[1], sys.argv[2]
+#: BENCH_PROFILE=FILE: cProfile the measured window (idle, explorer) into FILE (pstats format).
+PROFILE = __import__("os").environ.get("BENCH_PROFILE")
 ARG = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
 
 
@@ -65,6 +67,22 @@ def rss_kb(field: str = "VmRSS") -> int:
     return 0
 
 
+def start_profile():  # type: ignore[no-untyped-def]
+    if not PROFILE:
+        return None
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    return profiler
+
+
+def stop_profile(profiler) -> None:  # type: ignore[no-untyped-def]
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(PROFILE)
+
+
 def main() -> None:
     import resource
 
@@ -98,8 +116,10 @@ def main() -> None:
 
     def start_idle(app) -> None:  # type: ignore[no-untyped-def]
         c0, t0 = cpu(), time.perf_counter()
+        profiler = start_profile()
 
         def done() -> None:
+            stop_profile(profiler)
             emit(cpu=cpu() - c0, wall=time.perf_counter() - t0, painted=painted[0])
             app.exit()
 
@@ -128,6 +148,7 @@ def main() -> None:
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.3)
         lags: list[float] = []
+        at: list[float] = []
         stop = False
 
         async def probe() -> None:
@@ -135,6 +156,7 @@ def main() -> None:
                 t = time.perf_counter()
                 await asyncio.sleep(0.005)
                 lags.append(time.perf_counter() - t - 0.005)
+                at.append(t)
 
         rss0 = rss_kb()
         try:  # reset the peak (VmHWM) so that it measures this load alone (Linux >= 4.0)
@@ -146,6 +168,7 @@ def main() -> None:
         await asyncio.sleep(0.05)
         screen.query_one("#path", Input).value = "/greets"
         screen.query_one("#query", Input).value = f"limit={int(ARG) or 1200}"
+        profiler = start_profile()
         t0 = time.perf_counter()
         screen.action_send()
         while "painted" not in shown:
@@ -153,6 +176,7 @@ def main() -> None:
             if time.perf_counter() - t0 > 30:
                 break
         await asyncio.sleep(0.5)  # anything the first frame set off
+        stop_profile(profiler)
         stop = True
         await probe_task
         exchange = screen.history[-1]
@@ -160,6 +184,8 @@ def main() -> None:
             first_paint=shown.get("painted", float("nan")) - t0,
             parsed=shown.get("document", float("nan")) - t0,
             stall=max(lags),
+            worst=sorted(((round(lag * 1000), round((a - t0) * 1000)) for lag, a in zip(lags, at)), reverse=True)[:4],
+            request=exchange.elapsed,
             rss_growth_kb=rss_kb() - rss0,
             peak_growth_kb=rss_kb("VmHWM") - rss0,
             bytes=len(exchange.content),

@@ -37,13 +37,16 @@ from textual.widgets import (
     Tree,
 )
 
+from bonjoro_tui.jsonload import loads_in_pieces
 from bonjoro_tui.redact import mask
 from bonjoro_tui.tui.errors import explain
 from bonjoro_tui.tui.format import clock_time, size
 from bonjoro_tui.tui.widgets.json_tree import JsonTree
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-RAW_LIMIT = 256 * 1024
+#: The Raw tab shows at most this much (a TextArea lays out and wraps all of its text at once:
+#: 256 kB of one-line JSON stalled the screen for half a second); "Copy body" copies everything.
+RAW_LIMIT = 64 * 1024
 
 
 @dataclass
@@ -103,7 +106,9 @@ class ExplorerScreen(Screen):
                     with TabPane("Tree", id="tab-tree"):
                         yield JsonTree(id="response-tree")
                     with TabPane("Raw", id="tab-raw"):
-                        yield TextArea("", read_only=True, soft_wrap=True, id="response-raw")
+                        raw = TextArea("", read_only=True, soft_wrap=True, id="response-raw")
+                        raw.match_cursor_bracket = False  # no highlight of the matching bracket
+                        yield raw
                     with TabPane("History", id="tab-history"):
                         yield OptionList(id="history")
                 with Horizontal(id="response-actions"):
@@ -238,19 +243,33 @@ class ExplorerScreen(Screen):
         self.query_one("#response-meta", Static).update(self._meta(exchange))
         raw = exchange.content[:RAW_LIMIT].decode("utf-8", "replace")
         if len(exchange.content) > RAW_LIMIT:
-            raw += f"\n… truncated at {size(RAW_LIMIT)} of {size(len(exchange.content))}; copy the body for all of it"
-        self.query_one("#response-raw", TextArea).text = raw
+            # The note goes first: the cursor starts on it, not on a "{" whose match TextArea
+            # would look for through the whole (cut) text.
+            raw = (
+                f"… truncated at {size(RAW_LIMIT)} of {size(len(exchange.content))}; copy the body for all of it\n"
+                + raw
+            )
+        raw_area = self.query_one("#response-raw", TextArea)
+        raw_area.text = ""
         tree = self.query_one(JsonTree)
         if not exchange.content:
+            raw_area.text = raw
             tree.show_message("(empty body)")
             return
+        # The tree is painted first; the Raw tab (hidden by default) is filled after that frame.
+        self.call_after_refresh(self._fill_raw, exchange, raw)
         tree.show_message("parsing …")
         try:
-            document = await asyncio.to_thread(json.loads, exchange.content)
+            # In pieces: one json.loads of megabytes would hold the GIL, and so the screen, throughout.
+            document = await asyncio.to_thread(loads_in_pieces, exchange.content)
         except (ValueError, UnicodeDecodeError):
             tree.show_message("(not JSON: see the Raw tab)")
             return
         tree.show_document(document, label=f"{exchange.method} {exchange.path}")
+
+    def _fill_raw(self, exchange: Exchange, raw: str) -> None:
+        if self.current is exchange:
+            self.query_one("#response-raw", TextArea).text = raw
 
     def _meta(self, exchange: Exchange) -> Text:
         status = exchange.status or 0
