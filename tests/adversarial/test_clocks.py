@@ -90,7 +90,10 @@ async def test_server_clock_ahead_means_one_refresh_on_401(sandbox):
 
 class SettableClock:
     def __init__(self) -> None:
-        self.t = time.time()
+        # A whole second: the sandbox's JWT exp is whole seconds (floor(iat) + ttl), as real
+        # servers' are, so a fractional start would expire a 1 s token early and pass through
+        # the 401 path instead of the one under test.
+        self.t = float(int(time.time()))
 
     def __call__(self) -> float:
         return self.t
