@@ -7,6 +7,7 @@ error becomes a notification or an inline message (see ``errors.explain``).
 
 from __future__ import annotations
 
+import sys
 import time
 import webbrowser
 from typing import Any, Callable
@@ -20,10 +21,32 @@ from bonjoro_tui.tui.commands import BonjoroCommands
 from bonjoro_tui.tui.errors import explain
 from bonjoro_tui.tui.format import duration
 from bonjoro_tui.tui.messages import RefreshHappened
-from bonjoro_tui.tui.screens.explorer import ExplorerScreen
-from bonjoro_tui.tui.screens.help import HelpScreen
-from bonjoro_tui.tui.screens.login import LoginScreen
 from bonjoro_tui.tui.screens.status import StatusScreen
+
+# The explorer, the wizard and help are imported when first shown, not at start-up: the explorer
+# alone pulls in TextArea, Select and TabbedContent (tens of milliseconds before the first frame).
+
+
+def _explorer_screen():
+    from bonjoro_tui.tui.screens.explorer import ExplorerScreen
+
+    return ExplorerScreen()
+
+
+def _login_screen():
+    from bonjoro_tui.tui.screens.login import LoginScreen
+
+    return LoginScreen()
+
+
+def _is(screen: Any, module: str, name: str) -> bool:
+    """isinstance(screen, module.name), without importing a screen module nobody has shown yet."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(screen, getattr(loaded, name))
+
+
+def _is_login(screen: Any) -> bool:
+    return _is(screen, "bonjoro_tui.tui.screens.login", "LoginScreen")
 
 
 def open_in_browser(url: str) -> bool:
@@ -42,7 +65,7 @@ class BonjoroApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "bonjoro-tui"
     COMMANDS = App.COMMANDS | {BonjoroCommands}
-    MODES = {"status": StatusScreen, "login": LoginScreen, "explorer": ExplorerScreen}
+    MODES = {"status": StatusScreen, "login": _login_screen, "explorer": _explorer_screen}
     BINDINGS = [
         Binding("r", "refresh_token", "Refresh", id="refresh"),
         Binding("l", "login", "Sign in", id="login"),
@@ -234,14 +257,16 @@ class BonjoroApp(App[int]):
         self.logout()
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
+        if not _is(self.screen, "bonjoro_tui.tui.screens.help", "HelpScreen"):
+            from bonjoro_tui.tui.screens.help import HelpScreen
+
             self.push_screen(HelpScreen())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("refresh_token", "logout"):
             # Nothing to refresh when signed out; in the wizard the key would only distract.
-            return self.profile is not None and not isinstance(self.screen, LoginScreen)
-        if action == "login" and isinstance(self.screen, LoginScreen):
+            return self.profile is not None and not _is_login(self.screen)
+        if action == "login" and _is_login(self.screen):
             return False
         return True
 
