@@ -11,27 +11,70 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import httpx
-
-from bonjoro_tui.api.client import DEFAULT_TIMEOUT, BonjoroClient, RefreshEvent
-from bonjoro_tui.debug import HttpDebugLog, open_debug_log
 from bonjoro_tui.settings import SANDBOX, Settings
 from bonjoro_tui.store import StoreCorruptError, StoreError, TokenStore
 
+if TYPE_CHECKING:
+    import httpx
 
-@dataclass
+    from bonjoro_tui.api.client import BonjoroClient, RefreshEvent
+    from bonjoro_tui.debug import HttpDebugLog
+
+
 class Session:
-    settings: Settings
-    store: TokenStore
-    http: httpx.AsyncClient
-    client: BonjoroClient
-    sandbox: Any = None  # bonjoro_tui.sandbox.SandboxServer when the target is the sandbox
-    debug_log: HttpDebugLog | None = None
-    now: Callable[[], float] = time.time
-    _closed: bool = field(default=False, repr=False)
+    """Settings, store, sandbox and log are ready at once; ``http`` and ``client`` on first use.
+
+    Importing httpx and building an ``AsyncClient`` (it loads the CA bundle) cost a few hundred
+    milliseconds on a slow machine: the TUI paints its first frame from the store alone and the
+    HTTP side is built when the first request needs it. ``http``/``client`` passed in are used as is.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: TokenStore,
+        http: "httpx.AsyncClient | None" = None,
+        client: "BonjoroClient | None" = None,
+        sandbox: Any = None,  # bonjoro_tui.sandbox.SandboxServer when the target is the sandbox
+        debug_log: "HttpDebugLog | None" = None,
+        now: Callable[[], float] = time.time,
+        *,
+        on_refresh: "Callable[[RefreshEvent], None] | None" = None,
+        event_hooks: dict[str, list[Any]] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.sandbox = sandbox
+        self.debug_log = debug_log
+        self.now = now
+        self._http = http
+        self._client = client
+        self._on_refresh = on_refresh
+        self._event_hooks = event_hooks or {}
+        self._closed = False
+
+    @property
+    def http(self) -> "httpx.AsyncClient":
+        if self._http is None:
+            import httpx
+
+            from bonjoro_tui.api.client import DEFAULT_TIMEOUT
+
+            # trust_env stays on: HTTPS_PROXY, NO_PROXY and SSL_CERT_FILE are honoured.
+            self._http = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, event_hooks=self._event_hooks)
+        return self._http
+
+    @property
+    def client(self) -> "BonjoroClient":
+        if self._client is None:
+            from bonjoro_tui.api.client import BonjoroClient
+
+            self._client = BonjoroClient(
+                self.settings, self.store, http=self.http, now=self.now, on_refresh=self._on_refresh
+            )
+        return self._client
 
     def add_secret(self, secret: str | None) -> None:
         """Tell the debug log about a secret it must mask (an API key read from stdin, …)."""
@@ -42,8 +85,10 @@ class Session:
         if self._closed:
             return
         try:
-            await self.client.aclose()
-            await self.http.aclose()
+            if self._client is not None:
+                await self._client.aclose()
+            if self._http is not None:
+                await self._http.aclose()
         finally:
             self.close()
 
@@ -70,7 +115,7 @@ def open_session(
     settings: Settings,
     *,
     now: Callable[[], float] = time.time,
-    on_refresh: Callable[[RefreshEvent], None] | None = None,
+    on_refresh: "Callable[[RefreshEvent], None] | None" = None,
     sandbox_options: dict[str, Any] | None = None,
 ) -> Session:
     """Start what the settings need and wire the layers together.
@@ -88,23 +133,21 @@ def open_session(
         settings = settings.resolved_for_sandbox(sandbox.url)
 
     debug_log = None
-    http: httpx.AsyncClient | None = None
     try:
         store = TokenStore(settings.store_path)
         hooks: dict[str, list[Any]] = {}
         if settings.debug:
+            from bonjoro_tui.debug import open_debug_log
+
             debug_log = open_debug_log(settings.log_dir, secrets=_known_secrets(settings, store))
             hooks = debug_log.event_hooks()
-        # trust_env stays on: HTTPS_PROXY, NO_PROXY and SSL_CERT_FILE are honoured.
-        http = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, event_hooks=hooks)
-        client = BonjoroClient(settings, store, http=http, now=now, on_refresh=on_refresh)
     except BaseException:
         if debug_log is not None:
             debug_log.close()
         if sandbox is not None:
             sandbox.stop()
         raise
-    return Session(settings, store, http, client, sandbox, debug_log, now)
+    return Session(settings, store, None, None, sandbox, debug_log, now, on_refresh=on_refresh, event_hooks=hooks)
 
 
 def _known_secrets(settings: Settings, store: TokenStore) -> list[str | None]:

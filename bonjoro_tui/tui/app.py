@@ -95,7 +95,6 @@ class BonjoroApp(App[int]):
         self.session = session
         self.settings = session.settings
         self.store = session.store
-        self.client = session.client
         self.sandbox = getattr(session, "sandbox", None)
         self.now = now
         self.open_browser = open_browser
@@ -103,14 +102,20 @@ class BonjoroApp(App[int]):
         self.tick_interval = tick_interval
         self._auto_refresh_for: str | None = None
         self.refresh_events = 0
-        # The client tells us about every refresh it makes (auto, on a 401, or manual).
-        self.client.on_refresh = self._core_refreshed
 
     # ---- wiring -------------------------------------------------------------------------------
 
     @property
     def target_label(self) -> str:
         return "SANDBOX" if self.settings.is_sandbox else "LIVE"
+
+    @property
+    def client(self):
+        """The session's API client (built on first use, so the first frame does not wait for httpx)."""
+        client = self.session.client
+        # The client tells us about every refresh it makes (auto, on a 401, or manual).
+        client.on_refresh = self._core_refreshed
+        return client
 
     @property
     def http(self):

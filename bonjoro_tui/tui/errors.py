@@ -6,7 +6,7 @@ Matched by class name along the MRO so this module needs no import of the core's
 
 from __future__ import annotations
 
-import httpx
+import sys
 
 
 def _names(exc: BaseException) -> set[str]:
@@ -34,9 +34,10 @@ def explain(exc: BaseException, *, target: str = "the server") -> tuple[str, str
         return ("Sign-in cancelled.", hint or "Start again when you are ready.")
     if "TokenResponseError" in names:
         return (f"The token endpoint sent a malformed response: {text}", hint or "Nothing was saved; try again later.")
-    if isinstance(exc, httpx.TimeoutException):
+    httpx = sys.modules.get("httpx")  # not imported yet: the error cannot be one of its exceptions
+    if httpx is not None and isinstance(exc, httpx.TimeoutException):
         return (f"{target} did not answer in time.", "Check the network or the server, then try again.")
-    if isinstance(exc, httpx.TransportError):
+    if httpx is not None and isinstance(exc, httpx.TransportError):
         return (
             f"Cannot reach {target}: {text}",
             "Check your network connection (or that the sandbox is running), then try again.",
