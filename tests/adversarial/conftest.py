@@ -50,6 +50,23 @@ def secret_registry():
 
 
 @pytest.fixture(autouse=True)
+def record_issued_tokens(monkeypatch):
+    """Every access token, refresh token and code an in-process sandbox issues is registered."""
+    from bonjoro_tui.sandbox import grants, signing
+
+    def recording(fn):
+        def wrapper(*args, **kwargs):
+            value = fn(*args, **kwargs)
+            registry.secret(value)
+            return value
+        return wrapper
+
+    monkeypatch.setattr(signing, "encode", recording(signing.encode))
+    monkeypatch.setattr(grants.GrantsMixin, "_new_refresh", recording(grants.GrantsMixin._new_refresh))
+    monkeypatch.setattr(grants.GrantsMixin, "issue_code", recording(grants.GrantsMixin.issue_code))
+
+
+@pytest.fixture(autouse=True)
 def harvest_after_test(tmp_path):
     """After each test: register the tokens in any store it wrote and the logs it left."""
     yield
