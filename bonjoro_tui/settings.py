@@ -56,13 +56,14 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "token_format": ("BONJORO_TOKEN_FORMAT",),
     "profile": ("BONJORO_PROFILE",),
     "scope": ("BONJORO_SCOPE",),
+    "issuer": ("BONJORO_ISSUER",),
     "data_dir": ("BONJORO_TUI_DATA_DIR",),
     "config_dir": ("BONJORO_TUI_CONFIG_DIR",),
     "log_dir": ("BONJORO_TUI_LOG_DIR",),
     "debug": ("BONJORO_DEBUG",),
     "callback_port": ("BONJORO_CALLBACK_PORT",),
 }
-_URL_KEYS = ("redirect_uri", "base_url", "authorize_url", "token_url", "revoke_url", "api_base")
+_URL_KEYS = ("redirect_uri", "base_url", "authorize_url", "token_url", "revoke_url", "api_base", "issuer")
 #: Flags whose command-line spelling differs from the settings key.
 _FLAG_NAMES = {"callback_port": "--port"}
 _TRUE = {"1", "true", "yes", "on"}
@@ -92,6 +93,9 @@ class Settings:
     debug: bool
     callback_port: int | None
     scope: str | None = None
+    #: The authorization server's issuer identifier (RFC 9207): when set, an ``iss`` on the
+    #: redirect must equal it. The sandbox's is its origin; live Bonjoro publishes none.
+    issuer: str | None = None
     keymap: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -126,6 +130,7 @@ class Settings:
             token_url=self.token_url or derived["token_url"],
             revoke_url=self.revoke_url or derived["revoke_url"],
             api_base=self.api_base or derived["api_base"],
+            issuer=self.issuer or base,
         )
 
 
@@ -381,5 +386,6 @@ def load_settings(
         debug=debug,
         callback_port=callback_port,
         scope=values["scope"],
+        issuer=values["issuer"],
         keymap=dict(keymap_raw),
     )

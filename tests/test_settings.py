@@ -205,3 +205,12 @@ def test_secret_is_not_in_repr():
     s = load_settings(env={**os.environ, "BONJORO_CLIENT_ID": "c", "BONJORO_CLIENT_SECRET": "top-secret-value"})
     assert s.client_secret == "top-secret-value"
     assert "top-secret-value" not in repr(s)
+
+
+def test_issuer_comes_from_the_environment_or_the_running_sandbox(tmp_path):
+    from bonjoro_tui.settings import load_settings
+
+    s = load_settings(env={"BONJORO_ISSUER": "https://auth.example.com", "BONJORO_TUI_DATA_DIR": str(tmp_path)})
+    assert s.issuer == "https://auth.example.com"
+    sandbox = load_settings(env={"BONJORO_TUI_DATA_DIR": str(tmp_path)}).resolved_for_sandbox("http://127.0.0.1:4567/")
+    assert sandbox.issuer == "http://127.0.0.1:4567"

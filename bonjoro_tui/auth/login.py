@@ -80,7 +80,8 @@ class CodeLogin:
         self.oauth = OAuthClient(settings, http, now)
         self.now = now
         self.on_step = on_step
-        self.expected_issuer = expected_issuer
+        # RFC 9207: check ``iss`` on the redirect whenever the issuer is known.
+        self.expected_issuer = expected_issuer or settings.issuer
         self.request: AuthorizationRequest | None = None
         self.server: CallbackServer | None = None
         self._cancelled = False

@@ -170,3 +170,25 @@ async def test_api_key_against_sandbox(sandbox, http):
     assert profile.method == "api_key" and profile.tokens.expires_at is None
     me = await http.get(settings.api_base + "/me", headers={"Authorization": f"Bearer {profile.tokens.access_token}"})
     assert me.status_code == 200
+
+
+async def test_issuer_is_checked_by_default_against_the_sandbox(sandbox, http):
+    """RFC 9207: the sandbox's origin is its issuer; CodeLogin checks `iss` without being told."""
+    settings = load_settings().resolved_for_sandbox(sandbox.url)
+    assert settings.issuer == sandbox.url.rstrip("/")
+    login = CodeLogin(settings, TokenStore(settings.store_path), http)
+    assert login.expected_issuer == settings.issuer
+    await login.run(open_browser=browser_for([]), timeout=20)
+
+
+async def test_wrong_issuer_stops_the_sign_in_before_any_token_request(sandbox, http):
+    from bonjoro_tui.auth.errors import IssuerMismatch
+
+    settings = replace(load_settings(), issuer="https://other-issuer.example").resolved_for_sandbox(sandbox.url)
+    store = TokenStore(settings.store_path)
+    before = sandbox.state.stats()["token_requests"].get("authorization_code", 0)
+    login = CodeLogin(settings, store, http)
+    with pytest.raises(IssuerMismatch, match="RFC 9207"):
+        await login.run(open_browser=browser_for([]), timeout=20)
+    assert sandbox.state.stats()["token_requests"].get("authorization_code", 0) == before
+    assert store.load(settings.profile) is None
