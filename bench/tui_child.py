@@ -10,7 +10,7 @@ write). The same hook serves both kinds. The child prints one JSON line per even
 
 * ``startup``: ``{"painted": <time.time()>}`` then exits.
 * ``idle SECONDS``: after the first paint, stays idle SECONDS and reports the CPU time it used
-  in that window (``resource.getrusage``, all threads), then exits (the parent reads ru_maxrss).
+  in that window (``resource.getrusage``, all threads) and its peak RSS (VmHWM), then exits.
 * ``explorer``: (ours only) opens the API explorer, sends ``GET /greets?limit=N`` (default 1200: about 5 MB) and reports
   time to the first frame showing the JSON tree, the longest event-loop stall while it loads
   (a probe task sleeping 5 ms at a time) and the memory growth.
@@ -120,7 +120,7 @@ def main() -> None:
 
         def done() -> None:
             stop_profile(profiler)
-            emit(cpu=cpu() - c0, wall=time.perf_counter() - t0, painted=painted[0])
+            emit(cpu=cpu() - c0, wall=time.perf_counter() - t0, painted=painted[0], peak_kb=rss_kb("VmHWM"))
             app.exit()
 
         app.set_timer(ARG, done)
