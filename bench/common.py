@@ -8,7 +8,6 @@ with the client under test for the GIL.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import platform
 import statistics
@@ -84,10 +83,6 @@ class Row:
     target: str
     met: bool
     note: str = ""
-
-
-def fmt_ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
 
 
 def fmt_spread_ms(values: list[float]) -> str:
@@ -173,7 +168,6 @@ class Env:
         """A real code + PKCE sign-in for directory ``name`` (the store the children read)."""
         import httpx
 
-        from bonjoro_tui.auth.login import CodeLogin
         from bonjoro_tui.sandbox.browser import approve
         from bonjoro_tui.store import TokenStore
 
@@ -238,5 +232,3 @@ def environment() -> Iterator[Env]:
                 proc.wait()
 
 
-def write_json(path: Path, data: object) -> None:
-    path.write_text(json.dumps(data, indent=2))
