@@ -171,7 +171,10 @@ def test_callback_server_survives_hostile_requests(scale, monkeypatch):
         # The server is still up, nothing was accepted, nothing was left behind.
         assert server.listening and port_open(port)
         assert not server._outcome.done(), "a forged callback ended the wait"
-        loop.run_until_complete(asyncio.sleep(0.2))
+        for _ in range(100):  # the server sees the last aborted connections go within a few loop turns
+            if not server._server.server_state.connections:
+                break
+            loop.run_until_complete(asyncio.sleep(0.05))
         assert len(server._server.server_state.connections) == 0
         assert rss_growth < 32 * 1024, f"RSS grew by {rss_growth} KiB during the flood"
         assert unexpected == [], unexpected[:5]

@@ -61,6 +61,12 @@ def test_sigkill_during_saves_never_loses_or_tears_the_tokens(tmp_path, scale):
     store.save(profile(0))
     kills = 500 * scale
     rng = random.Random(0x5EED)
+    started_at = time.perf_counter()
+    for _ in range(20):
+        store.save(profile(0))
+    # Kill moments are spread over a few saves' time, so a loaded machine still kills mid-save.
+    window = max(0.006, 3 * (time.perf_counter() - started_at) / 20)
+    store.save(profile(0))
     lost = torn = bad_mode = 0
     generation = 0
     for _ in range(kills):
@@ -71,7 +77,7 @@ def test_sigkill_during_saves_never_loses_or_tears_the_tokens(tmp_path, scale):
             _child(path, generation, w)
         os.close(w)
         started = os.read(r, 1)
-        time.sleep(rng.uniform(0, 0.006))
+        time.sleep(rng.uniform(0, window))
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         reported = b""
@@ -95,7 +101,7 @@ def test_sigkill_during_saves_never_loses_or_tears_the_tokens(tmp_path, scale):
     store.save(profile(generation + 1))  # the next save removes any orphaned temp file
     assert not list(path.parent.glob(".tokens.toml.*.tmp"))
     assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
-    assert generation > kills // 10  # the child really was saving between kills
+    assert generation > kills // 20  # the child really was saving between kills
     figures.add("killed processes: SIGKILLs during saves survived", kills)
     figures.add("killed processes: tokens lost or torn", lost + torn)
     figures.put("killed processes: generations saved in between", generation)
