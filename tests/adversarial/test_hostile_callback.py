@@ -83,6 +83,8 @@ def corpus(port: int, state: str) -> list[tuple[int, bytes, set[int]]]:
               f"[::1]:{port}", f"127.0.0.1:{port}.evil.example", f"127.0.0.1:{port}@evil.example", ""):
         add(request("GET", f"/callback?{ok_q}", h), {400, 421})
     add(request("GET", f"http://evil.example/callback?{ok_q}", host), {404})
+    add(request("GET", f"/callback?{ok_q}", "evil.example", headers=[("Host", host)]), {400})
+    add(request("GET", f"/callback?{ok_q}", host, headers=[("Host", "evil.example")]), {400})
     # Wrong, missing, empty state; missing code; wrong paths.
     add(request("GET", f"/callback?code={forged}&state={wrong}", host), {400})
     add(request("GET", f"/callback?code={forged}", host), {400})
