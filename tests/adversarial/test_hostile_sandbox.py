@@ -18,7 +18,6 @@ import json
 import logging
 import secrets
 import time
-from dataclasses import replace
 
 import httpx
 from hypothesis import HealthCheck, given, settings
@@ -222,7 +221,7 @@ def test_sandbox_survives_hostile_requests(scale, monkeypatch, tmp_path):
 
         # A genuine sign-in still completes against the same server.
         sandbox.state.set_knobs(auto_approve=True)
-        settings_ = replace(load_settings()).resolved_for_sandbox(sandbox.url)
+        settings_ = load_settings().resolved_for_sandbox(sandbox.url)
         store = TokenStore(settings_.store_path)
 
         async def sign_in():

@@ -15,7 +15,6 @@ import resource
 import signal
 import stat
 import time
-from dataclasses import replace
 
 import httpx
 import pytest

@@ -14,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from adversarial import figures, registry
 from bonjoro_tui.sandbox import SandboxServer
