@@ -93,7 +93,7 @@ def fmt_spread_ms(values: list[float]) -> str:
 def miss(ratio: float, limit: float, higher_is_better: bool = False) -> str:
     """'' when met, else by how much the target is missed."""
     if higher_is_better:
-        return "" if ratio >= limit else f"missed by {(limit - ratio) / limit:.0%}"
+        return "" if ratio >= limit else f"missed by {(limit - ratio) / limit:.1%}"
     return "" if ratio <= limit else f"missed by {(ratio / limit - 1):.0%}"
 
 
