@@ -336,6 +336,8 @@ async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
         s = session.settings
         if method == "api-key":
             session.add_secret(api_key)
+            # Checked before anything is saved: a wrong key never replaces a working sign-in.
+            await auth_login.verify_api_key(s, session.http, api_key)
             profile = auth_login.login_api_key(s, session.store, api_key, now=session.now)
         elif method == "client-credentials":
             profile = await auth_login.login_client_credentials(s, session.store, session.http, now=session.now)

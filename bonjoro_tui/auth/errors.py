@@ -29,6 +29,12 @@ class LoginError(AuthError):
     """A sign-in did not complete."""
 
 
+class ApiKeyRejected(LoginError):
+    """The API rejected the key (401/403) when it was checked before saving."""
+
+    hint = "check the key; your previous sign-in is unchanged"
+
+
 class CallbackServerError(LoginError):
     """The loopback server could not start (port in use, cannot bind)."""
 

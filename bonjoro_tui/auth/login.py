@@ -5,7 +5,9 @@
   the TUI's wizard and the CLI; the ``PROFILE`` step (``GET /me``) belongs to the API
   layer, which runs it after :meth:`CodeLogin.run` returns.
 * :func:`login_client_credentials` — the client credentials grant (needs a secret).
-* :func:`login_api_key` — an API key kept as a Bearer token that never expires.
+* :func:`login_api_key` — an API key kept as a Bearer token that never expires;
+  :func:`verify_api_key` checks it against the API first, so a wrong key never replaces
+  a working sign-in.
 
 No token request is ever made after a refused callback (bad state, bad ``iss``): those
 never leave :class:`~bonjoro_tui.auth.callback.CallbackServer`.
@@ -22,7 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bonjoro_tui.auth.callback import CallbackServer
-from bonjoro_tui.auth.errors import LoginCancelled, LoginError
+from bonjoro_tui.auth.errors import ApiKeyRejected, LoginCancelled, LoginError
 from bonjoro_tui.auth.oauth import OAuthClient
 from bonjoro_tui.auth.pkce import AuthorizationRequest
 from bonjoro_tui.redact import mask
@@ -179,9 +181,7 @@ async def login_client_credentials(
     return profile
 
 
-def login_api_key(
-    settings: Settings, store: TokenStore, key: str, now: Callable[[], float] = time.time
-) -> StoredProfile:
+def _check_api_key_text(key: str) -> str:
     key = (key or "").strip()
     if not key:
         raise LoginError("no API key was given", hint="pipe the key on stdin or type it at the prompt")
@@ -190,6 +190,38 @@ def login_api_key(
             "that does not look like an API key (it contains spaces or control characters)",
             hint="paste only the key itself",
         )
+    return key
+
+
+async def verify_api_key(settings: Settings, http: httpx.AsyncClient, key: str) -> None:
+    """One ``GET {api_base}/me`` with the key as a Bearer token, before anything is saved.
+
+    Raises :class:`ApiKeyRejected` on 401/403 and :class:`LoginError` when the API cannot
+    be reached or answers anything else. The key is never logged or put in a message.
+    """
+    key = _check_api_key_text(key)
+    _require(settings, "api_base")
+    url = f"{settings.api_base}/me"
+    try:
+        response = await http.get(url, headers={"Authorization": f"Bearer {key}"}, follow_redirects=False)
+    except httpx.HTTPError as exc:
+        raise LoginError(
+            f"could not check the API key: cannot reach {url} ({type(exc).__name__})",
+            hint="is the server running? your previous sign-in is unchanged",
+        ) from None
+    if response.status_code in (401, 403):
+        raise ApiKeyRejected(f"the API key was rejected ({response.status_code}) by {url}")
+    if not 200 <= response.status_code < 300:
+        raise LoginError(
+            f"could not check the API key: {url} answered HTTP {response.status_code}",
+            hint="try again later; your previous sign-in is unchanged",
+        )
+
+
+def login_api_key(
+    settings: Settings, store: TokenStore, key: str, now: Callable[[], float] = time.time
+) -> StoredProfile:
+    key = _check_api_key_text(key)
     profile = StoredProfile(
         name=settings.profile,
         target=settings.target_id,

@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from bonjoro_tui.auth.errors import AuthorizationDenied, LoginCancelled, LoginError, StateMismatch
-from bonjoro_tui.auth.login import CodeLogin, LoginStep, login_api_key, login_client_credentials
+from bonjoro_tui.auth.errors import ApiKeyRejected, AuthorizationDenied, LoginCancelled, LoginError, StateMismatch
+from bonjoro_tui.auth.login import CodeLogin, LoginStep, login_api_key, login_client_credentials, verify_api_key
 from bonjoro_tui.auth.oauth import InvalidGrant
 from bonjoro_tui.auth.pkce import s256_challenge
 from bonjoro_tui.settings import load_settings
@@ -236,3 +236,55 @@ def test_api_key_login_refuses_bad_keys(settings, store, key):
     with pytest.raises(LoginError):
         login_api_key(settings, store, key)
     assert store.load("default") is None
+
+
+class MeEndpoint:
+    """GET /me answering with a fixed status; records the Authorization headers it saw."""
+
+    def __init__(self, status: int = 200, error: Exception | None = None) -> None:
+        self.status = status
+        self.error = error
+        self.seen: list[tuple[str, str, str | None]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append((request.method, str(request.url), request.headers.get("authorization")))
+        if self.error is not None:
+            raise self.error
+        return httpx.Response(self.status, json={"data": {"name": "Ada"}})
+
+
+async def test_verify_api_key_accepts_a_working_key(settings):
+    me = MeEndpoint(200)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(me)) as http:
+        await verify_api_key(settings, http, " bj_good \n")
+    assert me.seen == [("GET", f"{BASE}/api/v2/me", "Bearer bj_good")]
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_verify_api_key_rejected_key_leaves_previous_sign_in(settings, store, status):
+    previous = StoredProfile("default", settings.target_id, "code", "cid", TokenSet("at-old", NOW, refresh_token="rt-old"))
+    store.save(previous)
+    me = MeEndpoint(status)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(me)) as http:
+        with pytest.raises(ApiKeyRejected) as info:
+            await verify_api_key(settings, http, "bj_wrong")
+    assert isinstance(info.value, LoginError)
+    assert "unchanged" in info.value.hint
+    assert "bj_wrong" not in str(info.value) + info.value.hint
+    assert len(me.seen) == 1  # no retries
+    assert store.load("default") == previous
+
+
+@pytest.mark.parametrize(
+    ("me", "words"),
+    [
+        (MeEndpoint(error=httpx.ConnectError("refused")), "cannot reach"),
+        (MeEndpoint(500), "HTTP 500"),
+    ],
+)
+async def test_verify_api_key_network_error_or_other_status_is_a_login_error(settings, me, words):
+    async with httpx.AsyncClient(transport=httpx.MockTransport(me)) as http:
+        with pytest.raises(LoginError) as info:
+            await verify_api_key(settings, http, "bj_key")
+    assert not isinstance(info.value, ApiKeyRejected)
+    assert words in str(info.value) and "bj_key" not in str(info.value)

@@ -324,3 +324,16 @@ def test_refused_refresh_token_signs_the_profile_out(sandbox, make_cli):
     assert "refused" in r.err and "bonjoro-tui login" in r.err and len(r.err.strip().splitlines()) == 1
     assert cli.stored() is None
     assert cli.run("status").code == 4
+
+
+def test_wrong_api_key_keeps_the_previous_sign_in(sandbox, make_cli):
+    cli = make_cli(sandbox)
+    assert cli.run("login", "--method", "api-key", input="sandbox-api-key\n").code == 0
+    before = cli.stored()
+    r = cli.run("login", "--method", "api-key", input="wrong-key\n")
+    assert r.code == 1
+    assert "Signed in" not in r.out
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and "rejected" in lines[0] and "unchanged" in lines[0]
+    assert "wrong-key" not in r.all
+    assert cli.stored() == before
