@@ -9,6 +9,17 @@ import os
 import pytest
 
 
+def pytest_addoption(parser):
+    # Declared here, at the root, so `make test PYTEST_ARGS=--soak` works: pytest only reads
+    # options from a subdirectory's conftest when that directory is named on the command line.
+    parser.addoption(
+        "--soak",
+        action="store_true",
+        default=False,
+        help="adversarial suite: multiply request, kill and race counts by 10 (also BONJORO_TUI_SOAK=1)",
+    )
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path, monkeypatch):
     for key in list(os.environ):

@@ -17,15 +17,6 @@ from adversarial.figures import FIGURES
 SOAK_FACTOR = 10
 
 
-def pytest_addoption(parser):
-    parser.addoption(
-        "--soak",
-        action="store_true",
-        default=False,
-        help=f"adversarial suite: multiply request, kill and race counts by {SOAK_FACTOR}",
-    )
-
-
 def pytest_collection_modifyitems(config, items):
     here = os.path.dirname(__file__)
     for item in items:
