@@ -155,7 +155,8 @@ def _param(spec: dict, raw: Any) -> Param | None:
 
 
 def _body_example(spec: dict, body: dict) -> dict[str, Any] | None:
-    """A starting JSON body built from the schema's property examples, when it has any."""
+    """A starting JSON body built from the schema's property examples, when it has any; every
+    required property is present (a value made up from its format or type when it has no example)."""
     content = body.get("content") or {}
     media = content.get("application/json") or next(iter(content.values()), None)
     if not isinstance(media, dict):
@@ -166,9 +167,39 @@ def _body_example(spec: dict, body: dict) -> dict[str, Any] | None:
     props = schema.get("properties") if isinstance(schema, dict) else None
     if not isinstance(props, dict):
         return None
+    required = schema.get("required") if isinstance(schema.get("required"), list) else []
     example: dict[str, Any] = {}
     for name, prop in props.items():
         prop = _resolve(spec, prop)
-        if isinstance(prop, dict) and "example" in prop:
+        if not isinstance(prop, dict):
+            continue
+        if "example" in prop:
             example[name] = prop["example"]
+        elif name in required:
+            example[name] = _made_up(prop)
     return example or None
+
+
+#: Values for a required property that has no example, by its ``format``, then by its ``type``.
+_BY_FORMAT = {
+    "email": "someone@example.com",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+    "date-time": "2026-01-01T00:00:00Z",
+    "date": "2026-01-01",
+    "uri": "https://example.com/",
+    "url": "https://example.com/",
+}
+_BY_TYPE: dict[str, Any] = {"string": "", "integer": 0, "number": 0, "boolean": False, "array": [], "object": {}}
+
+
+def _made_up(prop: dict) -> Any:
+    if isinstance(prop.get("enum"), list) and prop["enum"]:
+        return prop["enum"][0]
+    if "default" in prop:
+        return prop["default"]
+    if prop.get("format") in _BY_FORMAT:
+        return _BY_FORMAT[prop["format"]]
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    return _BY_TYPE.get(kind, "")
