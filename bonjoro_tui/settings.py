@@ -10,7 +10,8 @@ a flag whose value is ``None`` is "not given". Environment and ``.env`` use the
 (``client_id = "…"``) plus an optional ``[keymap]`` table for the TUI.
 
 With no client configured and no base URL, the target is the local sandbox
-(client id ``sandbox-public``); its endpoints are filled in by
+(client id ``sandbox-public``; ``BONJORO_CLIENT_ID=sandbox-confidential`` or ``sandbox-public``
+keeps it there too); its endpoints are filled in by
 :meth:`Settings.resolved_for_sandbox` once the sandbox is listening.
 """
 
@@ -29,6 +30,13 @@ import platformdirs
 SANDBOX = "sandbox"
 LIVE = "live"
 SANDBOX_PUBLIC_CLIENT = "sandbox-public"
+#: The sandbox's published confidential client (public configuration, like a test fixture:
+#: it works against the local sandbox only). Client credentials against the sandbox use it
+#: when no secret is configured.
+SANDBOX_CONFIDENTIAL_CLIENT = "sandbox-confidential"
+SANDBOX_CONFIDENTIAL_SECRET = "sandbox-secret"
+#: Client ids that keep the target on the built-in sandbox when no base/token URL is set.
+SANDBOX_CLIENTS = (SANDBOX_PUBLIC_CLIENT, SANDBOX_CONFIDENTIAL_CLIENT)
 APP_NAME = "bonjoro-tui"
 
 LIVE_BASE_URL = "https://www.bonjoro.com"
@@ -118,6 +126,28 @@ class Settings:
     @property
     def config_file(self) -> Path:
         return self.config_dir / "config.toml"
+
+    def with_client(self, client_id: str | None) -> "Settings":
+        """These settings for the client that obtained a stored profile.
+
+        Tokens are bound to the client they were issued to: a refresh, a re-grant or a
+        revocation must present that client. Against the sandbox, its two published clients
+        are known (the confidential one with its published secret unless one is configured);
+        otherwise the configured client is the only one we hold credentials for.
+        """
+        if not client_id or client_id == self.client_id or not self.is_sandbox:
+            return self
+        if client_id == SANDBOX_CONFIDENTIAL_CLIENT:
+            return replace(self, client_id=client_id, client_secret=SANDBOX_CONFIDENTIAL_SECRET)
+        if client_id == SANDBOX_PUBLIC_CLIENT:
+            return replace(self, client_id=client_id, client_secret=None)
+        return self
+
+    def for_client_credentials(self) -> "Settings":
+        """Against the sandbox with no secret configured: its published confidential client."""
+        if self.is_sandbox and not self.client_secret:
+            return self.with_client(SANDBOX_CONFIDENTIAL_CLIENT)
+        return self
 
     def resolved_for_sandbox(self, base_url: str) -> "Settings":
         """Fill in every endpoint not set explicitly from a running sandbox's base URL."""
@@ -352,10 +382,12 @@ def load_settings(
         found = src.get(key)
         dirs[key] = _as_dir(*found) if found else Path(default(APP_NAME, appauthor=False))
 
-    if values["client_id"] is None and values["base_url"] is None and values["token_url"] is None:
+    if values["base_url"] is None and values["token_url"] is None and values["client_id"] in (None, *SANDBOX_CLIENTS):
+        # No client, or one of the sandbox's own published clients: the built-in sandbox.
         target = SANDBOX
-        values["client_id"] = SANDBOX_PUBLIC_CLIENT
-        values["client_secret"] = None  # the sandbox's public client must not present one
+        values["client_id"] = values["client_id"] or SANDBOX_PUBLIC_CLIENT
+        if values["client_id"] == SANDBOX_PUBLIC_CLIENT:
+            values["client_secret"] = None  # the sandbox's public client must not present one
     else:
         target = LIVE
         explicit_base = values["base_url"] is not None

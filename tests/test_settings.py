@@ -10,6 +10,8 @@ import pytest
 from bonjoro_tui.settings import (
     LIVE_AUTHORIZE_URL,
     SANDBOX,
+    SANDBOX_CONFIDENTIAL_CLIENT,
+    SANDBOX_CONFIDENTIAL_SECRET,
     SANDBOX_PUBLIC_CLIENT,
     SettingsError,
     load_settings,
@@ -214,3 +216,26 @@ def test_issuer_comes_from_the_environment_or_the_running_sandbox(tmp_path):
     assert s.issuer == "https://auth.example.com"
     sandbox = load_settings(env={"BONJORO_TUI_DATA_DIR": str(tmp_path)}).resolved_for_sandbox("http://127.0.0.1:4567/")
     assert sandbox.issuer == "http://127.0.0.1:4567"
+
+
+def test_sandbox_confidential_client_keeps_the_sandbox_and_its_secret():
+    env = {**os.environ, "BONJORO_CLIENT_ID": "sandbox-confidential", "BONJORO_CLIENT_SECRET": "sandbox-secret"}
+    s = load_settings(env=env)
+    assert s.target == SANDBOX and s.base_url is None
+    assert s.client_id == "sandbox-confidential" and s.client_secret == "sandbox-secret"
+    pub = load_settings(env={**os.environ, "BONJORO_CLIENT_ID": "sandbox-public", "BONJORO_CLIENT_SECRET": "x"})
+    assert pub.target == SANDBOX and pub.client_secret is None
+    # A base URL still points a sandbox client id at that server (the tests' external sandbox).
+    elsewhere = load_settings(env={**env, "BONJORO_BASE_URL": "http://127.0.0.1:9"})
+    assert elsewhere.target == "live" and elsewhere.client_secret == "sandbox-secret"
+
+
+def test_client_credentials_on_the_sandbox_default_to_its_published_confidential_client():
+    s = load_settings()
+    cc = s.for_client_credentials()
+    assert (cc.client_id, cc.client_secret) == (SANDBOX_CONFIDENTIAL_CLIENT, SANDBOX_CONFIDENTIAL_SECRET)
+    # The stored profile's client decides which credentials a refresh presents.
+    assert s.with_client("sandbox-confidential") == cc
+    assert cc.with_client("sandbox-public").client_secret is None
+    live = load_settings(env={**os.environ, "BONJORO_CLIENT_ID": "abc"})
+    assert live.for_client_credentials() is live and live.with_client("other") is live

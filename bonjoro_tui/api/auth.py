@@ -88,6 +88,14 @@ def refresh_lock(store: TokenStore, profile: str) -> asyncio.Lock:
     return locks[key]
 
 
+def oauth_for(oauth: OAuthClient, profile: StoredProfile) -> OAuthClient:
+    """The OAuth client for the client that obtained ``profile`` (tokens are bound to it)."""
+    settings = oauth.settings.with_client(profile.client_id)
+    if settings is oauth.settings:
+        return oauth
+    return OAuthClient(settings, oauth.http, oauth.now)
+
+
 class BonjoroAuth(httpx.Auth):
     requires_request_body = True  # the body must be replayable for the retry after a 401
 
@@ -181,12 +189,13 @@ class BonjoroAuth(httpx.Auth):
                 raise RefreshFailed(f"this sign-in has no refresh token; {LOGIN_HINT} for a new token")
             raise NotSignedIn(f"the access token has expired and there is no refresh token; {LOGIN_HINT}")
         started = self.now()
+        oauth = oauth_for(self.oauth, current)
         try:
             if current.tokens.refresh_token:
-                tokens = await self.oauth.refresh(current.tokens.refresh_token)
+                tokens = await oauth.refresh(current.tokens.refresh_token)
                 tokens = tokens.with_refresh_fallback(current.tokens)
             else:
-                tokens = await self.oauth.client_credentials()
+                tokens = await oauth.client_credentials()
         except InvalidGrant as exc:
             self.store.delete(name)
             detail = exc.description or exc.error or "invalid_grant"

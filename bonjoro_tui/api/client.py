@@ -30,6 +30,7 @@ from bonjoro_tui.api.auth import (
     RefreshFailed,
     SignInAgain,
     WrongTarget,
+    oauth_for,
     origin,
     refresh_lock,
 )
@@ -279,12 +280,13 @@ class BonjoroClient:
         if not self.settings.revoke_url:
             result.not_revoked.append("tokens: no revocation endpoint is configured (Bonjoro publishes none)")
             return
+        oauth = oauth_for(self.oauth, profile)  # revoke as the client the tokens were issued to
         kinds = [("refresh_token", profile.tokens.refresh_token), ("access_token", profile.tokens.access_token)]
         for hint, token in kinds:
             if not token:
                 continue
             try:
-                if await self.oauth.revoke(token, hint):
+                if await oauth.revoke(token, hint):
                     result.revoked.append(hint)
                 else:
                     result.not_revoked.append(f"{hint}: no revocation endpoint")

@@ -7,6 +7,7 @@ loopback sockets; the browser is a script that approves and follows the redirect
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ from datetime import datetime
 import httpx
 import pytest
 
-from .conftest import sandbox_rejects_access_token, sandbox_rejects_refresh_token
+from .conftest import Cli, sandbox_rejects_access_token, sandbox_rejects_refresh_token
 
 pytestmark = pytest.mark.integration
 
@@ -337,3 +338,40 @@ def test_wrong_api_key_keeps_the_previous_sign_in(sandbox, make_cli):
     assert len(lines) == 1 and "rejected" in lines[0] and "unchanged" in lines[0]
     assert "wrong-key" not in r.all
     assert cli.stored() == before
+
+
+def in_process_sandbox_cli(home, **env: str) -> Cli:
+    """No base URL: every command starts the built-in sandbox itself, as a first-time user's does."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("BONJORO_") or k.startswith("BONJORO_TUI_")}
+    base.update({"NO_PROXY": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1"}, **env)
+    return Cli(base, home)
+
+
+def test_client_credentials_work_out_of_the_box_against_the_built_in_sandbox(isolated_environment):
+    cli = in_process_sandbox_cli(isolated_environment)
+    r = cli.run("login", "--method", "client-credentials")
+    assert r.code == 0, r.err
+    stored = cli.stored()
+    assert (stored["target"], stored["method"], stored["client_id"]) == ("sandbox", "client_credentials", "sandbox-confidential")
+    r = cli.run("status", "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["target"] == "sandbox"
+    r = cli.run("refresh")  # re-grant with the stored profile's client, not sandbox-public
+    assert r.code == 0, r.err
+    assert cli.stored()["access_token"] != stored["access_token"]
+    r = cli.run("api", "GET", "/me")
+    assert r.code == 0, r.err
+    assert cli.run("logout").code == 0 and cli.stored() is None
+    assert "sandbox-secret" not in "".join(cli.outputs)
+
+
+def test_sandbox_confidential_client_id_keeps_the_built_in_sandbox(isolated_environment):
+    cli = in_process_sandbox_cli(
+        isolated_environment, BONJORO_CLIENT_ID="sandbox-confidential", BONJORO_CLIENT_SECRET="sandbox-secret"
+    )
+    r = cli.run("login", "--method", "client-credentials")
+    assert r.code == 0, r.err
+    assert cli.stored()["target"] == "sandbox"
+    r = cli.run("status", "--json")
+    assert r.code == 0 and json.loads(r.out)["target"] == "sandbox"
+    assert cli.run("refresh").code == 0
