@@ -36,11 +36,14 @@ def run_command(args: argparse.Namespace) -> int:
     flags = {"profile": args.profile, "debug": args.debug, "callback_port": getattr(args, "port", None)}
     try:
         settings = load_settings(flags)
+        for warning in settings.warnings:
+            print(f"bonjoro-tui: warning: {warning}", file=sys.stderr)
         return asyncio.run(handler(args, settings))
     except UsageError as exc:
         return _fail(exc, EXIT_USAGE)
     except SettingsError as exc:
-        return _fail(exc, EXIT_FAILURE)
+        # A bad setting is a usage error: the message names the flag, variable or file to fix.
+        return _fail(exc, EXIT_USAGE)
     except KeyboardInterrupt:
         return _fail("cancelled", 130)
     except BrokenPipeError:

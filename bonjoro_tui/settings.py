@@ -23,7 +23,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
@@ -105,6 +105,11 @@ class Settings:
     #: redirect must equal it. The sandbox's is its origin; live Bonjoro publishes none.
     issuer: str | None = None
     keymap: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    #: Where some values came from, for messages: ``callback_port`` (the port in effect, which
+    #: may be a redirect URI's) and ``redirect_uri`` -> "the --port option", "REDIRECT_URI in …".
+    sources: dict[str, str] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    #: Settings that were ignored, one line each (the CLI prints them on stderr, the TUI shows them).
+    warnings: list[str] = field(default_factory=list, compare=False, hash=False)
 
     @property
     def is_sandbox(self) -> bool:
@@ -244,19 +249,25 @@ class _Sources:
         self.config_path: Path | None = None
 
     def get(self, key: str, *, config: bool = True) -> tuple[Any, str] | None:
+        found = self.find(key, config=config)
+        return None if found is None else (found[0], found[1])
+
+    def find(self, key: str, *, config: bool = True, names: tuple[str, ...] | None = None) -> tuple[Any, str, int, str] | None:
+        """(value, source, layer, name): layer 0 flag, 1 environment, 2 .env, 3 config.toml."""
+        names = ENV_NAMES[key] if names is None else names
         if key in self.flags:
             flag = _FLAG_NAMES.get(key, "--" + key.replace("_", "-"))
-            return self.flags[key], f"the {flag} option"
-        for name in ENV_NAMES[key]:
+            return self.flags[key], f"the {flag} option", 0, flag
+        for name in names:
             value = self.env.get(name)
             if value:
-                return value, f"the environment variable {name}"
-        for name in ENV_NAMES[key]:
+                return value, f"the environment variable {name}", 1, name
+        for name in names:
             if name in self.dotenv and self.dotenv[name][0]:
                 value, lineno = self.dotenv[name]
-                return value, f"{name} in {self.dotenv_path} line {lineno}"
+                return value, f"{name} in {self.dotenv_path} line {lineno}", 2, name
         if config and key in self.config:
-            return self.config[key], f"{key} in {self.config_path}"
+            return self.config[key], f"{key} in {self.config_path}", 3, key
         return None
 
 
@@ -357,7 +368,10 @@ def load_settings(
             value = _check_url(key, value, found[1])
         return value or None
 
-    values = {key: text(key) for key in ("client_id", "client_secret", "scope", *_URL_KEYS)}
+    values = {key: text(key) for key in ("client_id", "client_secret", "scope", *_URL_KEYS) if key != "redirect_uri"}
+    warnings: list[str] = []
+    redirect = _redirect_uri(src, warnings)
+    values["redirect_uri"] = redirect[0] if redirect else None
 
     found = src.get("token_format")
     token_format = "json"
@@ -372,8 +386,19 @@ def load_settings(
             f"{src.get('profile')[1]}: profile name {profile!r} must be letters, digits, '.', '_' or '-'"  # type: ignore[index]
         )
 
-    found = src.get("callback_port")
-    callback_port = _as_port(*found) if found else None
+    found = src.find("callback_port")
+    callback_port = _as_port(found[0], found[1]) if found else None
+    sources: dict[str, str] = {}
+    if redirect and callback_port and found and found[2] < redirect[2]:
+        # flags > env > .env > config: a --port (say) beats the port of a configured redirect URI.
+        values["redirect_uri"] = _with_port(redirect[0], callback_port)
+        sources["callback_port"] = found[1]
+    elif redirect:
+        sources["callback_port"] = redirect[1]
+    elif found:
+        sources["callback_port"] = found[1]
+    if redirect:
+        sources["redirect_uri"] = redirect[1]
     found = src.get("debug")
     debug = _as_bool(*found) if found else False
 
@@ -420,4 +445,42 @@ def load_settings(
         scope=values["scope"],
         issuer=values["issuer"],
         keymap=dict(keymap_raw),
+        sources=sources,
+        warnings=warnings,
     )
+
+
+def _with_port(uri: str, port: int) -> str:
+    parts = urlsplit(uri)
+    return urlunsplit(parts._replace(netloc=f"{parts.hostname}:{port}"))
+
+
+def _is_loopback_http(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost"}
+
+
+def _redirect_uri(src: _Sources, warnings: list[str]) -> tuple[str, str, int] | None:
+    """(uri, source, layer) of the redirect URI in effect, or None.
+
+    ``BONJORO_REDIRECT_URI`` (and the flag / config key) must be a loopback http URL. The
+    seed's generic ``REDIRECT_URI`` is often another app's (a web app's ``https://…/callback``
+    in the same ``.env``): one that is not a loopback http URL is "not ours", ignored with a
+    warning, and the lookup goes on below it.
+    """
+    found = src.find("redirect_uri")
+    while found is not None and found[3] == "REDIRECT_URI":
+        value = _as_str(found[0], found[1])
+        if not value or _is_loopback_http(value):
+            break
+        warnings.append(
+            f"ignoring {found[1]}: {value!r} is not a loopback http URL, so it is not meant for "
+            "bonjoro-tui (set BONJORO_REDIRECT_URI to fix one)"
+        )
+        found = src.find("redirect_uri", names=("BONJORO_REDIRECT_URI",))
+    if found is None:
+        return None
+    value = _as_str(found[0], found[1])
+    if not value:
+        return None
+    return _check_url("redirect_uri", value, found[1]), found[1], found[2]

@@ -239,3 +239,48 @@ def test_client_credentials_on_the_sandbox_default_to_its_published_confidential
     assert cc.with_client("sandbox-public").client_secret is None
     live = load_settings(env={**os.environ, "BONJORO_CLIENT_ID": "abc"})
     assert live.for_client_credentials() is live and live.with_client("other") is live
+
+
+def test_port_flag_beats_the_port_of_a_redirect_uri_from_a_lower_layer(tmp_path):
+    (Path.cwd() / ".env").write_text("REDIRECT_URI=http://localhost:3000/callback\n")
+    s = load_settings(flags={"callback_port": 8765})
+    assert s.redirect_uri == "http://localhost:8765/callback"
+    assert s.sources["callback_port"] == "the --port option"
+    # Without the flag the redirect URI's port is in effect, and its line is the source.
+    s = load_settings()
+    assert s.redirect_uri == "http://localhost:3000/callback"
+    assert s.sources["callback_port"] == f"REDIRECT_URI in {Path.cwd() / '.env'} line 1"
+    # A lower layer's port does not beat a higher layer's redirect URI.
+    s = load_settings(env={**os.environ, "BONJORO_REDIRECT_URI": "http://127.0.0.1:4000/cb"})
+    assert s.redirect_uri == "http://127.0.0.1:4000/cb"
+    write_config("callback_port = 5000\n")
+    s = load_settings(env={**os.environ, "BONJORO_REDIRECT_URI": "http://127.0.0.1:4000/cb"})
+    assert s.redirect_uri == "http://127.0.0.1:4000/cb"
+    assert s.sources["callback_port"] == "the environment variable BONJORO_REDIRECT_URI"
+    s = load_settings(env={**os.environ, "BONJORO_CALLBACK_PORT": "4100"})
+    assert s.redirect_uri == "http://localhost:4100/callback"
+    assert s.sources["callback_port"] == "the environment variable BONJORO_CALLBACK_PORT"
+
+
+def test_a_seed_redirect_uri_that_is_not_loopback_is_ignored_with_a_warning():
+    dotenv = Path.cwd() / ".env"
+    dotenv.write_text("CLIENT_ID=web\nREDIRECT_URI=https://myapp.example.com/callback\n")
+    s = load_settings()
+    assert s.redirect_uri is None and s.target == SANDBOX
+    assert len(s.warnings) == 1
+    assert f"REDIRECT_URI in {dotenv} line 2" in s.warnings[0] and "BONJORO_REDIRECT_URI" in s.warnings[0]
+    # Our own name below it still applies.
+    dotenv.write_text("REDIRECT_URI=https://myapp.example.com/callback\nBONJORO_REDIRECT_URI=http://127.0.0.1:7000/cb\n")
+    s = load_settings()
+    assert s.redirect_uri == "http://127.0.0.1:7000/cb" and s.warnings == []  # ours wins, no lookup of the other
+    s = load_settings(env={**os.environ, "REDIRECT_URI": "https://myapp.example.com/cb"})
+    assert s.redirect_uri == "http://127.0.0.1:7000/cb" and len(s.warnings) == 1
+    # BONJORO_REDIRECT_URI stays strict.
+    dotenv.write_text("BONJORO_REDIRECT_URI=https://myapp.example.com/callback\n")
+    with pytest.raises(SettingsError, match="BONJORO_REDIRECT_URI in .* line 1"):
+        load_settings()
+    # A loopback seed URI is ours, and checked as strictly.
+    dotenv.write_text("REDIRECT_URI=http://localhost:3000/callback?x=1\n")
+    with pytest.raises(SettingsError, match="query"):
+        load_settings()
+    assert load_settings(env={**os.environ, "REDIRECT_URI": "http://localhost:3000/callback"}).warnings == []

@@ -38,7 +38,7 @@ class ApiKeyRejected(LoginError):
 class CallbackServerError(LoginError):
     """The loopback server could not start (port in use, cannot bind)."""
 
-    hint = "choose another port with --port, or leave it unset to use any free port"
+    hint = "free that port, configure another one, or leave it unset to use any free port"
 
 
 class AuthorizationDenied(LoginError):

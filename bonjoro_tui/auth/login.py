@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bonjoro_tui.auth.callback import CallbackServer
-from bonjoro_tui.auth.errors import ApiKeyRejected, LoginCancelled, LoginError
+from bonjoro_tui.auth.errors import ApiKeyRejected, CallbackServerError, LoginCancelled, LoginError
 from bonjoro_tui.auth.oauth import OAuthClient
 from bonjoro_tui.auth.pkce import AuthorizationRequest
 from bonjoro_tui.redact import mask
@@ -64,6 +64,16 @@ def _callback_address(settings: Settings) -> tuple[int, str, str]:
         parts = urlsplit(settings.redirect_uri)
         return parts.port or 80, parts.path or "/", parts.hostname or "127.0.0.1"
     return settings.callback_port or 0, "/callback", "127.0.0.1"
+
+
+def _with_port_source(exc: CallbackServerError, settings: Settings) -> CallbackServerError:
+    """The same error, its hint naming where the port was configured (flag, variable, file)."""
+    source = settings.sources.get("callback_port")
+    if not source:
+        return exc
+    return CallbackServerError(
+        str(exc), hint=f"the port comes from {source}: free it, change it there, or unset it to use any free port"
+    )
 
 
 class CodeLogin:
@@ -139,7 +149,10 @@ class CodeLogin:
             on_rejected=lambda error: self._step(LoginStep.WAITING, f"{error}; still waiting for the real redirect"),
         )
         try:
-            redirect_uri = await self.server.start()
+            try:
+                redirect_uri = await self.server.start()
+            except CallbackServerError as exc:
+                raise _with_port_source(exc, s) from None
             self.request = request = replace(request, redirect_uri=s.redirect_uri or redirect_uri)
             self._step(LoginStep.LISTENING, request.redirect_uri)
             self._check_cancelled()

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -375,3 +376,60 @@ def test_sandbox_confidential_client_id_keeps_the_built_in_sandbox(isolated_envi
     r = cli.run("status", "--json")
     assert r.code == 0 and json.loads(r.out)["target"] == "sandbox"
     assert cli.run("refresh").code == 0
+
+
+def _taken_port():
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    return taken, taken.getsockname()[1]
+
+
+def test_port_in_use_names_where_it_came_from_and_the_port_flag_wins(sandbox, make_cli):
+    import socket
+
+    taken, port = _taken_port()
+    with taken:
+        (Path.cwd() / ".env").write_text(f"REDIRECT_URI=http://127.0.0.1:{port}/callback\n")
+        cli = make_cli(sandbox)
+        r = cli.run("login", "--no-browser", "--timeout", "5")
+        assert r.code == 1
+        lines = r.err.strip().splitlines()
+        assert f"port {port}" in lines[-1] and f"REDIRECT_URI in {Path.cwd() / '.env'} line 1" in lines[-1]
+        assert "--port" not in lines[-1]
+        r = cli.run("login", "--no-browser", "--timeout", "5", BONJORO_CALLBACK_PORT=str(port), BONJORO_REDIRECT_URI="")
+        assert r.code == 1 and "BONJORO_CALLBACK_PORT" in r.err
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            free = probe.getsockname()[1]
+        r = cli.run("login", "--port", str(free))  # the fake browser approves and follows the redirect
+        assert r.code == 0, r.err
+        assert cli.stored()["method"] == "code"
+
+
+def test_a_web_apps_redirect_uri_in_dotenv_is_ignored_with_one_warning(sandbox, make_cli):
+    (Path.cwd() / ".env").write_text("REDIRECT_URI=https://myapp.example.com/callback\n")
+    cli = make_cli(sandbox)
+    r = cli.run("status")
+    assert r.code == 4
+    warnings = [line for line in r.err.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "REDIRECT_URI" in warnings[0] and "myapp.example.com" in warnings[0]
+    assert cli.run("login").code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "names"),
+    [
+        (("status",), {"BONJORO_TOKEN_FORMAT": "xml"}, "BONJORO_TOKEN_FORMAT"),
+        (("--profile", "bad name!", "status"), {}, "--profile"),
+        (("paths",), {"BONJORO_PROFILE": "no/slashes"}, "BONJORO_PROFILE"),
+    ],
+)
+def test_a_bad_setting_is_a_usage_error_naming_its_source(sandbox, make_cli, args, env, names):
+    r = make_cli(sandbox, **env).run(*args)
+    assert r.code == 2
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and names in lines[0]
