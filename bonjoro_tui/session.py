@@ -9,8 +9,10 @@ endpoint against it. With ``settings.debug`` every HTTP exchange is logged, reda
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from bonjoro_tui.settings import SANDBOX, Settings
@@ -128,8 +130,7 @@ def open_session(
 
         state_dir = settings.data_dir / "sandbox"
         state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        sandbox = SandboxServer(state_file=state_dir / "state.json", now=now, **(sandbox_options or {}))
-        sandbox.start()
+        sandbox = _start_sandbox(state_dir, now, dict(sandbox_options or {}))
         settings = settings.resolved_for_sandbox(sandbox.url)
 
     debug_log = None
@@ -148,6 +149,56 @@ def open_session(
             sandbox.stop()
         raise
     return Session(settings, store, None, None, sandbox, debug_log, now, on_refresh=on_refresh, event_hooks=hooks)
+
+
+def _start_sandbox(state_dir: Path, now: Callable[[], float], options: dict[str, Any]) -> Any:
+    """Start the in-process sandbox, on the port the last run used when it is free.
+
+    A stable origin lets a ``next_page_url`` printed by one command be followed by the next
+    (absolute URLs are accepted only on the API base's origin). The port is remembered in
+    ``state_dir/port``; a taken or garbled one falls back to any free port (port 0), at once.
+    An explicit ``port`` in ``options`` is used as given.
+    """
+    from bonjoro_tui.sandbox import SandboxServer
+    from bonjoro_tui.sandbox.server import SandboxServerError
+
+    state_file = state_dir / "state.json"
+    port_file = state_dir / "port"
+    if "port" in options:
+        sandbox = SandboxServer(state_file=state_file, now=now, **options)
+        sandbox.start()
+        return sandbox
+    remembered = _read_port(port_file)
+    sandbox = None
+    if remembered:
+        try:
+            sandbox = SandboxServer(port=remembered, state_file=state_file, now=now, **options)
+            sandbox.start()
+        except SandboxServerError:
+            sandbox = None
+    if sandbox is None:
+        sandbox = SandboxServer(port=0, state_file=state_file, now=now, **options)
+        sandbox.start()
+    if sandbox.port != remembered:
+        _write_port(port_file, sandbox.port)
+    return sandbox
+
+
+def _read_port(path: Path) -> int | None:
+    try:
+        port = int(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return port if 1024 <= port <= 65535 else None
+
+
+def _write_port(path: Path, port: int) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(f"{port}\n")
+    except OSError:
+        pass  # only a preference: the next run takes any free port
 
 
 def _known_secrets(settings: Settings, store: TokenStore) -> list[str | None]:

@@ -93,3 +93,52 @@ async def test_debug_session_reports_a_corrupt_store_it_had_to_move_aside(capsys
     assert "moved to" in err and str(settings.store_path) in err
     assert not settings.store_path.exists()
     assert list(settings.store_path.parent.glob("tokens.toml.corrupt-*"))
+
+
+async def test_the_sandbox_keeps_its_port_from_one_session_to_the_next():
+    settings = load_settings()
+    first = open_session(settings)
+    url = first.sandbox.url
+    await first.aclose()
+    port_file = settings.data_dir / "sandbox" / "port"
+    assert port_file.read_text().strip() == url.rsplit(":", 1)[1]
+    assert stat.S_IMODE(port_file.stat().st_mode) == 0o600
+    second = open_session(settings)
+    try:
+        # A pagination link printed by one command can be followed by the next.
+        assert second.sandbox.url == url
+        assert second.settings.api_base == first.settings.api_base
+    finally:
+        await second.aclose()
+
+
+async def test_a_taken_sandbox_port_falls_back_to_any_free_port():
+    settings = load_settings()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        state_dir = settings.data_dir / "sandbox"
+        state_dir.mkdir(parents=True)
+        (state_dir / "port").write_text(f"{port}\n")
+        session = open_session(settings)
+        got = session.sandbox.port
+        try:
+            assert got != port
+            assert (await session.http.get(f"{session.sandbox.url}/api/v2/me")).status_code == 401
+        finally:
+            await session.aclose()
+    assert (state_dir / "port").read_text().strip() == str(got)  # the next run tries this one
+
+
+async def test_a_garbled_port_file_is_ignored():
+    settings = load_settings()
+    state_dir = settings.data_dir / "sandbox"
+    state_dir.mkdir(parents=True)
+    (state_dir / "port").write_text("not a port")
+    session = open_session(settings)
+    try:
+        assert session.sandbox.url.startswith("http://127.0.0.1:")
+    finally:
+        await session.aclose()
+    assert (state_dir / "port").read_text().strip().isdigit()

@@ -433,3 +433,15 @@ def test_a_bad_setting_is_a_usage_error_naming_its_source(sandbox, make_cli, arg
     assert r.code == 2
     lines = r.err.strip().splitlines()
     assert len(lines) == 1 and names in lines[0]
+
+
+def test_a_next_page_url_from_one_run_can_be_followed_in_the_next(isolated_environment):
+    cli = in_process_sandbox_cli(isolated_environment)
+    assert cli.run("login", "--method", "api-key", input="sandbox-api-key\n").code == 0
+    r = cli.run("api", "GET", "/campaigns?limit=1")
+    assert r.code == 0, r.err
+    next_url = json.loads(r.out)["next_page_url"]
+    assert next_url
+    r = cli.run("api", "GET", next_url)
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["current_page"] == 2
