@@ -136,18 +136,32 @@ def describe_profile(settings: Settings, profile: Any, now: float) -> dict[str, 
     return info
 
 
+def duration(seconds: int) -> str:
+    """``3572`` -> ``59m 32s``; ``90061`` -> ``1d 1h 1m 1s``; ``0`` -> ``0s``."""
+    seconds = max(0, int(seconds))
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    if seconds or not parts:
+        parts.append(f"{seconds}s")
+    return " ".join(parts)
+
+
 def _status_lines(info: dict[str, Any]) -> list[str]:
     where = "local sandbox" if info["target"] == "sandbox" else f"live ({info['base_url']})"
     if not info["signed_in"]:
-        lines = [f"Not signed in (profile {info['profile']!r}, target {where}): {info.get('reason', '')}."]
-        lines.append(f"Token store: {info['store']}")
-        return lines
+        # The reason goes to stderr once (with what to do), not here as well.
+        return [f"Not signed in: profile {info['profile']!r}, target {where}.", f"Token store: {info['store']}"]
     if info["expires_at"] is None:
         expiry = "never expires"
     elif info["expired"]:
-        expiry = f"expired at {info['expires_at']} ({-info['expires_in']} s ago)"
+        ago = -info["expires_in"]
+        expiry = f"expired {duration(ago)} ago ({ago} s), at {info['expires_at']}"
     else:
-        expiry = f"expires at {info['expires_at']} (in {info['expires_in']} s)"
+        left = info["expires_in"]
+        expiry = f"expires in {duration(left)} ({left} s), at {info['expires_at']}"
     lines = [
         f"Signed in: profile {info['profile']!r} to the {where}",
         f"  method:        {info['method']}",
@@ -181,9 +195,11 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_paths(args: argparse.Namespace, settings: Settings) -> int:
     from bonjoro_tui.debug import LOG_FILE_NAME
 
+    dotenv = Path.cwd() / ".env"
     rows = [
         ("token store", settings.store_path),
         ("config file", settings.config_file),
+        (".env", dotenv if dotenv.is_file() else f"{dotenv} (none)"),
         ("debug log", settings.log_dir / LOG_FILE_NAME),
         ("sandbox state", settings.data_dir / "sandbox" / "state.json"),
         ("data dir", settings.data_dir),
@@ -299,7 +315,12 @@ def _watch_stdin_for_redirect(loop: asyncio.AbstractEventLoop, paste: Callable[[
         try:
             paste(url)
         except Exception as exc:  # noqa: BLE001 - reported; the wait goes on
-            print(f"bonjoro-tui: the pasted URL was not accepted: {' '.join(str(exc).split())}", file=sys.stderr)
+            print(
+                f"bonjoro-tui: the pasted URL was not accepted: {' '.join(str(exc).split())}; "
+                "the sign-in is still waiting: paste another redirect URL, or complete it in the browser",
+                file=sys.stderr,
+                flush=True,
+            )
             return False
         return True
 

@@ -58,7 +58,15 @@ DEFAULT_TIMEOUT = 30.0
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
+UNREACHABLE_HINT = (
+    "is the server running? check BONJORO_BASE_URL / BONJORO_API_BASE, and the .env and config file "
+    "that `bonjoro-tui paths` lists"
+)
+
+
 class ApiError(ClientError):
+    hint: str = ""  # what to do next, when we know (e.g. the server cannot be reached)
+
     def __init__(self, message: str, status: int | None = None, response: "ApiResponse | None" = None) -> None:
         super().__init__(message)
         self.status = status
@@ -218,7 +226,9 @@ class BonjoroClient:
                     continue
                 what = type(exc).__name__ if not str(exc) else f"{type(exc).__name__}: {exc}"
                 retried = f" after {attempt} attempts" if attempt > 1 else ""
-                raise ApiError(f"could not reach {_origin_text(url)}{retried} ({what})") from None
+                error = ApiError(f"could not reach {_origin_text(url)}{retried} ({what})")
+                error.hint = UNREACHABLE_HINT
+                raise error from None
             status = response.status_code
             if (status == 429 or status == 503) and attempt <= self.max_retries:
                 wait = retry_after(response.headers.get("retry-after"), self.now())

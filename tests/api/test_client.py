@@ -226,9 +226,12 @@ async def test_connection_errors_retry_idempotent_methods_only(mock, settings, s
     assert get.call_count == 3 and len(sleeps.calls) == 2
 
     post = mock.post(f"{API}/me").mock(side_effect=httpx.ConnectError("refused"))
-    with pytest.raises(ApiError, match="could not reach https://bonjoro.test"):
+    with pytest.raises(ApiError, match="could not reach https://bonjoro.test") as info:
         await make_client(sleep=Sleeps()).request("POST", "/me", json={"bio": "x"})
     assert post.call_count == 1
+    # What to do about it, for the CLI's one line and the TUI's hint.
+    assert "server running" in info.value.hint and "BONJORO_BASE_URL" in info.value.hint
+    assert "bonjoro-tui paths" in info.value.hint
 
 
 async def test_profile_signed_in_to_another_server_is_never_used(mock, settings, store, make_client):

@@ -204,7 +204,8 @@ def test_login_completes_from_a_pasted_redirect_url(sandbox, make_cli):
         # auto-approve: the sandbox answers the authorization request with the redirect itself
         landed = httpx.get(url, follow_redirects=False).headers["location"]
         assert landed.startswith("http://127.0.0.1:") and "code=" in landed
-        proc.stdin.write("not a url\n" + landed + "\n")
+        forged = landed.replace("state=", "state=forged")
+        proc.stdin.write("not a url\n" + forged + "\n" + landed + "\n")
         proc.stdin.flush()
         out, err = proc.communicate(timeout=30)
     finally:
@@ -213,6 +214,8 @@ def test_login_completes_from_a_pasted_redirect_url(sandbox, make_cli):
     assert proc.returncode == 0, err
     assert "Signed in" in out
     assert cli.stored()["method"] == "code"
+    refused = [line for line in err.splitlines() if "not accepted" in line]
+    assert len(refused) == 1 and "still waiting" in refused[0] and "paste another" in refused[0]
 
 
 def test_not_signed_in_exits_4(sandbox, make_cli):
@@ -221,6 +224,8 @@ def test_not_signed_in_exits_4(sandbox, make_cli):
         r = cli.run(*args)
         assert r.code == 4, (args, r.out, r.err)
         assert "not signed in" in r.err.lower() and len(r.err.strip().splitlines()) == 1
+        if args == ["status"]:  # the reason once, on stderr; stdout says only the facts
+            assert r.out.count("no tokens stored") + r.err.count("no tokens stored") == 1
         if args[0] != "logout":
             assert "bonjoro-tui login" in r.err
     assert json.loads(cli.run("status", "--json").out)["signed_in"] is False
@@ -445,3 +450,30 @@ def test_a_next_page_url_from_one_run_can_be_followed_in_the_next(isolated_envir
     r = cli.run("api", "GET", next_url)
     assert r.code == 0, r.err
     assert json.loads(r.out)["current_page"] == 2
+
+
+def test_status_shows_the_time_left_readably(sandbox, make_cli):
+    import re
+
+    from bonjoro_tui.commands import duration
+
+    assert (duration(3572), duration(45), duration(0), duration(3600), duration(90061)) == (
+        "59m 32s", "45s", "0s", "1h", "1d 1h 1m 1s"
+    )
+    cli = make_cli(sandbox)
+    assert cli.run("login").code == 0
+    r = cli.run("status")
+    assert r.code == 0, r.err
+    assert re.search(r"expires in (\d+m )?\d+s \(\d+ s\), at \d{4}-\d\d-\d\dT", r.out), r.out
+
+
+def test_a_dead_server_error_says_what_to_do(start_sandbox, make_cli):
+    server = start_sandbox()
+    cli = make_cli(server)
+    assert cli.run("login", "--method", "api-key", input="sandbox-api-key\n").code == 0
+    server.stop()
+    r = cli.run("api", "GET", "/me")
+    assert r.code == 1
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and "could not reach" in lines[0] and "after 4 attempts" in lines[0]
+    assert "server running" in lines[0] and "BONJORO_BASE_URL" in lines[0] and "bonjoro-tui paths" in lines[0]
