@@ -71,11 +71,24 @@ class BonjoroApp(App[int]):
         Binding("l", "login", "Sign in", id="login"),
         Binding("e", "explorer", "Explorer", id="explorer"),
         Binding("s", "status", "Status", id="status"),
-        Binding("x", "logout", "Sign out", id="logout", show=False),
+        Binding("x", "logout", "Sign out", id="logout"),
         Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+p", "command_palette", "Commands", id="palette", show=False),
     ]
+
+    #: Binding ids of the screens (their modules load on first use; test_app checks this list).
+    SCREEN_BINDING_IDS = frozenset({
+        "login.cancel", "login.approve", "login.copy", "login.open",
+        "explorer.send", "explorer.copy_body", "explorer.copy_curl", "explorer.filter", "explorer.leave",
+        "help.close", "confirm.yes", "confirm.no",
+    })
+    #: The default key of every binding id, for labels and hints ("press l"); see ``key_for``.
+    DEFAULT_KEYS = {
+        "login.cancel": "escape", "login.approve": "a", "login.copy": "c", "login.open": "o",
+        "explorer.send": "ctrl+j", "explorer.copy_body": "ctrl+y", "explorer.copy_curl": "ctrl+t",
+        "explorer.filter": "ctrl+f",
+    }
 
     #: The stored profile (None: signed out). Screens watch it.
     profile: var[Any] = var(None, always_update=True, init=False)
@@ -126,11 +139,39 @@ class BonjoroApp(App[int]):
         self.sub_title = f"{self.target_label} · {self.settings.base_url or ''}"
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
+            self._warn_unknown_keymap_ids()
         self.reload_profile()
         self.switch_mode("status")
         if self.profile is not None:
             self.fetch_user()
         self.set_interval(self.tick_interval, self.check_expiry, name="expiry-check")
+
+    def _warn_unknown_keymap_ids(self) -> None:
+        known = {b.id for b in self.BINDINGS if isinstance(b, Binding) and b.id} | self.SCREEN_BINDING_IDS
+        unknown = sorted(set(self.settings.keymap) - known)
+        if unknown:
+            self.notify(
+                f"Unknown binding id{'s' if len(unknown) > 1 else ''} in [keymap]: {', '.join(unknown)}.\n"
+                f"Known ids: {', '.join(sorted(known))}.",
+                title="config.toml", severity="warning", timeout=15,
+            )
+
+    def key_for(self, binding_id: str) -> str:
+        """How the active key of ``binding_id`` is shown (the user's [keymap] wins): "l", "^r"."""
+        keys = (self.settings.keymap or {}).get(binding_id)
+        if not keys:
+            keys = self.DEFAULT_KEYS.get(binding_id)
+            for binding in self.BINDINGS:
+                if isinstance(binding, Binding) and binding.id == binding_id:
+                    keys = binding.key_display or binding.key
+        first = (keys or "?").split(",")[0].strip()
+        if first == "escape":
+            return "esc"
+        return self.get_key_display(Binding(first, ""))
+
+    def explain(self, exc: BaseException, target: str | None = None) -> tuple[str, str]:
+        """``errors.explain`` with this app's keys in the hints."""
+        return explain(exc, target=target or self.settings.base_url or "the server", key=self.key_for)
 
     def _core_refreshed(self, event: Any) -> None:
         """Called by the core (maybe from another thread): becomes a message on the app."""
@@ -149,7 +190,8 @@ class BonjoroApp(App[int]):
                 f"Token refreshed automatically ({why}); valid for {duration(left)}.", title="Auto-refresh"
             )
         elif not event.ok:
-            todo = "Sign in again (l)." if self.profile is None else "Your previous token is kept; try r."
+            todo = (f"Sign in again ({self.key_for('login')})." if self.profile is None
+                    else f"Your previous token is kept; try {self.key_for('refresh')}.")
             self.notify(f"Automatic refresh failed: {event.detail}\n{todo}", title="Auto-refresh", severity="error")
 
     def reload_profile(self) -> None:
@@ -157,7 +199,7 @@ class BonjoroApp(App[int]):
         try:
             self.profile = self.store.load(self.settings.profile)
         except Exception as exc:  # StoreCorruptError and friends
-            what, todo = explain(exc)
+            what, todo = self.explain(exc)
             self.notify(f"{what}\n{todo}", title="Token store", severity="error", timeout=15)
             self.profile = None
         if self.profile is None:
@@ -182,19 +224,23 @@ class BonjoroApp(App[int]):
         try:
             self.user = await self.client.me()
         except Exception as exc:
-            what, todo = explain(exc, target=self.settings.base_url or "the server")
+            what, todo = self.explain(exc)
             self.reload_profile()
             self.notify(f"Could not fetch /me. {what}\n{todo}", title="Profile", severity="warning")
 
     @work(exclusive=True, group="refresh")
     async def refresh_now(self) -> None:
         if self.profile is None:
-            self.notify("Not signed in: press l to sign in.", title="Refresh", severity="warning")
+            self.notify(f"Not signed in: press {self.key_for('login')} to sign in.", title="Refresh", severity="warning")
+            return
+        if self.profile.method == "api_key":
+            self.notify("API keys cannot be refreshed: they do not expire. To use another key, sign in "
+                        f"again ({self.key_for('login')}) with the API key method.", title="Refresh")
             return
         try:
             self.profile = await self.client.refresh_now()
         except Exception as exc:
-            what, todo = explain(exc, target=self.settings.base_url or "the server")
+            what, todo = self.explain(exc)
             self.reload_profile()
             self.notify(f"{what}\n{todo}", title="Refresh failed", severity="error", timeout=10)
             return
@@ -208,7 +254,7 @@ class BonjoroApp(App[int]):
         try:
             self.user = await self.client.me()
         except Exception as exc:
-            what, todo = explain(exc, target=self.settings.base_url or "the server")
+            what, todo = self.explain(exc)
             self.reload_profile()
             self.notify(f"{what}\n{todo}", title="Auto-refresh", severity="error", timeout=10)
             return
@@ -222,7 +268,7 @@ class BonjoroApp(App[int]):
         try:
             result = await self.client.logout_detailed()
         except Exception as exc:
-            what, todo = explain(exc, target=self.settings.base_url or "the server")
+            what, todo = self.explain(exc)
             self.notify(f"{what}\n{todo}", title="Sign out", severity="error")
             self.reload_profile()
             return
@@ -250,6 +296,9 @@ class BonjoroApp(App[int]):
         self.refresh_now()
 
     def action_login(self) -> None:
+        if _is_login(self.screen):
+            self.screen.start_over()  # only enabled once a sign-in has stopped (see check_action)
+            return
         self.switch_mode("login")
 
     def action_explorer(self) -> None:
@@ -259,7 +308,13 @@ class BonjoroApp(App[int]):
         self.switch_mode("status")
 
     def action_logout(self) -> None:
-        self.logout()
+        if self.profile is None:
+            self.notify("Not signed in.", title="Sign out")
+            return
+        from bonjoro_tui.tui.screens.confirm import ConfirmScreen
+
+        question = "Sign out? The tokens are revoked at the server where possible and forgotten here."
+        self.push_screen(ConfirmScreen(question), lambda yes: self.logout() if yes else None)
 
     def action_help(self) -> None:
         if not _is(self.screen, "bonjoro_tui.tui.screens.help", "HelpScreen"):
@@ -272,7 +327,7 @@ class BonjoroApp(App[int]):
             # Nothing to refresh when signed out; in the wizard the key would only distract.
             return self.profile is not None and not _is_login(self.screen)
         if action == "login" and _is_login(self.screen):
-            return False
+            return getattr(self.screen, "phase", None) == "failed"
         return True
 
     def watch_profile(self) -> None:

@@ -7,14 +7,23 @@ Matched by class name along the MRO so this module needs no import of the core's
 from __future__ import annotations
 
 import sys
+from typing import Callable
 
 
 def _names(exc: BaseException) -> set[str]:
     return {cls.__name__ for cls in type(exc).__mro__}
 
 
-def explain(exc: BaseException, *, target: str = "the server") -> tuple[str, str]:
-    """``(what happened, what to do)`` for an exception raised by the core or by httpx."""
+def _default_key(binding_id: str) -> str:
+    return {"login": "l", "refresh": "r"}.get(binding_id, binding_id)
+
+
+def explain(
+    exc: BaseException, *, target: str = "the server", key: Callable[[str], str] = _default_key
+) -> tuple[str, str]:
+    """``(what happened, what to do)`` for an exception raised by the core or by httpx; ``key``
+    gives the active key of a binding id (the user may have remapped them)."""
+    login, refresh = key("login"), key("refresh")
     names = _names(exc)
     text = str(exc) or type(exc).__name__
     hint = getattr(exc, "hint", None)
@@ -22,16 +31,18 @@ def explain(exc: BaseException, *, target: str = "the server") -> tuple[str, str
         where = getattr(exc, "quarantined_to", None)
         return (
             f"The token store could not be read; it was moved aside to {where}.",
-            "Nothing was overwritten. Sign in again (l); inspect or delete the old file at leisure.",
+            f"Nothing was overwritten. Sign in again ({login}); inspect or delete the old file at leisure.",
         )
     if "SignInAgain" in names:
-        return (f"The session ended: {text}", hint or "Sign in again (press l).")
+        return (f"The session ended: {text}", hint or f"Sign in again (press {login}).")
     if "RefreshFailed" in names:
-        return (f"The refresh failed: {text}", hint or "Your previous tokens are kept; try again later (r).")
+        return (f"The refresh failed: {text}", hint or f"Your previous tokens are kept; try again later ({refresh}).")
     if "NotSignedIn" in names:
-        return ("Not signed in.", hint or "Press l to sign in.")
+        return ("Not signed in.", hint or f"Press {login} to sign in.")
+    if "ApiKeyRejected" in names:
+        return (text[:1].upper() + text[1:] + ".", "Check the key and try again; your previous sign-in is unchanged.")
     if "LoginCancelled" in names:
-        return ("Sign-in cancelled.", hint or "Start again when you are ready.")
+        return ("Sign-in cancelled.", f"Press enter or {login} to start again.")
     if "TokenResponseError" in names:
         return (f"The token endpoint sent a malformed response: {text}", hint or "Nothing was saved; try again later.")
     httpx = sys.modules.get("httpx")  # not imported yet: the error cannot be one of its exceptions

@@ -120,6 +120,9 @@ async def test_help_and_palette_list_the_actions():
         await pilot.press(*"sign out")
         await pilot.pause(0.3)
         await pilot.press("enter")
+        await pilot.pause()
+        assert app.profile is not None  # signing out asks first
+        await pilot.press("y")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.profile is None

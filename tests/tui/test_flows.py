@@ -105,6 +105,9 @@ async def test_walk_sign_in_explore_refresh_auto_refresh_logout(session, clock):
         await until(pilot, lambda: "expires in 1h 00m 00s" in screen_text(app), "full lifetime again")
 
         await pilot.press("x")
+        await pilot.pause()
+        assert app.profile is not None  # signing out asks first
+        await pilot.press("y")
         await until(pilot, lambda: app.profile is None, "logout")
         assert session.store.load(session.settings.profile) is None
         assert any("revoked" in m for m in notifications(app))

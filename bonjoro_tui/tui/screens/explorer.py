@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shlex
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -72,8 +73,9 @@ class Exchange:
 
 class ExplorerScreen(Screen):
     TITLE = "API explorer"
-    AUTO_FOCUS = "#catalog"
+    AUTO_FOCUS = "#response-tree"
     BINDINGS = [
+        Binding("escape", "leave_input", "Leave field", id="explorer.leave", show=False),
         Binding("ctrl+j", "send", "Send", id="explorer.send", priority=True),
         Binding("ctrl+y", "copy_body", "Copy body", id="explorer.copy_body", show=False),
         Binding("ctrl+t", "copy_curl", "Copy curl", id="explorer.copy_curl", show=False),
@@ -138,7 +140,16 @@ class ExplorerScreen(Screen):
             what, _ = explain(exc)
             self.notify(f"The endpoint catalog could not be loaded: {what}", severity="warning")
             self._endpoints = []
+        self._served = sandbox_routes() if self.app.sandbox is not None else None
+        if self._served is not None:
+            self.query_one("#catalog-filter", Input).placeholder = "Filter (● = in the sandbox)"
         self._fill_catalog("")
+
+    def _serves(self, ep: Any) -> bool | None:
+        """Whether the sandbox answers this endpoint (None: the target is not the sandbox)."""
+        if self._served is None:
+            return None
+        return served_by(self._served, ep.method, ep.path)
 
     def _fill_catalog(self, needle: str) -> None:
         tree = self.query_one("#catalog", Tree)
@@ -153,9 +164,12 @@ class ExplorerScreen(Screen):
         for tag in sorted(groups):
             node = tree.root.add(Text(f"{tag} ({len(groups[tag])})", style="bold"), expand=bool(needle))
             for ep in groups[tag]:
+                served = self._serves(ep)
                 label = Text()
-                label.append(f"{ep.method:<6}", style=_method_style(ep.method))
-                label.append(ep.path)
+                if served is not None:
+                    label.append("● " if served else "  ", style="green")
+                label.append(f"{ep.method:<6} ", style=_method_style(ep.method) + (" dim" if served is False else ""))
+                label.append(ep.path, style="dim" if served is False else "")
                 node.add_leaf(label, ep)
         if not groups:
             tree.root.add_leaf(Text("no endpoint matches", style="dim italic"))
@@ -175,10 +189,13 @@ class ExplorerScreen(Screen):
         self.query_one("#query", Input).value = "&".join(f"{name}=" for name in required)
         example = getattr(ep, "body_example", None)
         self.query_one("#body", TextArea).text = json.dumps(example, indent=2) if example else ""
-        summary = ep.summary or ""
+        summary = Text(f"{ep.method} {ep.path}", style="bold")
+        summary.append(f"  {ep.summary or ''}", style="dim")
         if not getattr(ep, "published", True):
-            summary += " [not in Bonjoro's published definition]"
-        self.query_one("#response-meta", Static).update(Text(summary, style="dim"))
+            summary.append(" [not in Bonjoro's published definition]", style="dim")
+        if self._serves(ep) is False:
+            summary.append("\nThe sandbox does not serve this endpoint: it will answer 404 here.", style="yellow")
+        self.query_one("#response-meta", Static).update(summary)
         self.query_one("#path", Input).focus()
 
     # ---- sending ------------------------------------------------------------------------------
@@ -266,6 +283,10 @@ class ExplorerScreen(Screen):
             tree.show_message("(not JSON: see the Raw tab)")
             return
         tree.show_document(document, label=f"{exchange.method} {exchange.path}")
+        if (exchange.status or 0) >= 400 and isinstance(document, dict):
+            for key in ("error", "errors"):
+                if key in document:
+                    tree.expand_key(key)
 
     def _fill_raw(self, exchange: Exchange, raw: str) -> None:
         if self.current is exchange:
@@ -347,8 +368,34 @@ class ExplorerScreen(Screen):
             parts += ["-H", "Content-Type: application/json", "--data", json.dumps(exchange.body)]
         return " ".join(shlex.quote(p) for p in parts)
 
+    def action_leave_input(self) -> None:
+        """escape in a field gives the keys back: focus moves to the response tree."""
+        focused = self.focused
+        if isinstance(focused, (Input, TextArea, Select)) and focused.id != "response-raw":
+            self.query_one("#response-tree").focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_input":
+            focused = self.focused
+            return isinstance(focused, (Input, TextArea, Select)) and focused.id != "response-raw"
+        return True
+
     def action_focus_filter(self) -> None:
         self.query_one("#catalog-filter").focus()
+
+
+def sandbox_routes() -> list[tuple[str, Any]]:
+    """(method, path regex) of every API route the sandbox serves, asked of the sandbox itself."""
+    try:
+        from bonjoro_tui.sandbox.api import ROUTES
+    except Exception:  # pragma: no cover - the sandbox is part of this package
+        return []
+    return [(method, regex) for method, regex, _handler in ROUTES]
+
+
+def served_by(routes: list[tuple[str, Any]], method: str, path: str) -> bool:
+    sample = re.sub(r"\{[^}/]+\}", "x", path)
+    return any(m == method and regex.match(sample) for m, regex in routes)
 
 
 def _method_style(method: str) -> str:

@@ -11,15 +11,15 @@ import inspect
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, RadioButton, RadioSet, Static
 
 from bonjoro_tui.redact import mask
-from bonjoro_tui.tui.errors import explain
 from bonjoro_tui.tui.format import duration
 from bonjoro_tui.tui.screens.status import user_name
 from bonjoro_tui.tui.widgets.steps import Step, StepList
@@ -35,8 +35,24 @@ CODE_STEPS = [
     ("PROFILE", "/me fetched"),
 ]
 CLIENT_STEPS = [("EXCHANGING", "Client credentials grant"), ("SAVED", "Tokens saved"), ("PROFILE", "/me fetched")]
-KEY_STEPS = [("SAVED", "API key saved"), ("PROFILE", "/me fetched (key checked)")]
+KEY_STEPS = [("CHECKING", "Key checked (GET /me)"), ("SAVED", "API key saved"), ("PROFILE", "/me fetched")]
 METHODS = {"method-code": "code", "method-client": "client_credentials", "method-key": "api_key"}
+
+
+class MethodList(RadioSet):
+    """The sign-in methods. Enter on the method that is already chosen starts the sign-in
+    (``l`` then enter signs in with the default); on another one, chooses it."""
+
+    class Confirmed(Message):
+        pass
+
+    def action_toggle_button(self) -> None:
+        buttons = list(self.query(RadioButton))
+        index = self._selected
+        if index is not None and 0 <= index < len(buttons) and buttons[index].value:
+            self.post_message(self.Confirmed())
+            return
+        super().action_toggle_button()
 
 
 class LoginScreen(Screen):
@@ -61,7 +77,7 @@ class LoginScreen(Screen):
         yield Header(show_clock=False)
         with VerticalScroll(id="login-body"):
             with Vertical(id="choose"):
-                with RadioSet(id="method"):
+                with MethodList(id="method"):
                     yield RadioButton("Authorization code + PKCE (recommended)", value=True, id="method-code")
                     yield RadioButton("Client credentials (confidential client)", id="method-client")
                     yield RadioButton("API key", id="method-key")
@@ -88,8 +104,20 @@ class LoginScreen(Screen):
         self.query_one("#choose").border_title = "Sign-in method"
         self.query_one("#flow").border_title = "Progress"
         self.set_interval(self.app.tick_interval, self._tick_waiting, name="waiting")
+        self._label_buttons()
         self._show_method_help()
         self._render_phase()
+        self.query_one("#method").focus()
+
+    def _label_buttons(self) -> None:
+        key = self.app.key_for
+        for button_id, label, binding_id in (
+            ("approve", "Approve in sandbox", "login.approve"),
+            ("copy", "Copy URL", "login.copy"),
+            ("open", "Open", "login.open"),
+            ("cancel", "Cancel", "login.cancel"),
+        ):
+            self.query_one(f"#{button_id}", Button).label = f"{label} ({key(binding_id)})"
 
     # ---- phase and layout ------------------------------------------------------------------
 
@@ -114,7 +142,8 @@ class LoginScreen(Screen):
             self.query_one(f"#{button_id}").display = visible
         self.refresh_bindings()
         if choosing:
-            self.query_one("#api-key" if self.method == "api_key" else "#start").focus()
+            if self.method == "api_key":
+                self.query_one("#api-key").focus()
         elif self.phase == "done":
             self.query_one("#to-status").focus()
         elif self.phase == "failed":
@@ -149,13 +178,21 @@ class LoginScreen(Screen):
         self.method = METHODS.get(event.pressed.id or "", "code")
         self._show_method_help()
         self._render_phase()
+        self.query_one("#api-key" if self.method == "api_key" else "#start").focus()
+
+    def on_method_list_confirmed(self, event: MethodList.Confirmed) -> None:
+        event.stop()
         if self.method == "api_key":
             self.query_one("#api-key").focus()
+        else:
+            self.start()
 
     def on_screen_resume(self) -> None:
         if self.phase == "done":
             self.phase = "choose"
         self._render_phase()
+        if self.phase == "choose" and self.method != "api_key":
+            self.query_one("#method").focus()
 
     # ---- starting ---------------------------------------------------------------------------
 
@@ -185,6 +222,7 @@ class LoginScreen(Screen):
         self.phase = "choose"
         self.url = None
         self._render_phase()
+        self.query_one("#method").focus()
 
     def start(self) -> None:
         if self.phase == "running":
@@ -242,7 +280,10 @@ class LoginScreen(Screen):
         return self.browser_opened
 
     def _url_text(self) -> Text:
-        text = Text("Authorization URL:\n", style="bold")
+        key = self.app.key_for
+        text = Text("Authorization URL", style="bold")
+        text.append(f" (press {key('login.copy')} to copy it, {key('login.open')} to open it again):\n",
+                    style="dim")
         text.append(self.url or "", style="underline")
         return text
 
@@ -252,10 +293,11 @@ class LoginScreen(Screen):
         if self.browser_opened:
             detail = "opened the URL below in your browser"
         else:
+            key = self.app.key_for
             detail = "no browser here:"
             if self.app.sandbox is not None:
-                detail += " approve in the sandbox (a), or"
-            detail += " copy the URL (c) and paste the redirect below"
+                detail += f" approve in the sandbox ({key('login.approve')}), or"
+            detail += f" copy the URL ({key('login.copy')}) and paste the redirect below"
         step_list = self.query_one(StepList)
         step_list.step("BROWSER").detail = detail
         step_list.refresh(layout=True)
@@ -302,11 +344,18 @@ class LoginScreen(Screen):
 
     @work(exclusive=True, group="login")
     async def run_api_key(self, key: str) -> None:
-        from bonjoro_tui.auth.login import login_api_key
+        from bonjoro_tui.auth.login import login_api_key, verify_api_key
 
         app = self.app
         if not key:
             self._failed(ValueError("no API key was entered"), hint="Type or paste the key, then start again.")
+            return
+        # The key is checked before it is saved: a wrong key never replaces a working sign-in.
+        self.on_step("CHECKING", f"GET {app.settings.api_base}/me with {mask(key)}")
+        try:
+            await verify_api_key(app.settings, app.http, key)
+        except Exception as exc:
+            self._failed(exc)
             return
         self.on_step("SAVED", f"{mask(key)} → {app.store.path}")
         try:
@@ -333,6 +382,7 @@ class LoginScreen(Screen):
         step_list.refresh(layout=True)
         self.phase = "done"
         self.url = None
+        self.query_one("#paste", Input).value = ""
         self.app.signed_in(profile, user, switch=False)
         who = user_name(user) if user else "your account"
         self.query_one("#outcome", Static).update(Text(f"Signed in as {who}.", style="bold green"))
@@ -340,19 +390,27 @@ class LoginScreen(Screen):
         self._render_phase()
 
     def _failed(self, exc: BaseException, hint: str | None = None) -> None:
-        what, todo = explain(exc, target=self.app.settings.base_url or "the server")
-        step_list = self.query_one(StepList)
-        failed = step_list.running() or next((s for s in step_list.steps if s.state == "pending"), None)
-        if failed is not None:
-            failed.state = "failed"
-            failed.detail = what
-        step_list.refresh(layout=True)
-        self.phase = "failed"
+        self.query_one("#paste", Input).value = ""  # it may hold a code
+        what, todo = self.app.explain(exc)
+        if _is_cancel(exc):
+            self._stopped(Text(f"Sign-in cancelled; press enter or {self.app.key_for('login')} to start again.",
+                               style="bold"), "cancelled")
+            return
         outcome = Text()
         outcome.append("Failed: ", style="bold red")
         outcome.append(what + "\n")
         outcome.append("What to do: ", style="bold")
         outcome.append(hint or todo)
+        self._stopped(outcome, what)
+
+    def _stopped(self, outcome: Text, detail: str) -> None:
+        step_list = self.query_one(StepList)
+        failed = step_list.running() or next((s for s in step_list.steps if s.state == "pending"), None)
+        if failed is not None:
+            failed.state = "failed"
+            failed.detail = detail
+        step_list.refresh(layout=True)
+        self.phase = "failed"
         self.query_one("#outcome", Static).update(outcome)
         self.query_one("#outcome").display = True
         self._render_phase()
@@ -365,13 +423,23 @@ class LoginScreen(Screen):
         try:
             self.login.paste(url.strip())
         except Exception as exc:
-            what, todo = explain(exc)
+            what, todo = self.app.explain(exc)
             self.query_one("#paste-error", Static).update(Text(f"{what} {todo}", style="red"))
             self.query_one("#paste-error").display = True
         else:
             self.query_one("#paste", Input).value = ""
             self.query_one("#paste-error", Static).update("")
             self.query_one("#paste-error").display = False
+
+    def on_paste(self, event: events.Paste) -> None:
+        """While waiting for the redirect, a paste anywhere on the wizard is the redirect URL
+        (the field itself, when focused, takes the paste first and waits for enter)."""
+        text = event.text.strip()
+        if self.phase == "running" and self.method == "code" and self.login is not None and text:
+            event.stop()
+            field = self.query_one("#paste", Input)
+            field.value = text.splitlines()[0]
+            self.paste(field.value)
 
     def action_cancel(self) -> None:
         if self.phase == "running":
@@ -393,8 +461,9 @@ class LoginScreen(Screen):
             if self.app.open_browser(self.url):
                 self.notify("Opened the authorization URL again.")
             else:
-                self.notify("No browser available: copy the URL (c) or approve in the sandbox (a).",
-                            severity="warning")
+                key = self.app.key_for
+                self.notify(f"No browser available: copy the URL ({key('login.copy')}) or approve in the "
+                            f"sandbox ({key('login.approve')}).", severity="warning")
 
     def action_approve(self, decision: str = "approve") -> None:
         if self.url and self.app.sandbox is not None:
@@ -409,8 +478,12 @@ class LoginScreen(Screen):
         try:
             await browser.approve(url, decision=decision)
         except Exception as exc:  # the sign-in itself reports the outcome; this is the browser's view
-            what, todo = explain(exc)
+            what, todo = self.app.explain(exc)
             self.notify(f"{what}\n{todo}", title="Sandbox browser", severity="error")
+
+
+def _is_cancel(exc: BaseException) -> bool:
+    return any(cls.__name__ in ("LoginCancelled", "_Cancelled") for cls in type(exc).__mro__)
 
 
 class _Cancelled(Exception):

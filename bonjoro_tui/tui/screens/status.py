@@ -17,8 +17,9 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static
 
 from bonjoro_tui.redact import mask
-from bonjoro_tui.tui.format import clock_time, duration, method_name
+from bonjoro_tui.tui.format import clock_time, method_name
 from bonjoro_tui.tui.widgets.countdown import Countdown
+from bonjoro_tui.tui.widgets.last_refresh import LastRefresh
 
 
 def grid(rows: list[tuple[str, str | Text]]) -> Table:
@@ -57,12 +58,12 @@ class StatusScreen(Screen):
                 with Vertical(id="token-panel", classes="panel"):
                     yield Static(id="token")
                     yield Countdown(id="countdown")
-                    yield Static(id="last-refresh")
+                    yield LastRefresh(id="last-refresh")
             with Horizontal(id="status-actions"):
-                yield Button("Sign in (l)", id="do-login", variant="primary", compact=True)
-                yield Button("Refresh (r)", id="do-refresh", compact=True)
-                yield Button("Explorer (e)", id="do-explorer", compact=True)
-                yield Button("Sign out (x)", id="do-logout", variant="error", compact=True)
+                yield Button("Sign in", id="do-login", variant="primary", compact=True)
+                yield Button("Refresh", id="do-refresh", compact=True)
+                yield Button("Explorer", id="do-explorer", compact=True)
+                yield Button("Sign out", id="do-logout", variant="error", compact=True)
             yield Static(id="endpoints", classes="panel")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -74,6 +75,11 @@ class StatusScreen(Screen):
         self.watch(self.app, "user", lambda _user: self.show_profile(self.app.profile))
         self.set_interval(self.app.tick_interval, self.tick, name="countdown")
 
+    def on_screen_resume(self) -> None:
+        """Back on the status screen: the store may have changed meanwhile (another sign-in,
+        another process); read it again so the panels show what is stored now."""
+        self.app.reload_profile()
+
     #: From this width on, the two panels sit side by side.
     WIDE = 110
 
@@ -83,6 +89,7 @@ class StatusScreen(Screen):
     def tick(self) -> None:
         profile = self.app.profile
         self.query_one(Countdown).show(profile.tokens if profile else None, self.app.now())
+        self.query_one(LastRefresh).show(profile, self.app.now())
 
     def show_profile(self, profile: Any) -> None:
         app = self.app
@@ -95,10 +102,11 @@ class StatusScreen(Screen):
         self.query_one("#target", Static).update(badge)
 
         signed_in = profile is not None
+        key = app.key_for
         client_id = profile.client_id if signed_in and profile.client_id else settings.client_id
         rows: list[tuple[str, str | Text]] = [
             ("Profile", settings.profile),
-            ("User", user_name(app.user) if signed_in else Text("not signed in — press l", style="italic")),
+            ("User", user_name(app.user) if signed_in else Text(f"not signed in — press {key('login')}", style="italic")),
             ("Method", method_name(profile.method) if signed_in else "—"),
             ("Client id", client_id or "—"),
             ("Client secret", mask(settings.client_secret) if settings.client_secret else "(none: public client)"),
@@ -115,11 +123,20 @@ class StatusScreen(Screen):
                 ("Expires", clock_time(t.expires_at) if t.expires_at else "never"),
             ]
         else:
-            token_rows = [("", Text("No token. Sign in with l (authorization code + PKCE by default).", style="italic"))]
+            token_rows = [("", Text(f"No token. Sign in with {key('login')} (authorization code + PKCE by default).",
+                                    style="italic"))]
         self.query_one("#token", Static).update(grid(token_rows))
-        self.query_one("#last-refresh", Static).update(self._last_refresh(profile))
         self.query_one("#endpoints", Static).update(self._endpoints())
-        self.query_one("#do-refresh", Button).disabled = not signed_in
+        labels = {
+            "do-login": ("Sign in again" if signed_in else "Sign in", "login"),
+            "do-refresh": ("Refresh", "refresh"),
+            "do-explorer": ("Explorer", "explorer"),
+            "do-logout": ("Sign out", "logout"),
+        }
+        for button_id, (label, binding_id) in labels.items():
+            self.query_one(f"#{button_id}", Button).label = f"{label} ({key(binding_id)})"
+        self.query_one("#do-login", Button).variant = "default" if signed_in else "primary"
+        self.query_one("#do-refresh", Button).disabled = not signed_in or profile.method == "api_key"
         self.query_one("#do-logout", Button).disabled = not signed_in
         self.tick()
 
@@ -135,16 +152,6 @@ class StatusScreen(Screen):
             ("Redirect", callback),
             ("Token store", str(s.store_path)),
         ])
-
-    def _last_refresh(self, profile: Any) -> Text:
-        if profile is None or profile.last_refresh_at is None:
-            return Text("Last refresh: never", style="dim")
-        ago = self.app.now() - profile.last_refresh_at
-        result = profile.last_refresh_result or "?"
-        style = "green" if result == "ok" else "red"
-        text = Text(f"Last refresh: {clock_time(profile.last_refresh_at)} ({duration(ago)} ago) — ")
-        text.append(result, style=style)
-        return text
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         actions = {

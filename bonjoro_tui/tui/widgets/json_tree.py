@@ -76,6 +76,16 @@ class JsonTree(Tree[Lazy]):
             self.root.add_leaf(_scalar(document), Lazy(document, loaded=True))
             self.root.expand()
 
+    def expand_key(self, key: str) -> None:
+        """Expand the root's child for ``key`` (e.g. the "error" object of an error response)."""
+        document = self.root.data.value if self.root.data else None
+        if not isinstance(document, dict) or key not in document:
+            return
+        for child in self.root.children:
+            if child.data is not None and child.data.value is document[key] and child.allow_expand:
+                child.expand()
+                return
+
     def show_message(self, message: str) -> None:
         self.clear()
         self.root.set_label(Text(message, style="dim"))

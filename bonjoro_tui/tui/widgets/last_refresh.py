@@ -1,0 +1,42 @@
+""""Last refresh: <when> (<how long> ago) — <result>", kept current on each tick.
+
+One line of fixed height: a tick repaints this widget alone, with no layout pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widget import Widget
+
+from bonjoro_tui.tui.format import clock_time, duration
+
+
+def last_refresh_text(profile: Any, now: float) -> Text:
+    if profile is None or profile.last_refresh_at is None:
+        return Text("Last refresh: never", style="dim")
+    ago = now - profile.last_refresh_at
+    result = profile.last_refresh_result or "?"
+    text = Text(f"Last refresh: {clock_time(profile.last_refresh_at)} ({duration(ago)} ago) — ")
+    text.append(result, style="green" if result == "ok" else "red")
+    return text
+
+
+class LastRefresh(Widget):
+    DEFAULT_CSS = """
+    LastRefresh { height: 1; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._text = Text("Last refresh: never", style="dim")
+
+    def show(self, profile: Any, now: float) -> None:
+        text = last_refresh_text(profile, now)
+        if text.plain != self._text.plain or text.spans != self._text.spans:
+            self._text = text
+            self.refresh()
+
+    def render(self) -> Text:
+        return self._text
