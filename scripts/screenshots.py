@@ -29,6 +29,7 @@ SHOTS = [
     "login_done",
     "login_denied",
     "explorer_me",
+    "explorer_catalog",
     "explorer_network_error",
     "help",
 ]

@@ -87,7 +87,7 @@ class BonjoroApp(App[int]):
     DEFAULT_KEYS = {
         "login.cancel": "escape", "login.approve": "a", "login.copy": "c", "login.open": "o",
         "explorer.send": "ctrl+j", "explorer.copy_body": "ctrl+y", "explorer.copy_curl": "ctrl+t",
-        "explorer.filter": "ctrl+f",
+        "explorer.filter": "ctrl+f", "explorer.leave": "escape",
     }
 
     #: The stored profile (None: signed out). Screens watch it.
@@ -337,7 +337,7 @@ class BonjoroApp(App[int]):
         """(name, help, action) for the command palette; depends on what makes sense now."""
         commands = [
             ("Status", "Connection and token status (home)", "status"),
-            ("Sign in", "Open the login wizard", "login"),
+            ("Sign in again" if self.profile is not None else "Sign in", "Open the login wizard", "login"),
             ("API explorer", "Browse and call Bonjoro API v2", "explorer"),
             ("Help", "Keys and what each screen does", "help"),
             ("Quit", "Leave bonjoro-tui", "quit"),

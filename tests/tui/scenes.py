@@ -157,6 +157,17 @@ async def explorer_me(pilot) -> None:
     await _settle(pilot)
 
 
+async def explorer_catalog(pilot) -> None:
+    """Browsing the catalog: the pane widens, the sandbox's endpoints are marked."""
+    await _signed_in(pilot)
+    await pilot.press("enter", "e")
+    screen = pilot.app.screen
+    await until(pilot, lambda: screen.history and screen.current is not None, "GET /me answered")
+    await pilot.press("ctrl+f", *"profiles")
+    await pilot.press("tab", "down", "down")
+    await _settle(pilot)
+
+
 async def explorer_network_error(pilot) -> None:
     await _signed_in(pilot)
     pilot.app.session.sandbox.stop()
@@ -179,6 +190,7 @@ SCENES: dict[str, Callable[..., Awaitable[None]]] = {
     "login_denied": login_denied,
     "login_done": login_done,
     "explorer_me": explorer_me,
+    "explorer_catalog": explorer_catalog,
     "explorer_network_error": explorer_network_error,
     "help": help_screen,
 }

@@ -220,6 +220,8 @@ async def test_sign_out_asks_first_and_the_buttons_say_sign_in_again():
         assert str(app.screen.query_one("#do-login", Button).label) == "Sign in again (l)"
         await pilot.press("x")
         assert isinstance(app.screen, ConfirmScreen)
+        dialog = app.screen.query_one("#confirm-dialog")
+        assert app.screen.region.contains_region(dialog.region) and dialog.region.height >= 4
         await pilot.press("n")
         await app.workers.wait_for_complete()
         assert app.profile is not None
@@ -277,3 +279,28 @@ async def test_an_error_response_opens_its_error_node():
         tree = app.screen.query_one(JsonTree)
         error = next(c for c in tree.root.children if str(c.label).startswith("error"))
         assert error.is_expanded and len(error.children) == 2
+
+
+async def test_a_longer_button_label_after_a_sign_in_is_shown_whole():
+    session = FakeSession()
+    app = make_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("l")
+        app.signed_in(session.sign_in(), None, switch=False)  # signed in while the wizard is shown
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        assert "Sign in again (l)" in screen_text(app)
+
+
+async def test_help_shows_the_remapped_screen_keys(isolated_environment):
+    config = isolated_environment / "config"
+    config.mkdir()
+    (config / "config.toml").write_text('[keymap]\n"explorer.send" = "ctrl+s"\n"login.copy" = "y"\n')
+    app = make_app(FakeSession())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f1")
+        text = screen_text(app)
+        assert "^s" in text and "send with ^s" in text and "copy the URL (y)" in text
+        assert not any("Unknown binding id" in m for m in notifications(app))

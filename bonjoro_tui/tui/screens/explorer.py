@@ -142,7 +142,7 @@ class ExplorerScreen(Screen):
             self._endpoints = []
         self._served = sandbox_routes() if self.app.sandbox is not None else None
         if self._served is not None:
-            self.query_one("#catalog-filter", Input).placeholder = "Filter (● = in the sandbox)"
+            self.query_one("#catalog-filter", Input).placeholder = "Filter (●=sandbox)"
         self._fill_catalog("")
 
     def _serves(self, ep: Any) -> bool | None:

@@ -14,24 +14,27 @@ ABOUT = """\
 [b]Status[/b] (home) shows where you are connected, who is signed in and how long the access \
 token lives. The token is refreshed automatically shortly before it expires.
 [b]Sign in[/b] walks through the OAuth 2.0 authorization code flow with PKCE: a loopback server \
-on 127.0.0.1 receives the redirect. With no browser (SSH), copy the URL (c), open it elsewhere and \
-paste the final redirect URL; against the sandbox, approve it in the terminal (a).
-[b]Explorer[/b] calls Bonjoro API v2 with your token: pick an endpoint, send with ctrl+j.
+on 127.0.0.1 receives the redirect. With no browser (SSH), copy the URL ({copy}), open it elsewhere and \
+paste the final redirect URL anywhere on the wizard; against the sandbox, approve it in the terminal ({approve}).
+[b]Explorer[/b] calls Bonjoro API v2 with your token: pick an endpoint, send with {send}; escape leaves \
+a field so the keys work again. ● marks the endpoints the sandbox serves.
 Tokens are only ever shown masked. Keys can be remapped in config.toml under \\[keymap], \
 e.g. refresh = "ctrl+r".
 """
 
+#: Per screen: (binding ids, what they do); the keys shown are the active ones (see App.key_for).
 SCREEN_KEYS = {
     "Sign-in wizard": [
-        ("a", "approve in the sandbox (plays the browser)"),
-        ("c / o", "copy the authorization URL / open it again"),
-        ("escape", "cancel (closes the callback server)"),
+        (("login.approve",), "approve in the sandbox (plays the browser)"),
+        (("login.copy", "login.open"), "copy the authorization URL / open it again"),
+        (("login.cancel",), "cancel (closes the callback server)"),
     ],
     "API explorer": [
-        ("ctrl+j", "send the request"),
-        ("ctrl+y", "copy the response body"),
-        ("ctrl+t", "copy as curl (token masked unless 'with token')"),
-        ("ctrl+f", "filter the endpoints"),
+        (("explorer.send",), "send the request"),
+        (("explorer.copy_body",), "copy the response body"),
+        (("explorer.copy_curl",), "copy as curl (token masked unless 'with token')"),
+        (("explorer.filter",), "filter the endpoints"),
+        (("explorer.leave",), "leave a field (so the keys above work again)"),
     ],
 }
 
@@ -44,7 +47,9 @@ class HelpScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-dialog"):
             yield Static(self._keys(), id="help-keys")
-            yield Static(ABOUT, id="help-about")
+            key = self.app.key_for
+            yield Static(ABOUT.format(copy=key("login.copy"), approve=key("login.approve"),
+                                      send=key("explorer.send")), id="help-about")
 
     def on_mount(self) -> None:
         self.query_one("#help-dialog").border_title = "Help — escape to close"
@@ -64,6 +69,6 @@ class HelpScreen(ModalScreen):
             table.add_row(shown, Text.assemble(binding.description, (f"  id: {binding.id}", "dim")))
         for where, keys in SCREEN_KEYS.items():
             table.add_row(Text(where, style="bold underline"), "")
-            for key, what in keys:
-                table.add_row(key, what)
+            for ids, what in keys:
+                table.add_row(" / ".join(app.key_for(i) for i in ids), what)
         return table

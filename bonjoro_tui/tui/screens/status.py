@@ -134,7 +134,11 @@ class StatusScreen(Screen):
             "do-logout": ("Sign out", "logout"),
         }
         for button_id, (label, binding_id) in labels.items():
-            self.query_one(f"#{button_id}", Button).label = f"{label} ({key(binding_id)})"
+            button = self.query_one(f"#{button_id}", Button)
+            text = f"{label} ({key(binding_id)})"
+            if str(button.label) != text:
+                button.label = text
+                button.refresh(layout=True)  # Button.label does not ask for a layout: its width changes
         self.query_one("#do-login", Button).variant = "default" if signed_in else "primary"
         self.query_one("#do-refresh", Button).disabled = not signed_in or profile.method == "api_key"
         self.query_one("#do-logout", Button).disabled = not signed_in
