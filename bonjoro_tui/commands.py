@@ -43,6 +43,8 @@ def run_command(args: argparse.Namespace) -> int:
         return _fail(exc, EXIT_USAGE)
     except SettingsError as exc:
         # A bad setting is a usage error: the message names the flag, variable or file to fix.
+        if args.command == "paths":
+            _print_paths_best_effort(flags)
         return _fail(exc, EXIT_USAGE)
     except KeyboardInterrupt:
         return _fail("cancelled", 130)
@@ -193,23 +195,38 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_paths(args: argparse.Namespace, settings: Settings) -> int:
+    _print_paths(settings.data_dir, settings.config_dir, settings.log_dir)
+    return EXIT_OK
+
+
+def _print_paths_best_effort(flags: dict[str, Any]) -> None:
+    """``paths`` with a bad setting: the directories that can be resolved, then the error."""
+    from bonjoro_tui.settings import best_effort_dirs
+
+    try:
+        dirs = best_effort_dirs(flags)
+    except Exception:  # noqa: BLE001 - best effort only; the error line follows anyway
+        return
+    _print_paths(dirs["data_dir"], dirs["config_dir"], dirs["log_dir"])
+
+
+def _print_paths(data_dir: Path, config_dir: Path, log_dir: Path) -> None:
     from bonjoro_tui.debug import LOG_FILE_NAME
 
     dotenv = Path.cwd() / ".env"
     rows = [
-        ("token store", settings.store_path),
-        ("config file", settings.config_file),
+        ("token store", data_dir / "tokens.toml"),
+        ("config file", config_dir / "config.toml"),
         (".env", dotenv if dotenv.is_file() else f"{dotenv} (none)"),
-        ("debug log", settings.log_dir / LOG_FILE_NAME),
-        ("sandbox state", settings.data_dir / "sandbox" / "state.json"),
-        ("data dir", settings.data_dir),
-        ("config dir", settings.config_dir),
-        ("log dir", settings.log_dir),
+        ("debug log", log_dir / LOG_FILE_NAME),
+        ("sandbox state", data_dir / "sandbox" / "state.json"),
+        ("data dir", data_dir),
+        ("config dir", config_dir),
+        ("log dir", log_dir),
     ]
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key + ':':<{width + 1}} {value}")
-    return EXIT_OK
 
 
 # --------------------------------------------------------------------------- refresh / logout

@@ -22,7 +22,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
@@ -448,6 +448,40 @@ def load_settings(
         sources=sources,
         warnings=warnings,
     )
+
+
+def best_effort_dirs(
+    flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> dict[str, Path]:
+    """``config_dir``, ``data_dir``, ``log_dir`` as far as they can be resolved when
+    :func:`load_settings` fails (for ``bonjoro-tui paths``): an unreadable ``.env`` or
+    config file, or a bad directory value, is skipped and the default used."""
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    dotenv_path = cwd / ".env"
+    try:
+        src = _Sources(flags or {}, env, dotenv_path if dotenv_path.is_file() else None)
+    except SettingsError:
+        src = _Sources(flags or {}, env, None)
+
+    def resolve(key: str, default: Callable[..., str], *, config: bool = True) -> Path:
+        try:
+            found = src.get(key, config=config)
+            if found:
+                return _as_dir(*found)
+        except SettingsError:
+            pass
+        return Path(default(APP_NAME, appauthor=False))
+
+    dirs = {"config_dir": resolve("config_dir", platformdirs.user_config_dir, config=False)}
+    src.config_path = dirs["config_dir"] / "config.toml"
+    try:
+        src.config = _load_config_toml(src.config_path)
+    except SettingsError:
+        pass
+    dirs["data_dir"] = resolve("data_dir", platformdirs.user_data_dir)
+    dirs["log_dir"] = resolve("log_dir", platformdirs.user_log_dir)
+    return dirs
 
 
 def _with_port(uri: str, port: int) -> str:

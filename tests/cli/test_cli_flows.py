@@ -434,10 +434,22 @@ def test_a_web_apps_redirect_uri_in_dotenv_is_ignored_with_one_warning(sandbox, 
     ],
 )
 def test_a_bad_setting_is_a_usage_error_naming_its_source(sandbox, make_cli, args, env, names):
-    r = make_cli(sandbox, **env).run(*args)
+    cli = make_cli(sandbox, **env)
+    r = cli.run(*args)
     assert r.code == 2
     lines = r.err.strip().splitlines()
     assert len(lines) == 1 and names in lines[0]
+    if args[-1] == "paths":  # still shows where things are
+        assert "data dir:" in r.out and cli.env["BONJORO_TUI_DATA_DIR"] in r.out
+
+
+def test_paths_with_a_broken_dotenv_still_lists_the_directories(sandbox, make_cli):
+    (Path.cwd() / ".env").write_text("BONJORO_TUI_LOG_DIR=/tmp/x\nthis is not an assignment\n")
+    cli = make_cli(sandbox)
+    r = cli.run("paths")
+    assert r.code == 2
+    assert f"{Path.cwd() / '.env'} line 2" in r.err and len(r.err.strip().splitlines()) == 1
+    assert cli.env["BONJORO_TUI_DATA_DIR"] in r.out and "config file:" in r.out
 
 
 def test_a_next_page_url_from_one_run_can_be_followed_in_the_next(isolated_environment):
