@@ -79,13 +79,13 @@ class BonjoroApp(App[int]):
 
     #: Binding ids of the screens (their modules load on first use; test_app checks this list).
     SCREEN_BINDING_IDS = frozenset({
-        "login.cancel", "login.approve", "login.copy", "login.open",
+        "login.cancel", "login.approve", "login.copy", "login.open", "login.show_url", "url.close",
         "explorer.send", "explorer.copy_body", "explorer.copy_curl", "explorer.filter", "explorer.leave",
         "help.close", "confirm.yes", "confirm.no",
     })
     #: The default key of every binding id, for labels and hints ("press l"); see ``key_for``.
     DEFAULT_KEYS = {
-        "login.cancel": "escape", "login.approve": "a", "login.copy": "c", "login.open": "o",
+        "login.cancel": "escape", "login.approve": "a", "login.copy": "c", "login.open": "o", "login.show_url": "u",
         "explorer.send": "ctrl+j", "explorer.copy_body": "ctrl+y", "explorer.copy_curl": "ctrl+t",
         "explorer.filter": "ctrl+f", "explorer.leave": "escape",
     }

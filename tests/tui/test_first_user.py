@@ -19,7 +19,7 @@ from bonjoro_tui.tui.screens.confirm import ConfirmScreen
 from bonjoro_tui.tui.screens.explorer import ExplorerScreen
 from bonjoro_tui.tui.screens.help import HelpScreen
 from bonjoro_tui.tui.screens.login import LoginScreen
-from bonjoro_tui.tui.screens.status import StatusScreen
+from bonjoro_tui.tui.screens.url import UrlScreen
 from bonjoro_tui.tui.widgets.json_tree import JsonTree
 from bonjoro_tui.tui.widgets.steps import StepList
 
@@ -137,7 +137,7 @@ async def test_keymap_relabels_buttons_and_hints_and_warns_about_unknown_ids(iso
 
 
 def test_the_app_knows_every_screen_binding_id():
-    screens = [LoginScreen, ExplorerScreen, HelpScreen, ConfirmScreen]
+    screens = [LoginScreen, ExplorerScreen, HelpScreen, ConfirmScreen, UrlScreen]
     ids = {b.id for s in screens for b in s.__dict__.get("BINDINGS", [])}
     assert ids == set(BonjoroApp.SCREEN_BINDING_IDS)
 
@@ -185,7 +185,13 @@ async def test_a_paste_anywhere_while_waiting_completes_the_sign_in_and_clears_t
     app = make_real_app(session, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await start_code_flow(pilot)
-        assert "press c to copy" in screen_text(app)
+        assert "c copies it" in screen_text(app)
+        await pilot.press("u")  # the URL alone, no border around it
+        shown = screen_text(app)
+        assert "│" not in shown and "╭" not in shown
+        assert "".join(line.rstrip() for line in shown.splitlines()).find(screen.url) >= 0
+        await pilot.press("escape")
+        assert app.screen is screen
         assert not isinstance(app.focused, Input)
         redirect = await browser.approve(screen.url, deliver=False)
         app.post_message(events.Paste(redirect))

@@ -27,6 +27,7 @@ SCREEN_KEYS = {
     "Sign-in wizard": [
         (("login.approve",), "approve in the sandbox (plays the browser)"),
         (("login.copy", "login.open"), "copy the authorization URL / open it again"),
+        (("login.show_url",), "show the authorization URL alone (for selecting it with the mouse)"),
         (("login.cancel",), "cancel (closes the callback server)"),
     ],
     "API explorer": [

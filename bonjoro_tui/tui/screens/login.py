@@ -15,13 +15,13 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, RadioButton, RadioSet, Static
 
 from bonjoro_tui.redact import mask
 from bonjoro_tui.tui.format import duration
 from bonjoro_tui.tui.screens.status import user_name
+from bonjoro_tui.tui.widgets.method_list import MethodList
 from bonjoro_tui.tui.widgets.steps import Step, StepList
 
 CODE_STEPS = [
@@ -39,22 +39,6 @@ KEY_STEPS = [("CHECKING", "Key checked (GET /me)"), ("SAVED", "API key saved"), 
 METHODS = {"method-code": "code", "method-client": "client_credentials", "method-key": "api_key"}
 
 
-class MethodList(RadioSet):
-    """The sign-in methods. Enter on the method that is already chosen starts the sign-in
-    (``l`` then enter signs in with the default); on another one, chooses it."""
-
-    class Confirmed(Message):
-        pass
-
-    def action_toggle_button(self) -> None:
-        buttons = list(self.query(RadioButton))
-        index = self._selected
-        if index is not None and 0 <= index < len(buttons) and buttons[index].value:
-            self.post_message(self.Confirmed())
-            return
-        super().action_toggle_button()
-
-
 class LoginScreen(Screen):
     TITLE = "Sign in"
     BINDINGS = [
@@ -62,6 +46,7 @@ class LoginScreen(Screen):
         Binding("a", "approve", "Approve", id="login.approve"),
         Binding("c", "copy_url", "Copy URL", id="login.copy"),
         Binding("o", "open_again", "Reopen", id="login.open", show=False),
+        Binding("u", "show_url", "URL alone", id="login.show_url", show=False),
     ]
 
     def __init__(self) -> None:
@@ -157,7 +142,7 @@ class LoginScreen(Screen):
         running_code = self.phase == "running" and self.method == "code" and self.url is not None
         if action == "approve":
             return running_code and self.app.sandbox is not None
-        if action in ("copy_url", "open_again"):
+        if action in ("copy_url", "open_again", "show_url"):
             return running_code
         return True
 
@@ -282,8 +267,8 @@ class LoginScreen(Screen):
     def _url_text(self) -> Text:
         key = self.app.key_for
         text = Text("Authorization URL", style="bold")
-        text.append(f" (press {key('login.copy')} to copy it, {key('login.open')} to open it again):\n",
-                    style="dim")
+        text.append(f" ({key('login.copy')} copies it, {key('login.show_url')} shows it alone for the mouse, "
+                    f"{key('login.open')} opens it again):\n", style="dim")
         text.append(self.url or "", style="underline")
         return text
 
@@ -455,6 +440,12 @@ class LoginScreen(Screen):
         if self.url:
             self.app.copy_to_clipboard(self.url)
             self.notify("Authorization URL copied to the clipboard.", title="Copied")
+
+    def action_show_url(self) -> None:
+        if self.url:
+            from bonjoro_tui.tui.screens.url import UrlScreen
+
+            self.app.push_screen(UrlScreen(self.url))
 
     def action_open_again(self) -> None:
         if self.url:
