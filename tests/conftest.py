@@ -35,3 +35,39 @@ def isolated_environment(tmp_path, monkeypatch):
     work.mkdir()
     monkeypatch.chdir(work)
     yield home
+
+
+#: Lists longer than this are checked on their first SAMPLE items (a 5 MB page of greets would
+#: take seconds to validate item by item; the items are built by one function each).
+LONG_LIST, SAMPLE = 100, 50
+
+
+@pytest.fixture(autouse=True)
+def sandbox_api_responses_match_the_published_spec(monkeypatch):
+    """Every API response an in-process sandbox sends during any test is checked against Bonjoro's
+    published schema for its operation (tests/openapi_check.py, with its documented errata);
+    a mismatch fails the test that caused it. Sandboxes run as subprocesses are checked by the
+    sandbox's own tests (tests/sandbox/test_cli_integration.py)."""
+    import json
+
+    from bonjoro_tui.sandbox import api
+    from openapi_check import assert_api_response
+
+    problems: list[str] = []
+    handle = api.handle
+
+    async def checked(req, state):
+        response = await handle(req, state)
+        path = req.path[len(api.PREFIX):] or "/"
+        try:
+            body = json.loads(response.body)
+            if isinstance(body, dict) and isinstance(body.get("data"), list) and len(body["data"]) > LONG_LIST:
+                body = {**body, "data": body["data"][:SAMPLE]}
+            assert_api_response(req.method, api.PREFIX + path, response.status, body)
+        except (AssertionError, ValueError) as exc:
+            problems.append(f"{req.method} {req.path} -> {response.status}: {str(exc)[:600]}")
+        return response
+
+    monkeypatch.setattr(api, "handle", checked)
+    yield
+    assert not problems, "sandbox responses that do not match the published schema:\n" + "\n".join(problems[:5])
