@@ -269,6 +269,13 @@ async def test_catalog_is_legible_and_marks_what_the_sandbox_serves():
         await pilot.pause()
         assert pane.region.width > narrow  # browsing the catalog widens it
         assert pane.region.width >= 48
+        actions = app.screen.query_one("#response-actions")
+        assert not actions.display  # hidden rather than squeezed while the catalog is wide
+        app.screen.query_one("#path", Input).focus()
+        await pilot.pause()
+        assert actions.display and pane.region.width == narrow
+        for button in actions.query(Button):  # back in full, nothing cut
+            assert button.region.right <= actions.region.right
 
 
 async def test_an_error_response_opens_its_error_node():

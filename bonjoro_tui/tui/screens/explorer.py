@@ -124,6 +124,12 @@ class ExplorerScreen(Screen):
         self.query_one("#response-meta", Static).update(Text("No request sent yet.", style="dim"))
         self.load_catalog()
 
+    def on_descendant_focus(self, event) -> None:
+        # While the catalog is browsed it widens (app.tcss); the response actions are then hidden
+        # rather than squeezed into a narrow pane.
+        catalog = self.query_one("#catalog-pane")
+        self.set_class(event.widget is catalog or catalog in event.widget.ancestors, "browsing")
+
     def on_screen_resume(self) -> None:
         if not self._opened and self.app.profile is not None:
             self._opened = True
