@@ -20,7 +20,10 @@ Behaviour, in the order checks are made on ``GET {path}``:
 
 Pages are static with escaped text and ``Referrer-Policy: no-referrer``,
 ``Cache-Control: no-store`` and a CSP that allows nothing. The listening socket is closed
-when :meth:`wait` returns or raises, on :meth:`close`, and on leaving ``async with``.
+when :meth:`wait` returns or raises (unless called with ``close=False``), on :meth:`close`,
+and on leaving ``async with``. :meth:`close` shuts the server down exactly once however many
+callers ask (concurrent callers all wait for that one shutdown), and the socket is closed only
+after uvicorn has stopped using it.
 """
 
 from __future__ import annotations
@@ -99,11 +102,57 @@ class _Refused(Exception):
 
 
 class _NoHttpSignals(uvicorn.Server):
-    """uvicorn must not take over SIGINT/SIGTERM: the app around us owns them."""
+    """uvicorn, adapted to a server that lives for one sign-in.
+
+    * It must not take over SIGINT/SIGTERM: the app around us owns them.
+    * It stops as soon as it is asked (:meth:`request_exit`) rather than at uvicorn's next
+      0.1 s tick, and its shutdown waits for its connections by polling every 5 ms rather
+      than sleeping a fixed 0.1 s first: a sign-in waits for this shutdown, and the
+      callback's connection has already been answered by then. The steps of the shutdown
+      are uvicorn's own (stop accepting, ask each connection to close — an idle one closes
+      at once, a busy one after its response — wait for them up to the graceful timeout,
+      then cancel what is left).
+    """
+
+    _POLL = 0.005
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._exit_requested = asyncio.Event()
+
+    def request_exit(self) -> None:
+        self.should_exit = True
+        self._exit_requested.set()
 
     @contextlib.contextmanager
     def capture_signals(self):  # type: ignore[override]
         yield
+
+    async def main_loop(self) -> None:
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._exit_requested.wait(), 0.1)
+            should_exit = await self.on_tick(counter)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.config.timeout_graceful_shutdown or 0)
+        while self.server_state.connections and not self.force_exit and loop.time() < deadline:
+            await asyncio.sleep(self._POLL)
+        for task in list(self.server_state.tasks):
+            if not task.done():
+                task.cancel(msg="the sign-in callback server is shutting down")
+        for server in self.servers:
+            await server.wait_closed()
 
 
 class CallbackServer:
@@ -136,6 +185,7 @@ class CallbackServer:
         self._task: asyncio.Task[None] | None = None
         self._outcome: asyncio.Future[CallbackResult] | None = None
         self._settled = False
+        self._closing: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -196,8 +246,14 @@ class CallbackServer:
             await asyncio.sleep(0.005)
         return self.redirect_uri
 
-    async def wait(self) -> CallbackResult:
-        """The first valid callback; raises a :class:`LoginError`. Closes the server."""
+    async def wait(self, *, close: bool = True) -> CallbackResult:
+        """The first valid callback; raises a :class:`LoginError`. Closes the server.
+
+        With ``close=False`` it returns as soon as the callback is settled (the browser has
+        its answer and no second callback is accepted) and leaves the shutdown to the caller,
+        who can then run it concurrently with the code exchange — uvicorn only notices a
+        shutdown request every 0.1 s. The caller must then ``await close()``.
+        """
         if self._outcome is None:
             raise RuntimeError("start() the callback server first")
         try:
@@ -211,21 +267,54 @@ class CallbackServer:
                 ) from None
             raise CallbackTimeout(f"no sign-in callback arrived within {self.timeout:g} s") from None
         finally:
-            await self.close()
+            if close:
+                await self.close()
 
     def cancel(self) -> None:
         self._settle_error(LoginCancelled("the sign-in was cancelled"))
 
     async def close(self) -> None:
-        """Stop serving and close the socket (idempotent)."""
+        """Stop serving and close the socket (idempotent; safe to call concurrently).
+
+        The shutdown runs once, in its own task; every caller waits for it to finish. A
+        caller cancelled meanwhile still waits for it (it is bounded by the graceful
+        shutdown timeout) and then re-raises the cancellation, so nobody returns while the
+        socket is still registered with the event loop — closing it under uvicorn's feet
+        frees its descriptor number for the next connection while the loop still watches it.
+        """
+        closing = self.begin_close()
+        cancelled = False
+        while not closing.done():
+            try:
+                await asyncio.shield(closing)
+            except asyncio.CancelledError:
+                if closing.cancelled():
+                    break
+                cancelled = True
+            except Exception:  # noqa: BLE001 - reported below through closing.exception()
+                break
+        if cancelled:
+            raise asyncio.CancelledError
+        if not closing.cancelled() and closing.exception() is not None:
+            raise closing.exception()  # type: ignore[misc]
+
+    def begin_close(self) -> asyncio.Task[None]:
+        """Start the shutdown without waiting for it (idempotent); ``await close()`` later."""
         self._settled = True
         if self._outcome is not None and not self._outcome.done():
             self._outcome.set_exception(LoginCancelled("the sign-in was cancelled"))
             self._outcome.exception()  # mark retrieved
+        if self._closing is None:
+            if self._server is not None:
+                self._server.request_exit()
+            self._closing = asyncio.ensure_future(self._shutdown())
+        return self._closing
+
+    async def _shutdown(self) -> None:
         server, task, self._task = self._server, self._task, None
         try:
             if server is not None and task is not None:
-                server.should_exit = True
+                server.request_exit()
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(asyncio.shield(task), 5)
                 if not task.done():

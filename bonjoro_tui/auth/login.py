@@ -162,19 +162,25 @@ class CodeLogin:
                 "opened the browser" if opened else "open the URL in a browser, or paste the redirect URL",
             )
             self._step(LoginStep.WAITING, f"waiting up to {timeout:g} s for the redirect to {request.redirect_uri}")
-            result = await self.server.wait()
+            result = await self.server.wait(close=False)
+            # The callback is settled: the browser has its page and no second callback is
+            # accepted. The server shuts down (uvicorn notices within 0.1 s) while the code is
+            # exchanged, instead of before; the finally below waits for that one shutdown.
+            self.server.begin_close()
+            self._step(LoginStep.CODE_RECEIVED, f"code {mask(result.code)}, state verified")
+            self._check_cancelled()
+            self._step(LoginStep.EXCHANGING, f"POST {s.token_url}")
+            tokens = await self.oauth.exchange_code(result.code, request.verifier, request.redirect_uri)
+            self._check_cancelled()
+            profile = StoredProfile(
+                name=s.profile, target=s.target_id, method="code", client_id=s.client_id, tokens=tokens
+            )
+            self.store.save(profile)
+            self._step(LoginStep.SAVED, str(self.store.path))
         finally:
+            # Every outcome (saved, exchange error, cancel, timeout) waits for the server to be
+            # closed; close() is idempotent and all callers share its single shutdown.
             await self.server.close()
-        self._step(LoginStep.CODE_RECEIVED, f"code {mask(result.code)}, state verified")
-        self._check_cancelled()
-        self._step(LoginStep.EXCHANGING, f"POST {s.token_url}")
-        tokens = await self.oauth.exchange_code(result.code, request.verifier, request.redirect_uri)
-        self._check_cancelled()
-        profile = StoredProfile(
-            name=s.profile, target=s.target_id, method="code", client_id=s.client_id, tokens=tokens
-        )
-        self.store.save(profile)
-        self._step(LoginStep.SAVED, str(self.store.path))
         return profile
 
 

@@ -291,3 +291,50 @@ async def test_idle_preconnected_socket_does_not_keep_the_server_open():
     assert await idle_reader.read() == b""  # the server hung up on the idle connection
     idle_writer.close()
     assert_closed(server.port)
+
+
+async def test_wait_without_close_answers_the_browser_and_refuses_a_second_callback():
+    server = CallbackServer(STATE, timeout=10)
+    uri = await server.start()
+    waiter = asyncio.create_task(server.wait(close=False))
+    first = await get(uri, params={"code": "the-code", "state": STATE})
+    assert first.status_code == 200
+    assert (await waiter).code == "the-code"
+    assert server.listening  # the caller closes it
+    second = await get(uri, params={"code": "other", "state": STATE})
+    assert second.status_code == 409
+    server.begin_close()
+    await server.close()
+    assert not server.listening
+    assert_closed(server.port)
+
+
+async def test_concurrent_and_cancelled_closes_shut_down_once(monkeypatch):
+    shutdowns = []
+    real = CallbackServer._shutdown
+
+    async def counted(self):
+        shutdowns.append(self.port)
+        await real(self)
+
+    monkeypatch.setattr(CallbackServer, "_shutdown", counted)
+    server = CallbackServer(STATE, timeout=10)
+    await server.start()
+    impatient = asyncio.create_task(server.close())
+    others = [asyncio.create_task(server.close()) for _ in range(3)]
+    await asyncio.sleep(0)
+    impatient.cancel()  # a cancelled closer still waits for the shutdown, then re-raises
+    with pytest.raises(asyncio.CancelledError):
+        await impatient
+    assert not server.listening
+    await asyncio.gather(*others)
+    await server.close()
+    assert shutdowns == [server.port]
+    assert_closed(server.port)
+    # The loop's next connection works: no descriptor was closed under uvicorn's feet.
+    again = CallbackServer(STATE, timeout=10)
+    uri = await again.start()
+    waiter = asyncio.create_task(again.wait())
+    assert (await get(uri, params={"code": "c2", "state": STATE})).status_code == 200
+    assert (await waiter).code == "c2"
+    assert_closed(again.port)

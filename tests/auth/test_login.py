@@ -288,3 +288,65 @@ async def test_verify_api_key_network_error_or_other_status_is_a_login_error(set
             await verify_api_key(settings, http, "bj_key")
     assert not isinstance(info.value, ApiKeyRejected)
     assert words in str(info.value) and "bj_key" not in str(info.value)
+
+
+@pytest.fixture
+def shutdowns(monkeypatch):
+    """Records each shutdown of a callback server (the real one runs)."""
+    from bonjoro_tui.auth.callback import CallbackServer
+
+    calls: list[int] = []
+    real = CallbackServer._shutdown
+
+    async def counted(self):
+        calls.append(self.port)
+        await real(self)
+
+    monkeypatch.setattr(CallbackServer, "_shutdown", counted)
+    return calls
+
+
+@pytest.mark.parametrize("exchange_fails", [False, True])
+async def test_server_is_closed_once_after_the_run_and_the_next_sign_in_works(
+    settings, store, shutdowns, exchange_fails
+):
+    response = httpx.Response(400, json={"error": "invalid_grant"}) if exchange_fails else None
+    login, _ = make_login(settings, store, TokenEndpoint(response))
+    browser = Browser()
+    if exchange_fails:
+        with pytest.raises(InvalidGrant):
+            await login.run(open_browser=browser, timeout=10)
+    else:
+        await login.run(open_browser=browser, timeout=10)
+    await browser.task
+    assert browser.response.status_code == 200
+    assert not login.server.listening
+    assert shutdowns == [login.server.port]
+    assert_port_closed(login.redirect_uri)
+    # A second sign-in in the same loop: its connections are unharmed by the first close.
+    second, _ = make_login(settings, store, TokenEndpoint())
+    profile = await second.run(open_browser=Browser(), timeout=10)
+    assert profile.tokens.access_token == "at-xyz" and store.load("default") == profile
+    assert shutdowns == [login.server.port, second.server.port]
+    assert_port_closed(second.redirect_uri)
+
+
+async def test_cancel_during_the_exchange_still_closes_the_server(settings, store, shutdowns):
+    exchanging = asyncio.Event()
+
+    async def slow_endpoint(request: httpx.Request) -> httpx.Response:
+        exchanging.set()
+        await asyncio.sleep(30)
+        return httpx.Response(500)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(slow_endpoint))
+    login = CodeLogin(settings, store, http, now=lambda: NOW)
+    task = asyncio.create_task(login.run(open_browser=Browser(), timeout=10))
+    await exchanging.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not login.server.listening
+    assert shutdowns == [login.server.port]
+    assert_port_closed(login.redirect_uri)
+    assert store.load("default") is None
