@@ -48,7 +48,7 @@ import secrets
 import threading
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -286,6 +286,10 @@ class TokenStore:
         self._now = now
         #: Set when a save found the file corrupt and moved it aside before writing.
         self.last_quarantined: Path | None = None
+        # The last file content parsed and its profiles. Keyed on the bytes themselves,
+        # not on stat fields: inode numbers are reused and mtimes are coarse, so two quick
+        # saves by another process could look alike; equal bytes parse to equal profiles.
+        self._parsed: tuple[bytes, dict[str, StoredProfile]] | None = None
 
     @property
     def lock_path(self) -> Path:
@@ -331,19 +335,35 @@ class TokenStore:
                     os.fchmod(f.fileno(), 0o600)
             return f.read()
 
+    def _parse_cached(self, raw: bytes) -> dict[str, StoredProfile]:
+        """``_parse(raw)``, skipping the TOML parse when the file's bytes are unchanged.
+
+        Every call reads the file afresh (so a save by another process is always seen); only
+        the parse of identical bytes is reused. Callers get their own dict and profile
+        objects, so changing what they got cannot change the cache.
+        """
+        cached = self._parsed
+        if cached is not None and cached[0] == raw:
+            profiles = cached[1]
+        else:
+            self._parsed = None
+            profiles = _parse(raw)
+            self._parsed = (raw, profiles)
+        return {name: replace(p) for name, p in profiles.items()}
+
     def _read_all(self) -> dict[str, StoredProfile]:
         raw = self._read_raw()
         if raw is None:
             return {}
         try:
-            return _parse(raw)
+            return self._parse_cached(raw)
         except (tomllib.TOMLDecodeError, _Shape) as first:
             with self.locked():  # re-check under the lock: a writer may just have replaced it
                 raw = self._read_raw()
                 if raw is None:
                     return {}
                 try:
-                    return _parse(raw)
+                    return self._parse_cached(raw)
                 except (tomllib.TOMLDecodeError, _Shape) as exc:
                     reason = str(exc) or str(first)
                     self._quarantine(reason)

@@ -327,3 +327,33 @@ def test_profile_repr_masks_tokens():
     p = profile()
     assert p.tokens.access_token not in repr(p) and p.tokens.refresh_token not in repr(p)
     assert "default" in repr(p)
+
+
+def test_unchanged_file_is_not_parsed_again_but_every_change_is_seen(store, monkeypatch):
+    import bonjoro_tui.store as store_module
+
+    parses = []
+    real_loads = store_module.tomllib.loads
+    monkeypatch.setattr(store_module.tomllib, "loads", lambda text: parses.append(1) or real_loads(text))
+    store.save(profile(access="at-" + "1" * 40))
+    parses.clear()
+    first = store.load("default")
+    assert store.load("default") == first and len(parses) == 1  # the second read reused the parse
+
+    # Another process (another TokenStore) rotates the token: same length, so the same size,
+    # and within the same mtime tick — the new token must still be handed out.
+    TokenStore(store.path).save(profile(access="at-" + "2" * 40))
+    assert store.load("default").tokens.access_token == "at-" + "2" * 40
+    # Rewritten in place, same inode and size: seen too (the cache compares the bytes).
+    raw = store.path.read_bytes()
+    store.path.write_bytes(raw.replace(b"at-" + b"2" * 40, b"at-" + b"3" * 40))
+    assert store.load("default").tokens.access_token == "at-" + "3" * 40
+
+
+def test_changing_a_loaded_profile_does_not_change_the_next_load(store):
+    store.save(profile())
+    loaded = store.load("default")
+    loaded.last_refresh_result = "changed by the caller"
+    store._read_all().pop("default")
+    again = store.load("default")
+    assert again is not loaded and again.last_refresh_result is None
