@@ -434,6 +434,9 @@ class TokenStore:
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, self.path)
+            # What we just wrote parses to these profiles: the next load of the same bytes
+            # (typically our own, right after) need not parse it.
+            self._parsed = (data, {name: replace(p) for name, p in profiles.items()})
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
