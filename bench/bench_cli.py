@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.common import PYTHON, Env, Row, fmt_spread_ms, interleave, miss, reps
+from bench.common import PYTHON, Env, Row, interleave, reps, time_ratio_row
 
 TARGET = 1.2
 
@@ -34,15 +34,4 @@ def run(env: Env) -> list[Row]:
         return elapsed
 
     sample = interleave(lambda: timed(cmd, True), lambda: timed(base, False), reps(30, 4), warmup=2)
-    ratio = sample.ratio
-    return [
-        Row(
-            "2. `status --json` wall time",
-            fmt_spread_ms(sample.ours),
-            fmt_spread_ms(sample.base) + " (import httpx)",
-            f"{ratio:.2f}",
-            f"≤ {TARGET}",
-            ratio <= TARGET,
-            miss(ratio, TARGET),
-        )
-    ]
+    return [time_ratio_row("2. `status --json` wall time", sample, "import httpx", TARGET)]

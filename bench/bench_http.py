@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlencode
 import httpx
 import uvicorn
 
-from bench.common import Env, Row, Sample, fmt_spread_ms, median, miss, reps, run_code_login
+from bench.common import Env, Row, Sample, median, miss, reps, run_code_login, time_ratio_row
 
 SIGNIN_TARGET = 1.5
 REFRESH_TARGET = 1.2
@@ -150,16 +150,12 @@ async def signin(env: Env) -> list[Row]:
             return elapsed
 
         sample = await _interleave(ours, base, reps(20, 3))
-    ratio = sample.ratio
     return [
-        Row(
+        time_ratio_row(
             "3. full sign-in vs the sandbox (listener, authorize, callback, exchange, save, /me)",
-            fmt_spread_ms(sample.ours),
-            fmt_spread_ms(sample.base) + " (httpx + uvicorn)",
-            f"{ratio:.2f}",
-            f"≤ {SIGNIN_TARGET}",
-            ratio <= SIGNIN_TARGET,
-            miss(ratio, SIGNIN_TARGET),
+            sample,
+            "httpx + uvicorn",
+            SIGNIN_TARGET,
         )
     ]
 
@@ -200,18 +196,7 @@ async def refresh(env: Env) -> list[Row]:
             return time.perf_counter() - t
 
         sample = await _interleave(ours, base, reps(60, 5), warmup=3)
-    ratio = sample.ratio
-    return [
-        Row(
-            "4. one refresh (POST token, rotate, save)",
-            fmt_spread_ms(sample.ours),
-            fmt_spread_ms(sample.base) + " (raw httpx POST)",
-            f"{ratio:.2f}",
-            f"≤ {REFRESH_TARGET}",
-            ratio <= REFRESH_TARGET,
-            miss(ratio, REFRESH_TARGET),
-        )
-    ]
+    return [time_ratio_row("4. one refresh (POST token, rotate, save)", sample, "raw httpx POST", REFRESH_TARGET)]
 
 
 # --------------------------------------------------------------------------- 5. 100 concurrent GET /me

@@ -15,7 +15,7 @@ import os
 import subprocess
 import time
 
-from bench.common import PYTHON, QUICK, ROOT, Env, Row, Sample, fmt_spread_ms, interleave, median, miss, reps
+from bench.common import PYTHON, QUICK, ROOT, Env, Row, Sample, interleave, median, miss, reps, time_ratio_row
 
 STARTUP_TARGET = 1.25
 CPU_TARGET_RATIO = 1.5
@@ -67,16 +67,7 @@ def startup(env: Env) -> Row:
         return data["painted"] - started
 
     sample = interleave(lambda: once("ours"), lambda: once("bare"), reps(12, 3), warmup=1)
-    ratio = sample.ratio
-    return Row(
-        "1. start-up to first painted frame (headless, signed in)",
-        fmt_spread_ms(sample.ours),
-        fmt_spread_ms(sample.base) + " (bare Textual)",
-        f"{ratio:.2f}",
-        f"≤ {STARTUP_TARGET}",
-        ratio <= STARTUP_TARGET,
-        miss(ratio, STARTUP_TARGET),
-    )
+    return time_ratio_row("1. start-up to first painted frame (headless, signed in)", sample, "bare Textual", STARTUP_TARGET)
 
 
 def idle(env: Env) -> list[Row]:

@@ -97,6 +97,20 @@ def miss(ratio: float, limit: float, higher_is_better: bool = False) -> str:
     return "" if ratio <= limit else f"missed by {(ratio / limit - 1):.0%}"
 
 
+def time_ratio_row(figure: str, sample: "Sample", baseline: str, target: float) -> Row:
+    """The row of a wall-time figure: medians with spread, ours ÷ baseline, lower is better."""
+    ratio = sample.ratio
+    return Row(
+        figure,
+        fmt_spread_ms(sample.ours),
+        f"{fmt_spread_ms(sample.base)} ({baseline})",
+        f"{ratio:.2f}",
+        f"≤ {target}",
+        ratio <= target,
+        miss(ratio, target),
+    )
+
+
 def render_table(rows: list[Row]) -> str:
     header = ("figure", "ours", "baseline", "ratio", "target", "met?")
     body = [(r.figure, r.ours, r.baseline, r.ratio, r.target, ("yes" if r.met else "NO") + (f" ({r.note})" if r.note else "")) for r in rows]
