@@ -13,6 +13,15 @@ from typing import Sequence
 
 from bonjoro_tui import __version__
 
+# This module is the program (the console script and ``python -m bonjoro_tui`` start here), so
+# it may decide what the process loads. httpx's package imports its own command-line tool
+# (``httpx._main``) whenever click, rich and pygments are installed — and they are: uvicorn
+# needs click, Textual needs rich. That tool costs ~20 ms and ~3.4 MiB and is never called
+# here. A ``None`` in ``sys.modules`` makes that one import raise ImportError, which httpx
+# catches (it then defines a ``main`` that asks for ``httpx[cli]``); nothing else of httpx
+# changes. ``setdefault``: if httpx's tool is already loaded (an embedding program), keep it.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
