@@ -9,8 +9,10 @@ endpoint against it. With ``settings.debug`` every HTTP exchange is logged, reda
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -56,27 +58,48 @@ class Session:
         self._on_refresh = on_refresh
         self._event_hooks = event_hooks or {}
         self._closed = False
+        # ``client_ready`` builds in a worker thread while the event loop may ask for ``client``.
+        self._build_lock = threading.RLock()
 
     @property
     def http(self) -> "httpx.AsyncClient":
-        if self._http is None:
-            import httpx
+        with self._build_lock:
+            if self._http is None:
+                import httpx
 
-            from bonjoro_tui.api.client import DEFAULT_TIMEOUT
+                from bonjoro_tui.api.client import DEFAULT_TIMEOUT
 
-            # trust_env stays on: HTTPS_PROXY, NO_PROXY and SSL_CERT_FILE are honoured.
-            self._http = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, event_hooks=self._event_hooks)
-        return self._http
+                from bonjoro_tui.tls import DeferredTrustContext
+
+                # trust_env stays on: HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE and SSL_CERT_DIR are
+                # honoured. The CA bundle is read at the first TLS connection, not here: the
+                # sandbox is plain http and never needs it (see bonjoro_tui/tls.py).
+                self._http = httpx.AsyncClient(
+                    timeout=DEFAULT_TIMEOUT, event_hooks=self._event_hooks, verify=DeferredTrustContext(trust_env=True)
+                )
+            return self._http
 
     @property
     def client(self) -> "BonjoroClient":
-        if self._client is None:
-            from bonjoro_tui.api.client import BonjoroClient
+        with self._build_lock:
+            if self._client is None:
+                from bonjoro_tui.api.client import BonjoroClient
 
-            self._client = BonjoroClient(
-                self.settings, self.store, http=self.http, now=self.now, on_refresh=self._on_refresh
-            )
-        return self._client
+                self._client = BonjoroClient(
+                    self.settings, self.store, http=self.http, now=self.now, on_refresh=self._on_refresh
+                )
+            return self._client
+
+    async def client_ready(self) -> "BonjoroClient":
+        """``client``, built in a worker thread the first time.
+
+        Importing httpx and creating its ``AsyncClient`` take tens of milliseconds of pure
+        Python (more on a slow machine); in a thread the interpreter switches back to the event
+        loop every few milliseconds, so a UI keeps painting and taking keys meanwhile.
+        """
+        if self._client is None:
+            await asyncio.to_thread(lambda: self.client)
+        return self.client
 
     def add_secret(self, secret: str | None) -> None:
         """Tell the debug log about a secret it must mask (an API key read from stdin, …)."""

@@ -44,7 +44,6 @@ import errno
 import fcntl
 import logging
 import os
-import secrets
 import threading
 import time
 import tomllib
@@ -53,7 +52,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import tomli_w
 
 from bonjoro_tui.redact import mask
 from bonjoro_tui.tokens import TokenSet
@@ -207,6 +205,8 @@ def _parse(raw: bytes) -> dict[str, StoredProfile]:
 
 
 def _serialise(profiles: dict[str, StoredProfile]) -> bytes:
+    import tomli_w  # only a save needs it: not imported before the TUI's first frame
+
     doc = {"version": FORMAT_VERSION, "profiles": {n: _profile_to_table(p) for n, p in sorted(profiles.items())}}
     return tomli_w.dumps(doc).encode("utf-8")
 
@@ -420,7 +420,7 @@ class TokenStore:
         data = _serialise(profiles)
         d = self.path.parent
         self._remove_stale_temp_files()
-        tmp = d / f".{self.path.name}.{secrets.token_hex(6)}.tmp"
+        tmp = d / f".{self.path.name}.{os.urandom(6).hex()}.tmp"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         except OSError as exc:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 import time
-import webbrowser
 from typing import Any, Callable
 
 from textual import work
@@ -51,6 +50,8 @@ def _is_login(screen: Any) -> bool:
 
 def open_in_browser(url: str) -> bool:
     """Open ``url`` with :mod:`webbrowser` (honours ``BROWSER``); False when no browser exists."""
+    import webbrowser  # imported when a sign-in needs it, not before the first frame
+
     try:
         webbrowser.get()
     except webbrowser.Error:
@@ -130,6 +131,13 @@ class BonjoroApp(App[int]):
         client.on_refresh = self._core_refreshed
         return client
 
+    async def client_ready(self):
+        """``client`` for a worker: the first time it is built off the event loop (importing httpx
+        and creating its client would otherwise hold up painting and keys)."""
+        client = await self.session.client_ready()
+        client.on_refresh = self._core_refreshed
+        return client
+
     @property
     def http(self):
         """The httpx client the core's sign-in functions use: the session's, shared with the client."""
@@ -143,7 +151,8 @@ class BonjoroApp(App[int]):
         self.reload_profile()
         self.switch_mode("status")
         if self.profile is not None:
-            self.fetch_user()
+            # Once the first frame is painted: the first request loads the HTTP stack.
+            self.call_after_refresh(self.fetch_user)
         self.set_interval(self.tick_interval, self.check_expiry, name="expiry-check")
 
     def _warn_unknown_keymap_ids(self) -> None:
@@ -222,7 +231,8 @@ class BonjoroApp(App[int]):
     @work(exclusive=True, group="user")
     async def fetch_user(self) -> None:
         try:
-            self.user = await self.client.me()
+            client = await self.client_ready()
+            self.user = await client.me()
         except Exception as exc:
             what, todo = self.explain(exc)
             self.reload_profile()
@@ -238,7 +248,8 @@ class BonjoroApp(App[int]):
                         f"again ({self.key_for('login')}) with the API key method.", title="Refresh")
             return
         try:
-            self.profile = await self.client.refresh_now()
+            client = await self.client_ready()
+            self.profile = await client.refresh_now()
         except Exception as exc:
             what, todo = self.explain(exc)
             self.reload_profile()
@@ -252,7 +263,8 @@ class BonjoroApp(App[int]):
     async def auto_refresh(self) -> None:
         """The token is about to expire: a request through the client refreshes it (and fetches /me)."""
         try:
-            self.user = await self.client.me()
+            client = await self.client_ready()
+            self.user = await client.me()
         except Exception as exc:
             what, todo = self.explain(exc)
             self.reload_profile()
@@ -266,7 +278,8 @@ class BonjoroApp(App[int]):
             self.notify("Not signed in.", title="Sign out")
             return
         try:
-            result = await self.client.logout_detailed()
+            client = await self.client_ready()
+            result = await client.logout_detailed()
         except Exception as exc:
             what, todo = self.explain(exc)
             self.notify(f"{what}\n{todo}", title="Sign out", severity="error")

@@ -83,6 +83,9 @@ class FakeSession:
         self.client = FakeClient(self.settings, self.store, self.now)
         self.sandbox = sandbox
 
+    async def client_ready(self):
+        return self.client
+
     def sign_in(self, lifetime: float = 3600) -> StoredProfile:
         p = StoredProfile(
             self.settings.profile, self.settings.target_id, "code", "sandbox-public",
