@@ -107,7 +107,10 @@ def main() -> None:
     def on_first_paint(app) -> None:  # type: ignore[no-untyped-def]
         if MODE == "startup":
             emit(painted=painted[0])
-            app.exit()
+            # Not exit() here: the first frame of the status screen is painted while the app
+            # is still composing (it is the default mode's screen), and an app that exits
+            # inside its own compose fails to mount what it composes.
+            app.call_after_refresh(app.exit)
         elif MODE == "idle":
             # Let the start-up settle (workers, the first /me) before the window opens.
             app.set_timer(1.0, lambda: start_idle(app))

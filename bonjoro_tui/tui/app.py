@@ -67,6 +67,9 @@ class BonjoroApp(App[int]):
     TITLE = "bonjoro-tui"
     COMMANDS = App.COMMANDS | {BonjoroCommands}
     MODES = {"status": StatusScreen, "login": _login_screen, "explorer": _explorer_screen}
+    # The app starts in the status mode: its screen is composed first, with no blank default
+    # screen before it and no mode switch (each switch to a new mode re-parses the stylesheet).
+    DEFAULT_MODE = "status"
     BINDINGS = [
         Binding("r", "refresh_token", "Refresh", id="refresh"),
         Binding("l", "login", "Sign in", id="login"),
@@ -149,7 +152,6 @@ class BonjoroApp(App[int]):
             self.set_keymap(self.settings.keymap)
             self._warn_unknown_keymap_ids()
         self.reload_profile()
-        self.switch_mode("status")
         if self.profile is not None:
             # Once the first frame is painted: the first request loads the HTTP stack.
             self.call_after_refresh(self.fetch_user)

@@ -72,6 +72,7 @@ class Exchange:
 
 
 class ExplorerScreen(Screen):
+    CSS_PATH = "explorer.tcss"
     TITLE = "API explorer"
     AUTO_FOCUS = "#response-tree"
     BINDINGS = [

@@ -41,6 +41,7 @@ SCREEN_KEYS = {
 
 
 class HelpScreen(ModalScreen):
+    CSS_PATH = "dialogs.tcss"
     BINDINGS = [
         Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close"),
     ]

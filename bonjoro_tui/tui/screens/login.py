@@ -40,6 +40,7 @@ METHODS = {"method-code": "code", "method-client": "client_credentials", "method
 
 
 class LoginScreen(Screen):
+    CSS_PATH = "login.tcss"
     TITLE = "Sign in"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="login.cancel"),

@@ -50,6 +50,8 @@ class StatusScreen(Screen):
     TITLE = "Status"
 
     def compose(self) -> ComposeResult:
+        # The layout class is right before the first style pass (a change later restyles every node).
+        self.set_class(self.app.size.width >= self.WIDE, "-wide")
         yield Header(show_clock=False)
         with VerticalScroll(id="status-body"):
             yield Static(id="target")
@@ -72,7 +74,7 @@ class StatusScreen(Screen):
         self.query_one("#token-panel").border_title = "Access token"
         self.query_one("#endpoints").border_title = "Endpoints"
         self.watch(self.app, "profile", self.show_profile)
-        self.watch(self.app, "user", lambda _user: self.show_profile(self.app.profile))
+        self.watch(self.app, "user", lambda _user: self.show_profile(self.app.profile), init=False)
         self.set_interval(self.app.tick_interval, self.tick, name="countdown")
 
     def on_screen_resume(self) -> None:
