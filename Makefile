@@ -20,6 +20,9 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# pip compiles what it installs but not an editable project: compile ours too, so that a
+	# start-up does not compile every module from source (PYTHONDONTWRITEBYTECODE may be set).
+	$(BIN)/python -m compileall -q bonjoro_tui
 	touch $(STAMP)
 
 sandbox: install
