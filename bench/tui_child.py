@@ -2,7 +2,8 @@
 
 KIND ``ours`` starts the dashboard the way ``bonjoro-tui`` does (CLI parser, settings, session,
 ``BonjoroApp``), signed in; KIND ``bare`` is the floor: a Textual app with Header, Footer and one
-Static. Both run ``App.run(headless=True, size=(120, 36))``.
+Static; KIND ``bare-tick`` is that app with its Static given new text each second (a reference
+for the idle figure: the least any live countdown costs). Both run ``App.run(headless=True, size=(120, 36))``.
 
 **First painted frame**: the first time the compositor hands a finished frame of a screen that
 has its Footer mounted to ``App._display`` (the headless driver then skips only the terminal
@@ -34,7 +35,7 @@ def emit(**data: object) -> None:
 
 
 def make_app():
-    if KIND == "bare":
+    if KIND in ("bare", "bare-tick"):
         from textual.app import App, ComposeResult
         from textual.widgets import Footer, Header, Static
 
@@ -43,6 +44,13 @@ def make_app():
                 yield Header()
                 yield Static("Hello from a bare Textual app")
                 yield Footer()
+
+            def on_mount(self) -> None:
+                if KIND == "bare-tick":  # the least a live countdown costs: one label, new text each second
+                    self.set_interval(1.0, self.tick)
+
+            def tick(self) -> None:
+                self.query_one(Static).update(f"expires in {int(3600 - time.time() % 3600)} s")
 
         return Bare(), None
 
