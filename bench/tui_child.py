@@ -23,7 +23,10 @@ import json
 import sys
 import time
 
+T0 = time.perf_counter()
 KIND, MODE = sys.argv[1], sys.argv[2]
+#: BENCH_PHASES=1 (``python -m bench.phases``): report where the start-up went, phase by phase.
+PHASES = bool(__import__("os").environ.get("BENCH_PHASES"))
 #: BENCH_PROFILE=FILE: cProfile the measured window (idle, explorer) into FILE (pstats format).
 PROFILE = __import__("os").environ.get("BENCH_PROFILE")
 ARG = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
@@ -91,12 +94,77 @@ def stop_profile(profiler) -> None:  # type: ignore[no-untyped-def]
         profiler.dump_stats(PROFILE)
 
 
+class Phases:
+    """Wall time of each start-up phase, and inside a few Textual internals until the first frame."""
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[str, float]] = []
+        self.inside: dict[str, float] = {}
+        self.frozen: dict[str, float] | None = None
+
+    def mark(self, name: str) -> None:
+        self.marks.append((name, time.perf_counter()))
+
+    def add(self, name: str, seconds: float) -> None:
+        if self.frozen is None:
+            self.inside[name] = self.inside.get(name, 0.0) + seconds
+
+    def wrap(self, cls: type, method: str, name: str | None = None, by_source: bool = False) -> None:
+        original = getattr(cls, method)
+        phases = self
+
+        def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                label = name or method
+                if by_source:  # Stylesheet._parse_rules(css, read_from, ...): read_from is (path, class attr)
+                    path, attr = kwargs.get("read_from", args[2] if len(args) > 2 else ("", ""))
+                    label = f"{label} {attr or str(path).rsplit('/', 1)[-1]}"
+                phases.add(label, time.perf_counter() - started)
+
+        setattr(cls, method, timed)
+
+    def install(self) -> None:
+        from textual._compositor import Compositor
+        from textual.css.stylesheet import Stylesheet
+
+        self.wrap(Stylesheet, "_parse_rules", "   CSS parse:", by_source=True)
+        self.wrap(Stylesheet, "apply", "   styling: Stylesheet.apply (with the parses it triggers)")
+        self.wrap(Stylesheet, "update_nodes", "   styling: Stylesheet.update_nodes")
+        self.wrap(Compositor, "reflow", "   layout: Compositor.reflow")
+        self.wrap(Compositor, "render_update", "   render: Compositor.render_update")
+
+    def report(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        previous = T0
+        for name, at in self.marks:
+            out[name] = (at - previous) * 1000
+            previous = at
+        parses = {k: v for k, v in (self.frozen or {}).items() if k.startswith("   CSS parse:")}
+        out["   CSS parse: all sources"] = sum(parses.values()) * 1000
+        for name, seconds in sorted(parses.items(), key=lambda kv: -kv[1])[:5]:
+            out[name] = seconds * 1000
+        for name, seconds in (self.frozen or {}).items():
+            if not name.startswith("   CSS parse:"):
+                out[name] = seconds * 1000
+        return out
+
+
 def main() -> None:
     import resource
 
+    phases = Phases()
     from textual.app import App
 
+    if PHASES:
+        from textual.widgets import Footer, Header, Static  # noqa: F401  (both kinds use them)
+
+        phases.mark("1 import textual.app, Header, Footer, Static")
+        phases.install()
     app, session = make_app()
+    phases.mark("2 build the app (ours: CLI, settings, session, BonjoroApp)")
     painted: list[float] = []
     original = App._display
 
@@ -104,6 +172,10 @@ def main() -> None:
         original(self, screen, renderable)
         if not painted and renderable is not None and screen.query("Footer"):
             painted.append(time.time())
+            if PHASES:
+                phases.mark("3 App.run to the first painted frame")
+                phases.frozen = dict(phases.inside)
+                emit(phases=phases.report())
             on_first_paint(self)
 
     App._display = display  # type: ignore[method-assign]

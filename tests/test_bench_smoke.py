@@ -34,3 +34,21 @@ def test_quick_bench_prints_every_figure():
             assert re.search(r"\d", baseline), line
             assert re.fullmatch(r"\d+\.\d\d|∞ \(bare: 0\)", ratio), line
     assert "nproc" in out and "Python" in out  # the machine the numbers belong to
+
+
+def test_startup_phases_explain_figure_one():
+    """``python -m bench.phases`` (the start-up profile in docs/PERFORMANCE.md) still runs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BONJORO")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.phases", "1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=110
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    # name, ours, bare: columns apart by two spaces or more (names have single spaces only)
+    rows = {cells[0]: cells[1:] for cells in (re.split(r"\s{2,}", line.strip()) for line in done.stdout.splitlines()[1:])}
+    for phase in ("1 import textual.app, Header, Footer, Static",
+                  "2 build the app (ours: CLI, settings, session, BonjoroApp)",
+                  "3 App.run to the first painted frame",
+                  "CSS parse: all sources"):
+        ours, bare = rows[phase]
+        assert float(ours) > 0 and float(bare) > 0, done.stdout
+    assert float(rows["CSS parse: app.tcss"][0]) > 0  # ours parses its own stylesheet; bare has none
