@@ -239,7 +239,8 @@ class ExplorerScreen(Screen):
         self.query_one("#response-meta", Static).update(Text(f"Sending {exchange.method} {exchange.path} …"))
         started = app.now()
         try:
-            response = await app.client.request(
+            client = await app.client_ready()  # built off the event loop if this is the first request
+            response = await client.request(
                 exchange.method, exchange.path, params=exchange.params or None, json=exchange.body
             )
         except Exception as exc:

@@ -304,6 +304,7 @@ class LoginScreen(Screen):
         from bonjoro_tui.auth.login import CodeLogin
 
         app = self.app
+        await app.client_ready()  # the HTTP stack is built off the event loop the first time
         self.login = CodeLogin(app.settings, app.store, app.http, now=app.now, on_step=self.on_step)
         try:
             profile = await self.login.run(open_browser=self._open_browser, timeout=app.login_timeout)
@@ -319,6 +320,7 @@ class LoginScreen(Screen):
         from bonjoro_tui.auth.login import login_client_credentials
 
         app = self.app
+        await app.client_ready()  # the HTTP stack is built off the event loop the first time
         self.on_step("EXCHANGING", f"POST {app.settings.token_url}")
         try:
             profile = await _maybe_await(login_client_credentials(app.settings, app.store, app.http, app.now))
@@ -333,6 +335,7 @@ class LoginScreen(Screen):
         from bonjoro_tui.auth.login import login_api_key, verify_api_key
 
         app = self.app
+        await app.client_ready()  # the HTTP stack is built off the event loop the first time
         if not key:
             self._failed(ValueError("no API key was entered"), hint="Type or paste the key, then start again.")
             return
@@ -354,7 +357,8 @@ class LoginScreen(Screen):
     async def _fetch_me_then_succeed(self, profile: Any) -> None:
         self.on_step("PROFILE", "GET /me")
         try:
-            user = await self.app.client.me()
+            client = await self.app.client_ready()
+            user = await client.me()
         except Exception as exc:
             self._failed(exc)
             return
