@@ -36,9 +36,11 @@ class DeferredTrustContext(ssl.SSLContext):
         keylog = os.environ.get("SSLKEYLOGFILE")  # as create_default_context honours it
         if keylog and not sys.flags.ignore_environment and hasattr(self, "keylog_filename"):
             self.keylog_filename = keylog
-        self._trust_env = trust_env
         self._trust_loaded = False
         self._trust_lock = threading.Lock()
+        # Chosen now, as httpx chooses when the client is created: a later change of the
+        # environment does not change what this context trusts. Nothing is read yet.
+        self._source, self._source_name = _trust_source(trust_env)
 
     @property
     def trust_loaded(self) -> bool:
@@ -46,24 +48,27 @@ class DeferredTrustContext(ssl.SSLContext):
 
     def trust_source(self) -> dict[str, str]:
         """Where the anchors come from: ``{"cafile": …}`` or ``{"capath": …}`` (httpx's order)."""
-        if self._trust_env and os.environ.get("SSL_CERT_FILE"):
-            return {"cafile": os.environ["SSL_CERT_FILE"]}
-        if self._trust_env and os.environ.get("SSL_CERT_DIR"):
-            return {"capath": os.environ["SSL_CERT_DIR"]}
-        import certifi
-
-        return {"cafile": certifi.where()}
+        return dict(self._source)
 
     def load_trust(self) -> None:
-        """Load the trust anchors now (once; safe from any thread)."""
+        """Load the trust anchors now (once; safe from any thread).
+
+        A file that cannot be read becomes an ``ssl.SSLError`` naming it (httpx reports it as a
+        ``ConnectError``); the context then still trusts nothing, and the next connection tries again.
+        """
         if self._trust_loaded:
             return
         with self._trust_lock:
             if not self._trust_loaded:
-                self.load_verify_locations(**self.trust_source())
+                try:
+                    self.load_verify_locations(**self._source)
+                except (OSError, ssl.SSLError) as exc:
+                    raise ssl.SSLError(f"cannot load the trusted certificates from {self._source_name}: {exc}") from None
                 self._trust_loaded = True
 
-    # Every TLS connection starts here: asyncio and anyio call wrap_bio, blocking sockets wrap_socket.
+    # Every TLS connection starts here: asyncio and anyio call wrap_bio (anyio, for a subclass
+    # like this one, in a worker thread, so the bundle is read off the event loop), blocking
+    # sockets call wrap_socket.
     def wrap_bio(self, *args: Any, **kwargs: Any) -> ssl.SSLObject:
         self.load_trust()
         return super().wrap_bio(*args, **kwargs)
@@ -71,3 +76,14 @@ class DeferredTrustContext(ssl.SSLContext):
     def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
         self.load_trust()
         return super().wrap_socket(*args, **kwargs)
+
+
+def _trust_source(trust_env: bool) -> tuple[dict[str, str], str]:
+    """httpx's order: SSL_CERT_FILE, SSL_CERT_DIR (both only with trust_env), certifi's bundle."""
+    if trust_env and os.environ.get("SSL_CERT_FILE"):
+        return {"cafile": os.environ["SSL_CERT_FILE"]}, f"SSL_CERT_FILE={os.environ['SSL_CERT_FILE']}"
+    if trust_env and os.environ.get("SSL_CERT_DIR"):
+        return {"capath": os.environ["SSL_CERT_DIR"]}, f"SSL_CERT_DIR={os.environ['SSL_CERT_DIR']}"
+    import certifi
+
+    return {"cafile": certifi.where()}, f"certifi's bundle {certifi.where()}"

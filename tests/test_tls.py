@@ -7,8 +7,10 @@ Handshakes are real, over loopback, against a server certificate from a test CA
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from pathlib import Path
+from typing import AsyncIterator
 
 import certifi
 import httpx
@@ -73,7 +75,9 @@ def test_load_trust_runs_once_across_threads() -> None:
     assert len(calls) == 1
 
 
-async def _handshake(ctx: ssl.SSLContext, hostname: str) -> None:
+@contextlib.asynccontextmanager
+async def tls_server() -> AsyncIterator[int]:
+    """A TLS server on 127.0.0.1 with the test CA's certificate for localhost; yields its port."""
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_ctx.load_cert_chain(TLS / "server.pem", TLS / "server.key")
 
@@ -81,15 +85,19 @@ async def _handshake(ctx: ssl.SSLContext, hostname: str) -> None:
         writer.close()
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=server_ctx)
-    port = server.sockets[0].getsockname()[1]
     try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def _handshake(ctx: ssl.SSLContext, hostname: str) -> None:
+    async with tls_server() as port:
         _, writer = await asyncio.wait_for(
             asyncio.open_connection("127.0.0.1", port, ssl=ctx, server_hostname=hostname), 10
         )
         writer.close()
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 async def test_handshake_trusts_the_ca_named_by_ssl_cert_file(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,6 +122,41 @@ async def test_ssl_cert_file_is_ignored_without_trust_env(monkeypatch: pytest.Mo
     monkeypatch.setenv("SSL_CERT_FILE", str(TLS / "ca.pem"))
     with pytest.raises(ssl.SSLCertVerificationError):
         await _handshake(DeferredTrustContext(trust_env=False), "localhost")
+
+
+async def test_the_source_is_chosen_when_the_context_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = DeferredTrustContext()  # no SSL_CERT_FILE now: certifi, as httpx would have chosen
+    monkeypatch.setenv("SSL_CERT_FILE", str(TLS / "ca.pem"))
+    assert ctx.trust_source() == {"cafile": certifi.where()}
+    with pytest.raises(ssl.SSLCertVerificationError):
+        await _handshake(ctx, "localhost")
+
+
+async def test_a_wrap_that_skips_the_override_still_verifies_against_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fails closed: a handshake that bypassed load_trust() has no anchor to trust, even the right CA."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(TLS / "ca.pem"))
+    ctx = DeferredTrustContext()
+
+    original = DeferredTrustContext.wrap_bio  # as if a library called the base class's method directly
+    try:
+        DeferredTrustContext.wrap_bio = ssl.SSLContext.wrap_bio  # type: ignore[method-assign]
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await _handshake(ctx, "localhost")
+    finally:
+        DeferredTrustContext.wrap_bio = original  # type: ignore[method-assign]
+    assert not ctx.trust_loaded and ctx.cert_store_stats()["x509_ca"] == 0
+
+
+async def test_an_unreadable_ca_file_is_a_connect_error_naming_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-ca.pem"
+    monkeypatch.setenv("SSL_CERT_FILE", str(missing))
+    ctx = DeferredTrustContext()  # creating it reads nothing: an http-only client still works
+    with pytest.raises(ssl.SSLError, match=f"SSL_CERT_FILE={missing}"):
+        ctx.load_trust()
+    assert not ctx.trust_loaded and ctx.cert_store_stats()["x509_ca"] == 0
+    async with tls_server() as port, httpx.AsyncClient(verify=ctx, trust_env=False) as http:
+        with pytest.raises(httpx.ConnectError, match="cannot load the trusted certificates from SSL_CERT_FILE="):
+            await http.get(f"https://localhost:{port}/")
 
 
 async def _hello(scope, receive, send):  # type: ignore[no-untyped-def]
