@@ -20,6 +20,30 @@ def pytest_addoption(parser):
     )
 
 
+def _real_dirs_state() -> dict[str, list[tuple[str, int]]]:
+    """What is in the user's real data and config directories of bonjoro-tui (names and mtimes)."""
+    import platformdirs
+
+    state = {}
+    for where in (platformdirs.user_data_dir("bonjoro-tui", appauthor=False),
+                  platformdirs.user_config_dir("bonjoro-tui", appauthor=False)):
+        try:
+            state[where] = sorted((e.name, e.stat().st_mtime_ns) for e in os.scandir(where))
+        except FileNotFoundError:
+            state[where] = []
+    return state
+
+
+@pytest.fixture(autouse=True, scope="session")
+def real_directories_untouched():
+    """No test may write to the developer's real token store or config (a test that builds its
+    settings from a hand-made environment without the isolated directories would)."""
+    before = _real_dirs_state()
+    yield
+    after = _real_dirs_state()
+    assert after == before, f"the test run wrote to the real bonjoro-tui directories: {before} -> {after}"
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path, monkeypatch):
     for key in list(os.environ):

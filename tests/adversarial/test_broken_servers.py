@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import tomllib
 
@@ -41,7 +42,8 @@ CASES = [
 
 
 def settings_for(base: str):
-    return load_settings(env={"BONJORO_BASE_URL": base, "BONJORO_CLIENT_ID": "client-1"})
+    # os.environ holds the test's isolated data dir: without it the tokens would go to the real one
+    return load_settings(env={**os.environ, "BONJORO_BASE_URL": base, "BONJORO_CLIENT_ID": "client-1"})
 
 
 def seed_store(settings) -> tuple[TokenStore, dict]:
