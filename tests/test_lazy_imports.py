@@ -43,22 +43,27 @@ print(json.dumps(report))
 """
 
 
-def test_first_frame_needs_neither_httpx_nor_the_other_screens(tmp_path):
+def run_child(code: str, tmp_path) -> dict:
+    """Run ``code`` in a fresh interpreter as a live-style client; return the JSON it printed last."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BONJORO")}
     env.update(
         BONJORO_TUI_DATA_DIR=str(tmp_path / "data"),
         BONJORO_TUI_CONFIG_DIR=str(tmp_path / "config"),
         BONJORO_TUI_LOG_DIR=str(tmp_path / "log"),
-        # A live-style client (no in-process sandbox); nothing listens there, and nothing needs to.
+        # A live-style client (no in-process sandbox); nothing listens there: /me fails, and the app says so.
         BONJORO_CLIENT_ID="bench-client",
         BONJORO_BASE_URL="http://127.0.0.1:9",
         BROWSER="true",
     )
     done = subprocess.run(
-        [sys.executable, "-c", CHILD], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=100
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=100
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_first_frame_needs_neither_httpx_nor_the_other_screens(tmp_path):
+    report = run_child(CHILD, tmp_path)
     assert report["httpx_before_run"] is False
     assert report["screens_before_run"] == ["bonjoro_tui.tui.screens.status"]
     assert report["mode"] == "status"
@@ -119,21 +124,8 @@ print(json.dumps(report))
 
 def test_signed_in_first_frame_comes_before_the_http_stack(tmp_path):
     """Signed in, the app fetches /me at start — after the first frame, with httpx loaded off the loop."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BONJORO")}
-    env.update(
-        BONJORO_TUI_DATA_DIR=str(tmp_path / "data"),
-        BONJORO_TUI_CONFIG_DIR=str(tmp_path / "config"),
-        BONJORO_TUI_LOG_DIR=str(tmp_path / "log"),
-        BONJORO_CLIENT_ID="bench-client",
-        BONJORO_BASE_URL="http://127.0.0.1:9",  # nothing listens: /me fails, and the app says so
-        BROWSER="true",
-    )
-    code = "import bonjoro_tui.cli\n" + SIGNED_IN_CHILD  # as `bonjoro-tui` starts: the CLI module first
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=100
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    # As `bonjoro-tui` starts: the CLI module first.
+    report = run_child("import bonjoro_tui.cli\n" + SIGNED_IN_CHILD, tmp_path)
     assert report["first_frame_screen"] == "StatusScreen"
     assert report["first_frame_httpx"] is False
     assert report["httpx_after_fetch"] is True and report["client_built"] is True
