@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from bonjoro_tui.settings import SANDBOX, Settings
-from bonjoro_tui.store import StoreCorruptError, StoreError, TokenStore
+from bonjoro_tui.store import StoreCorruptError, StoredProfile, StoreError, TokenStore
 
 if TYPE_CHECKING:
     import httpx
@@ -47,6 +47,7 @@ class Session:
         *,
         on_refresh: "Callable[[RefreshEvent], None] | None" = None,
         event_hooks: dict[str, list[Any]] | None = None,
+        keep_unsaved_tokens: bool = False,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -57,6 +58,9 @@ class Session:
         self._client = client
         self._on_refresh = on_refresh
         self._event_hooks = event_hooks or {}
+        #: The client keeps rotated tokens the store could not take (a full disk) for the rest of
+        #: this process: right for the dashboard, not for a one-shot command (BonjoroAuth).
+        self.keep_unsaved_tokens = keep_unsaved_tokens
         self._closed = False
         # ``client_ready`` builds in a worker thread while the event loop may ask for ``client``.
         self._build_lock = threading.RLock()
@@ -86,9 +90,19 @@ class Session:
                 from bonjoro_tui.api.client import BonjoroClient
 
                 self._client = BonjoroClient(
-                    self.settings, self.store, http=self.http, now=self.now, on_refresh=self._on_refresh
+                    self.settings, self.store, http=self.http, now=self.now, on_refresh=self._on_refresh,
+                    keep_unsaved=self.keep_unsaved_tokens,
                 )
             return self._client
+
+    def load_profile(self) -> "StoredProfile | None":
+        """The stored profile — or, when the client holds newer tokens the store could not take,
+        those (see ``keep_unsaved_tokens``)."""
+        with self._build_lock:
+            client = self._client
+        if client is not None:
+            return client.auth.load_profile()
+        return self.store.load(self.settings.profile)
 
     async def client_ready(self) -> "BonjoroClient":
         """``client``, built in a worker thread the first time.
@@ -142,10 +156,12 @@ def open_session(
     now: Callable[[], float] = time.time,
     on_refresh: "Callable[[RefreshEvent], None] | None" = None,
     sandbox_options: dict[str, Any] | None = None,
+    keep_unsaved_tokens: bool = False,
 ) -> Session:
     """Start what the settings need and wire the layers together.
 
     ``sandbox_options`` are passed to ``SandboxServer`` (``access_ttl``, ``auto_approve`` …).
+    ``keep_unsaved_tokens``: see ``Session.keep_unsaved_tokens`` (the dashboard sets it).
     """
     sandbox = None
     if settings.target == SANDBOX:
@@ -171,7 +187,8 @@ def open_session(
         if sandbox is not None:
             sandbox.stop()
         raise
-    return Session(settings, store, None, None, sandbox, debug_log, now, on_refresh=on_refresh, event_hooks=hooks)
+    return Session(settings, store, None, None, sandbox, debug_log, now, on_refresh=on_refresh, event_hooks=hooks,
+                   keep_unsaved_tokens=keep_unsaved_tokens)
 
 
 def _start_sandbox(state_dir: Path, now: Callable[[], float], options: dict[str, Any]) -> Any:

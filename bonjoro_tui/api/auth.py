@@ -10,6 +10,13 @@ Inside both, the store is read again, so a caller that waited finds the token so
 just obtained and uses it instead of refreshing a second time. The new tokens (with a rotated
 refresh token) are saved before the new access token is handed out.
 
+When the store cannot be written after the server has rotated the tokens (a full disk), the old
+refresh token on disk is already spent. With ``keep_unsaved`` (the long-running dashboard) the
+new tokens are then held in memory and used, the event says they are not saved, and every later
+use of the profile tries the save again; if the store changes meanwhile (another process
+refreshed, the user signed in again or out) the store wins. Without it (one-shot commands) the
+refresh fails with "got new tokens but could not save them", as the process would lose them.
+
 ``invalid_grant`` on refresh means the refresh token is dead: the profile's tokens are
 deleted from the store (nothing usable is left, and a dead token kept on disk is still a
 secret to protect) and :class:`SignInAgain` is raised.
@@ -65,6 +72,8 @@ class RefreshEvent:
     at: float
     expires_at: float | None = None
     detail: str = "ok"
+    #: False: the new tokens are held in memory only (the store could not be written).
+    saved: bool = True
 
 
 def origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
@@ -108,6 +117,7 @@ class BonjoroAuth(httpx.Auth):
         now: Callable[[], float] = time.time,
         on_refresh: Callable[[RefreshEvent], None] | None = None,
         leeway: float = DEFAULT_LEEWAY,
+        keep_unsaved: bool = False,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -115,7 +125,15 @@ class BonjoroAuth(httpx.Auth):
         self.now = now
         self.on_refresh = on_refresh
         self.leeway = leeway
+        self.keep_unsaved = keep_unsaved
         self.refresh_count = 0  # refreshes this object performed (not ones it waited for)
+        # (the profile still on disk, the newer one held in memory) after a failed save
+        self._unsaved: tuple[StoredProfile, StoredProfile] | None = None
+
+    @property
+    def unsaved(self) -> StoredProfile | None:
+        """The profile held in memory because the store could not take it (None: all saved)."""
+        return self._unsaved[1] if self._unsaved is not None else None
 
     # -- the flow ---------------------------------------------------------------------------
     def sync_auth_flow(self, request: httpx.Request):  # pragma: no cover - async only
@@ -142,10 +160,30 @@ class BonjoroAuth(httpx.Auth):
     # -- profile ----------------------------------------------------------------------------
     def current_profile(self) -> StoredProfile:
         try:
-            profile = self.store.load(self.settings.profile)
+            profile = self.load_profile()
         except StoreError as exc:
             raise NotSignedIn(f"{exc}") from None
         return self.check(profile)
+
+    def load_profile(self) -> StoredProfile | None:
+        """The stored profile — or the newer one held in memory, whose save is tried again here."""
+        if self._unsaved is None:
+            return self.store.load(self.settings.profile)
+        on_disk, held = self._unsaved
+        try:
+            with self.store.locked():
+                stored = self.store.load(self.settings.profile)
+                if stored is None or _pair(stored) != _pair(on_disk):
+                    self._unsaved = None  # the store moved on without us: it wins
+                    return stored
+                saved = replace(held, last_refresh_result="ok")
+                self.store.save(saved)
+        except StoreError:
+            return held  # still not writable: keep using what we hold
+        self._unsaved = None
+        self._emit(RefreshEvent(held.name, "saved", True, self.now(), held.tokens.expires_at,
+                                "the new tokens held in memory are saved now"))
+        return saved
 
     def check(self, profile: StoredProfile | None) -> StoredProfile:
         name = self.settings.profile
@@ -173,7 +211,7 @@ class BonjoroAuth(httpx.Auth):
         """
         async with refresh_lock(self.store, self.settings.profile):
             with self.store.locked():
-                current = self.check(self.store.load(self.settings.profile))
+                current = self.check(self.load_profile())
                 if not force and current.tokens.access_token != stale and not current.tokens.needs_refresh(
                     self.now(), self.leeway
                 ):
@@ -197,6 +235,7 @@ class BonjoroAuth(httpx.Auth):
             else:
                 tokens = await oauth.client_credentials()
         except InvalidGrant as exc:
+            self._unsaved = None
             self.store.delete(name)
             detail = exc.description or exc.error or "invalid_grant"
             self._emit(RefreshEvent(name, reason, False, started, None, f"signed out: {detail}"))
@@ -218,7 +257,17 @@ class BonjoroAuth(httpx.Auth):
         try:
             self.store.save(updated)
         except StoreError as exc:
-            raise RefreshFailed(f"got new tokens but could not save them: {exc}") from None
+            if not self.keep_unsaved:
+                raise RefreshFailed(f"got new tokens but could not save them: {exc}") from None
+            # The old refresh token on disk is spent: these are the only good tokens left.
+            on_disk = self._unsaved[0] if self._unsaved is not None else current
+            updated = replace(updated, last_refresh_result="ok, but not saved (kept in memory)")
+            self._unsaved = (on_disk, updated)
+            self.refresh_count += 1
+            self._emit(RefreshEvent(name, reason, True, started, tokens.expires_at,
+                                    _short(str(exc)), saved=False))  # the event says: held in memory only
+            return updated
+        self._unsaved = None
         self.refresh_count += 1
         self._emit(RefreshEvent(name, reason, True, started, tokens.expires_at, "ok"))
         return updated
@@ -229,6 +278,10 @@ class BonjoroAuth(httpx.Auth):
                 self.on_refresh(event)
             except Exception:  # a display callback must never break a request
                 pass
+
+
+def _pair(profile: StoredProfile) -> tuple[str, str | None]:
+    return profile.tokens.access_token, profile.tokens.refresh_token
 
 
 def _short(text: Any, limit: int = 160) -> str:

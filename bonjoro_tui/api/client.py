@@ -157,6 +157,7 @@ class BonjoroClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_retries: int = 3,
         max_retry_wait: float = 30.0,
+        keep_unsaved: bool = False,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -164,7 +165,9 @@ class BonjoroClient:
         self._own_http = http is None
         self.http = http if http is not None else httpx.AsyncClient(timeout=DEFAULT_TIMEOUT)
         self.oauth = oauth if oauth is not None else OAuthClient(settings, self.http, now=now)
-        self.auth = BonjoroAuth(settings, store, self.oauth, now=now, on_refresh=on_refresh)
+        # keep_unsaved: a long-running caller keeps using rotated tokens the store could not take
+        # (see BonjoroAuth); a one-shot command would lose them at exit, so it gets an error.
+        self.auth = BonjoroAuth(settings, store, self.oauth, now=now, on_refresh=on_refresh, keep_unsaved=keep_unsaved)
         self.sleep = sleep
         self.max_retries = max_retries
         self.max_retry_wait = max_retry_wait
@@ -271,7 +274,7 @@ class BonjoroClient:
         result = LogoutResult(name)
         async with refresh_lock(self.store, name):
             with self.store.locked():
-                profile = self.store.load(name)
+                profile = self.auth.load_profile()  # tokens held in memory are the ones to revoke
                 if profile is None:
                     raise NotSignedIn(f"not signed in (profile {name!r}); nothing to log out")
                 # Tokens of another server are left alone: they cannot be revoked from here (they are

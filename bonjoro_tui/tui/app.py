@@ -192,6 +192,17 @@ class BonjoroApp(App[int]):
         self.refresh_events += 1
         self.reload_profile()
         event = message.event
+        if not event.saved:
+            self.notify(
+                f"The token was refreshed, but the new tokens could not be saved ({event.detail}).\n"
+                "They are kept in memory while bonjoro-tui runs and saved as soon as the disk takes them; "
+                "quit before that and you will have to sign in again.",
+                title="Tokens not saved", severity="error", timeout=30,
+            )
+            return
+        if event.reason == "saved":
+            self.notify("The new tokens held in memory are saved now.", title="Tokens saved")
+            return
         if event.reason == "manual":
             return  # refresh_now() reports its own outcome
         why = "the server rejected the token" if event.reason == "rejected" else "it was about to expire"
@@ -208,7 +219,8 @@ class BonjoroApp(App[int]):
     def reload_profile(self) -> None:
         """Read the profile from the store; a corrupt store is reported, never fatal."""
         try:
-            self.profile = self.store.load(self.settings.profile)
+            # The store's profile, or newer tokens the client holds because the store could not take them.
+            self.profile = self.session.load_profile()
         except Exception as exc:  # StoreCorruptError and friends
             what, todo = self.explain(exc)
             self.notify(f"{what}\n{todo}", title="Token store", severity="error", timeout=15)

@@ -17,7 +17,8 @@ def run_tui(args: argparse.Namespace) -> int:
         print(f"bonjoro-tui: {exc}", file=sys.stderr)
         return 1
     try:
-        session = open_session(settings)
+        # Long-running: rotated tokens that a full disk cannot take are kept for this run.
+        session = open_session(settings, keep_unsaved_tokens=True)
     except Exception as exc:  # e.g. the sandbox could not start
         print(f"bonjoro-tui: could not start: {exc}", file=sys.stderr)
         return 1

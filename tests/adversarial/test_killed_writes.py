@@ -3,7 +3,8 @@
 A forked child saves fresh token pairs in a loop while the parent SIGKILLs it at random moments
 (≥ 500 times); after every kill the store parses, holds one consistent pair (the last one the
 child saw saved, or the one it was writing), and is still 0600. Then the refresh path of the
-API client meets a full disk and a read-only data directory: a clear error, the file unchanged.
+API client meets a full disk and a read-only data directory: a clear error, the file unchanged;
+or, for the dashboard's client (keep_unsaved), the rotated tokens kept in memory and saved later.
 """
 
 from __future__ import annotations
@@ -170,29 +171,107 @@ def _under(path, root) -> bool:
     return str(path).startswith(str(root))
 
 
+class Disk:
+    """While ``full``, every fsync of a file under the data directory fails with ENOSPC."""
+
+    def __init__(self, monkeypatch, data_dir) -> None:
+        self.full = True
+        real_fsync = os.fsync
+
+        def fsync(fd):
+            if self.full and _under(os.readlink(f"/proc/self/fd/{fd}"), data_dir):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return real_fsync(fd)
+
+        # Not monkeypatch.undo() to free it: that would also undo the test's isolated data dir.
+        monkeypatch.setattr(os, "fsync", fsync)
+
+
 async def test_disk_full_during_the_refresh_save(sandbox, monkeypatch):
     async with httpx.AsyncClient(trust_env=False, timeout=10) as http:
         settings, store, p = await signed_in(sandbox, http)
         before = store.path.read_bytes()
         data_dir = store.path.parent
-        real_fsync = os.fsync
-
-        def full_fsync(fd):
-            if _under(os.readlink(f"/proc/self/fd/{fd}"), data_dir):
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            return real_fsync(fd)
-
-        monkeypatch.setattr(os, "fsync", full_fsync)
-        client = BonjoroClient(settings, store, http=http)
+        disk = Disk(monkeypatch, data_dir)
+        client = BonjoroClient(settings, store, http=http)  # a one-shot command's client: no keep_unsaved
         with pytest.raises(RefreshFailed) as error:
             await client.refresh_now()
-        monkeypatch.undo()
+        disk.full = False
     msg = registry.message(error.value)
     assert msg == (f"got new tokens but could not save them: could not save tokens to {store.path}: "
                    "the disk is full; the previous file is unchanged")
     assert store.path.read_bytes() == before
     assert not list(data_dir.glob(".tokens.toml.*.tmp"))
     figures.add("disk full / read-only: saves refused with the file intact", 1)
+
+
+async def test_disk_full_after_rotation_keeps_the_new_tokens_for_the_dashboard(sandbox, monkeypatch):
+    """keep_unsaved (the TUI): the rotated tokens are used from memory and saved once the disk takes them."""
+    async with httpx.AsyncClient(trust_env=False, timeout=10) as http:
+        settings, store, p = await signed_in(sandbox, http)
+        before = store.path.read_bytes()
+        events = []
+        client = BonjoroClient(settings, store, http=http, keep_unsaved=True, on_refresh=events.append)
+        disk = Disk(monkeypatch, store.path.parent)
+
+        held = await client.refresh_now()
+        registry.secret(held.tokens.access_token, held.tokens.refresh_token)
+        assert held.tokens.refresh_token != p.tokens.refresh_token  # rotated: the one on disk is spent
+        assert events[-1].ok and not events[-1].saved
+        assert registry.message(events[-1].detail) == (
+            f"could not save tokens to {store.path}: the disk is full; the previous file is unchanged")
+        assert store.path.read_bytes() == before and not list(store.path.parent.glob(".tokens.toml.*.tmp"))
+        assert client.auth.unsaved == held and held.last_refresh_result == "ok, but not saved (kept in memory)"
+
+        # The held refresh token is the live one: refreshing again works. (The spent one on disk
+        # would be refused as reuse, and the sandbox would revoke the whole family.)
+        again = await client.refresh_now()
+        registry.secret(again.tokens.access_token, again.tokens.refresh_token)
+        assert not events[-1].saved and store.path.read_bytes() == before
+        assert (await client.me())["email"]  # requests go out with the held access token
+
+        disk.full = False  # the disk has room again: the next use of the profile saves
+        assert (await client.me())["email"]
+        assert events[-1].reason == "saved" and events[-1].saved
+        assert client.auth.unsaved is None
+        stored = store.load(settings.profile)
+        assert stored.tokens.refresh_token == again.tokens.refresh_token and stored.last_refresh_result == "ok"
+        assert (await client.refresh_now()).tokens.refresh_token != again.tokens.refresh_token
+    figures.add("disk full after rotation: new tokens kept in memory, saved when it has room", 1)
+
+
+async def held_in_memory(sandbox, http, monkeypatch):
+    """Signed in, refreshed while the disk was full (tokens held by the client), disk free again."""
+    settings, store, _ = await signed_in(sandbox, http)
+    client = BonjoroClient(settings, store, http=http, keep_unsaved=True)
+    disk = Disk(monkeypatch, store.path.parent)
+    held = await client.refresh_now()
+    registry.secret(held.tokens.access_token, held.tokens.refresh_token)
+    disk.full = False
+    assert client.auth.unsaved == held
+    return settings, store, client, held
+
+
+async def test_held_tokens_give_way_to_a_store_that_changed_meanwhile(sandbox, monkeypatch):
+    async with httpx.AsyncClient(trust_env=False, timeout=10) as http:
+        settings, store, client, held = await held_in_memory(sandbox, http, monkeypatch)
+        # Another process signs in again and saves its own tokens: the store wins over what we held.
+        _, _, other = await signed_in(sandbox, http)
+        assert client.auth.load_profile().tokens.access_token == other.tokens.access_token
+        assert client.auth.unsaved is None
+        assert TokenStore(store.path).load(settings.profile).tokens.refresh_token == other.tokens.refresh_token
+
+
+async def test_logout_revokes_the_tokens_held_in_memory(sandbox, monkeypatch):
+    async with httpx.AsyncClient(trust_env=False, timeout=10) as http:
+        settings, store, client, held = await held_in_memory(sandbox, http, monkeypatch)
+        result = await client.logout_detailed()
+        assert result.revoked_all and result.deleted
+        assert store.load(settings.profile) is None and client.auth.unsaved is None
+        # The held refresh token is dead at the server now: it cannot be used to refresh.
+        refused = await http.post(settings.token_url, json={
+            "grant_type": "refresh_token", "refresh_token": held.tokens.refresh_token, "client_id": settings.client_id})
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
 
 
 async def test_read_only_data_dir_during_the_refresh(sandbox, monkeypatch):

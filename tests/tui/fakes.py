@@ -86,6 +86,9 @@ class FakeSession:
     async def client_ready(self):
         return self.client
 
+    def load_profile(self):
+        return self.store.load(self.settings.profile)
+
     def sign_in(self, lifetime: float = 3600) -> StoredProfile:
         p = StoredProfile(
             self.settings.profile, self.settings.target_id, "code", "sandbox-public",

@@ -294,3 +294,41 @@ async def test_with_a_browser_the_url_is_opened_and_o_opens_it_again(session, cl
         assert opened == [screen.url, screen.url]
         await pilot.press("escape")
         await until(pilot, lambda: screen.phase == "failed", "cancelled")
+
+
+async def test_a_full_disk_after_a_refresh_keeps_the_new_tokens_and_says_so(session, clock, monkeypatch):
+    """The dashboard's client keeps rotated tokens the store cannot take, uses them, saves them later."""
+    import errno
+    import os
+
+    session.client.auth.keep_unsaved = True  # as run_tui opens its session (keep_unsaved_tokens=True)
+    app = make_app(session, clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _signed_in_by_wizard(pilot)
+        on_disk = session.store.path.read_bytes()
+        data_dir = str(session.store.path.parent)
+        full = {"on": True}
+        real_fsync = os.fsync
+
+        def fsync(fd):
+            # the token store's files only (the in-process sandbox keeps its state in a subfolder)
+            if full["on"] and os.path.dirname(os.readlink(f"/proc/self/fd/{fd}")) == data_dir:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return real_fsync(fd)
+
+        monkeypatch.setattr(os, "fsync", fsync)
+        first = app.profile.tokens.access_token
+        await pilot.press("r")
+        await until(pilot, lambda: any("could not be saved" in m for m in notifications(app)), "the warning")
+        assert any("the disk is full" in m for m in notifications(app)), notifications(app)
+        assert app.profile.tokens.access_token != first  # the status shows the tokens in use
+        await until(pilot, lambda: "Last refresh: ok, but not saved (kept in memory)" in screen_text(app), "the line")
+        assert session.store.path.read_bytes() == on_disk
+
+        full["on"] = False
+        await pilot.press("e")  # any use of the profile saves what is held
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: any("saved now" in m for m in notifications(app)), "saved once there is room")
+        stored = session.store.load(session.settings.profile)
+        assert stored.tokens.access_token == app.profile.tokens.access_token != first
+        assert stored.last_refresh_result == "ok"

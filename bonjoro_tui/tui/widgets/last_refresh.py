@@ -1,4 +1,4 @@
-""""Last refresh: <when> (<how long> ago) — <result>", kept current on each tick.
+""""Last refresh: <when> (<how long> ago) — ok" (or "<what went wrong> — <when> …"), kept current on each tick.
 
 One line of fixed height: a tick repaints this widget alone, with no layout pass.
 """
@@ -16,10 +16,16 @@ from bonjoro_tui.tui.format import clock_time, duration
 def last_refresh_text(profile: Any, now: float) -> Text:
     if profile is None or profile.last_refresh_at is None:
         return Text("Last refresh: never", style="dim")
-    ago = now - profile.last_refresh_at
+    when = f"{clock_time(profile.last_refresh_at)} ({duration(now - profile.last_refresh_at)} ago)"
     result = profile.last_refresh_result or "?"
-    text = Text(f"Last refresh: {clock_time(profile.last_refresh_at)} ({duration(ago)} ago) — ")
-    text.append(result, style="green" if result == "ok" else "red")
+    if result == "ok":
+        text = Text(f"Last refresh: {when} — ")
+        text.append(result, style="green")
+        return text
+    # Anything else comes first: on one line, a long reason would push it out of sight.
+    text = Text("Last refresh: ")
+    text.append(result, style="red")
+    text.append(f" — {when}")
     return text
 
 
