@@ -98,8 +98,7 @@ class Session:
     def load_profile(self) -> "StoredProfile | None":
         """The stored profile — or, when the client holds newer tokens the store could not take,
         those (see ``keep_unsaved_tokens``)."""
-        with self._build_lock:
-            client = self._client
+        client = self._client  # no lock: a build in a worker thread must not hold up the caller
         if client is not None:
             return client.auth.load_profile()
         return self.store.load(self.settings.profile)

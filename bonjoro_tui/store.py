@@ -52,7 +52,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-
 from bonjoro_tui.redact import mask
 from bonjoro_tui.tokens import TokenSet
 

@@ -137,9 +137,8 @@ class BonjoroApp(App[int]):
     async def client_ready(self):
         """``client`` for a worker: the first time it is built off the event loop (importing httpx
         and creating its client would otherwise hold up painting and keys)."""
-        client = await self.session.client_ready()
-        client.on_refresh = self._core_refreshed
-        return client
+        await self.session.client_ready()
+        return self.client
 
     @property
     def http(self):
