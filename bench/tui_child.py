@@ -100,13 +100,13 @@ class Phases:
     def __init__(self) -> None:
         self.marks: list[tuple[str, float]] = []
         self.inside: dict[str, float] = {}
-        self.frozen: dict[str, float] | None = None
+        self.stopped = False  # set at the first painted frame: what comes after is not start-up
 
     def mark(self, name: str) -> None:
         self.marks.append((name, time.perf_counter()))
 
     def add(self, name: str, seconds: float) -> None:
-        if self.frozen is None:
+        if not self.stopped:
             self.inside[name] = self.inside.get(name, 0.0) + seconds
 
     def wrap(self, cls: type, method: str, name: str | None = None, by_source: bool = False) -> None:
@@ -142,11 +142,11 @@ class Phases:
         for name, at in self.marks:
             out[name] = (at - previous) * 1000
             previous = at
-        parses = {k: v for k, v in (self.frozen or {}).items() if k.startswith("   CSS parse:")}
+        parses = {k: v for k, v in self.inside.items() if k.startswith("   CSS parse:")}
         out["   CSS parse: all sources"] = sum(parses.values()) * 1000
         for name, seconds in sorted(parses.items(), key=lambda kv: -kv[1])[:5]:
             out[name] = seconds * 1000
-        for name, seconds in (self.frozen or {}).items():
+        for name, seconds in self.inside.items():
             if not name.startswith("   CSS parse:"):
                 out[name] = seconds * 1000
         return out
@@ -174,7 +174,7 @@ def main() -> None:
             painted.append(time.time())
             if PHASES:
                 phases.mark("3 App.run to the first painted frame")
-                phases.frozen = dict(phases.inside)
+                phases.stopped = True
                 emit(phases=phases.report())
             on_first_paint(self)
 

@@ -72,7 +72,6 @@ class Session:
                 import httpx
 
                 from bonjoro_tui.api.client import DEFAULT_TIMEOUT
-
                 from bonjoro_tui.tls import DeferredTrustContext
 
                 # trust_env stays on: HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE and SSL_CERT_DIR are
