@@ -1,0 +1,45 @@
+"""Server text on screen: the TUI's one call for any string that did not come from this code.
+
+:func:`plain` escapes the value with :func:`bonjoro_tui.safetext.safe_text` (control characters,
+escape sequences and bidi overrides shown visibly) and wraps it in a Textual ``Content`` built
+directly from the string, so nothing in it is ever parsed as markup: ``[@click=…]`` or ``[/x]``
+in a user name is just those characters, cannot run an action and cannot raise ``MarkupError``.
+
+:func:`template` mixes our own markup with server values: the template is markup written in
+this code base, every ``$name`` variable is substituted as literal text (Textual's content
+template variables are never parsed), after going through :func:`safe_text` too.
+
+:func:`notice` is the string to hand to ``notify(..., markup=False)``.
+"""
+
+from __future__ import annotations
+
+from textual.content import Content
+
+from bonjoro_tui.safetext import safe_text
+
+__all__ = ["notice", "plain", "template"]
+
+
+def plain(value: object, *, multiline: bool = False, limit: int | None = None) -> Content:
+    """``value`` as ``Content`` with no markup parsed and every unsafe character escaped.
+
+    A ``Content`` passed in is returned as it is (it was built by this code, e.g. by
+    :func:`plain` or :func:`template`), so widgets can call ``plain`` on whatever they get.
+    """
+    if isinstance(value, Content):
+        return value
+    return Content(safe_text(value, multiline=multiline, limit=limit))
+
+
+def template(markup: str, /, **values: object) -> Content:
+    """Our own ``markup`` with each ``$name`` replaced by ``values[name]`` as plain, safe text.
+
+    ``markup`` must be a literal of this code base; never pass server text as ``markup``.
+    """
+    return Content.from_markup(markup, **{name: plain(value) for name, value in values.items()})
+
+
+def notice(value: object, *, limit: int | None = None) -> str:
+    """``value`` for a notification: escaped; pass it with ``markup=False``."""
+    return safe_text(value, multiline=True, limit=limit)
