@@ -22,6 +22,7 @@ from typing import Any, Awaitable, Callable
 
 from bonjoro_tui.cli import EXIT_FAILURE, EXIT_NOT_SIGNED_IN, EXIT_OK, EXIT_USAGE
 from bonjoro_tui.redact import mask
+from bonjoro_tui.safetext import safe_json_dumps, safe_text
 from bonjoro_tui.settings import SANDBOX, Settings, SettingsError, load_settings
 
 API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -63,11 +64,19 @@ def _exit_code_for(exc: BaseException) -> int:
     return EXIT_NOT_SIGNED_IN if isinstance(exc, NotSignedIn) else EXIT_FAILURE
 
 
+def _one_line(value: object) -> str:
+    """``value`` on one line for the terminal: whitespace runs become one space; every control
+    and bidi character is escaped first (``safe_text``), so ``\\r`` or ``\\x85`` show as escapes
+    instead of vanishing into a space, and nothing from a server is written raw."""
+    return " ".join(safe_text(value, multiline=True).split())
+
+
 def _fail(reason: object, code: int) -> int:
-    text = " ".join(str(reason).split()) or type(reason).__name__
+    # The reason often quotes the server (an error_description, an API error message).
+    text = _one_line(reason) or type(reason).__name__
     hint = getattr(reason, "hint", "")
     if hint:
-        text += f" ({' '.join(str(hint).split())})"
+        text += f" ({_one_line(hint)})"
     print(f"bonjoro-tui: {text}", file=sys.stderr)
     return code
 
@@ -81,10 +90,9 @@ def _iso(ts: float | None) -> str | None:
 def _print_json(data: Any, *, pretty: bool | None = None) -> None:
     if pretty is None:
         pretty = sys.stdout.isatty()
-    if pretty:
-        print(json.dumps(data, indent=2, ensure_ascii=False))
-    else:
-        print(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+    # Still valid JSON that reads back to the same strings, with control and bidi characters
+    # written as \uXXXX escapes (json.dumps(ensure_ascii=False) would write C1 and bidi raw).
+    print(safe_json_dumps(data, indent=2 if pretty else None))
 
 
 async def _with_session(settings: Settings, body: Callable[[Any], Awaitable[int]]) -> int:
@@ -152,6 +160,12 @@ def duration(seconds: int) -> str:
 
 
 def _status_lines(info: dict[str, Any]) -> list[str]:
+    """The lines of ``status``, each escaped with ``safe_text`` (scope, client id and last
+    refresh result come from the server)."""
+    return [safe_text(line) for line in _status_text(info)]
+
+
+def _status_text(info: dict[str, Any]) -> list[str]:
     where = "local sandbox" if info["target"] == "sandbox" else f"live ({info['base_url']})"
     if not info["signed_in"]:
         # The reason goes to stderr once (with what to do), not here as well.
@@ -239,7 +253,8 @@ async def cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             _print_json(info)
         else:
-            print(f"Refreshed profile {settings.profile!r}: token {info['access_token_masked']}, expires at {info['expires_at']}")
+            print(safe_text(f"Refreshed profile {settings.profile!r}: token {info['access_token_masked']}, "
+                            f"expires at {info['expires_at']}"))
         return EXIT_OK
 
     return await _with_session(settings, body)
@@ -251,7 +266,7 @@ async def cmd_logout(args: argparse.Namespace, settings: Settings) -> int:
         revoked = ", ".join(result.revoked) or "nothing"
         print(f"Signed out of profile {result.profile!r}: local tokens deleted; revoked at the server: {revoked}.")
         for note in result.not_revoked:
-            print(f"  not revoked: {note}", file=sys.stderr)
+            print(f"  not revoked: {_one_line(note)}", file=sys.stderr)
         return EXIT_OK
 
     return await _with_session(settings, body)
@@ -288,15 +303,17 @@ async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     async def body(session: Any) -> int:
         r = await session.client.request(method, args.path, json=data)
         if args.include:
-            print(f"HTTP/1.1 {r.status} {r.reason}")
+            # The reason phrase and headers are server text: escaped, on a pipe too (they are
+            # metadata, and httpx decodes them as Latin-1, so they are not the server's bytes anyway).
+            print(f"HTTP/1.1 {r.status} {safe_text(r.reason)}")
             for name, value in r.headers.multi_items():
-                print(f"{name}: {value}")
+                print(f"{safe_text(name)}: {safe_text(value)}")
             print()
         if r.content:
             try:
                 _print_json(r.json())
             except ValueError:
-                sys.stdout.write(r.text if r.text.endswith("\n") else r.text + "\n")
+                _print_body(r.content)
         if r.status == 401:
             return _fail("the server rejected the token (401 Unauthorized); run `bonjoro-tui login`", EXIT_NOT_SIGNED_IN)
         if not r.ok:
@@ -305,6 +322,24 @@ async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
 
     return await _with_session(settings, body)
+
+
+def _print_body(content: bytes) -> None:
+    """A body that is not JSON.
+
+    On a terminal it is escaped (``safe_text(multiline=True)``: newlines and tabs kept, every
+    other control or bidi character shown as ``\\xNN`` / ``\\uNNNN``): raw, it could write the
+    clipboard (OSC 52), plant links (OSC 8), retitle or clear the terminal. On a pipe or a file
+    the bytes are written exactly as the server sent them, with nothing added: that is what
+    ``bonjoro-tui api GET /x > file`` asks for, and whatever reads it decides how to show it.
+    """
+    if sys.stdout.isatty():
+        text = safe_text(content, multiline=True)
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write(content)
+    sys.stdout.buffer.flush()
 
 
 # --------------------------------------------------------------------------- login
@@ -333,7 +368,7 @@ def _watch_stdin_for_redirect(loop: asyncio.AbstractEventLoop, paste: Callable[[
             paste(url)
         except Exception as exc:  # noqa: BLE001 - reported; the wait goes on
             print(
-                f"bonjoro-tui: the pasted URL was not accepted: {' '.join(str(exc).split())}; "
+                f"bonjoro-tui: the pasted URL was not accepted: {_one_line(exc)}; "
                 "the sign-in is still waiting: paste another redirect URL, or complete it in the browser",
                 file=sys.stderr,
                 flush=True,
@@ -369,12 +404,19 @@ def _open_in_browser(url: str) -> None:
 
 async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
     from bonjoro_tui.auth import login as auth_login
+    from bonjoro_tui.trust import endpoint_report
 
     method = args.method
     api_key = _read_api_key() if method == "api-key" else None
 
     async def body(session: Any) -> int:
         s = session.settings
+        report = endpoint_report(s)
+        if report:
+            # Some endpoint comes from the working directory's .env: show where this sign-in goes.
+            print("bonjoro-tui: settings from the .env in the working directory; this sign-in uses:", file=sys.stderr)
+            for line in report:
+                print(f"  {safe_text(line)}", file=sys.stderr)
         if method == "api-key":
             session.add_secret(api_key)
             # Checked before anything is saved: a wrong key never replaces a working sign-in.
@@ -407,9 +449,10 @@ async def _whoami(session: Any) -> str | None:
         return None
     user = me.get("data") if isinstance(me.get("data"), dict) else me
     name, email = user.get("name"), user.get("email")
+    # Server text, printed on the terminal: escaped.
     if isinstance(name, str) and isinstance(email, str):
-        return f"{name} <{email}>"
-    return name if isinstance(name, str) else None
+        return f"{safe_text(name)} <{safe_text(email)}>"
+    return safe_text(name) if isinstance(name, str) else None
 
 
 async def _login_code(args: argparse.Namespace, session: Any) -> Any:

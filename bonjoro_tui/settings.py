@@ -110,6 +110,10 @@ class Settings:
     sources: dict[str, str] = field(default_factory=dict, compare=False, hash=False, repr=False)
     #: Settings that were ignored, one line each (the CLI prints them on stderr, the TUI shows them).
     warnings: list[str] = field(default_factory=list, compare=False, hash=False)
+    #: The keys whose value came from the working directory's ``.env`` — directly, or derived
+    #: from a ``.env`` ``BONJORO_BASE_URL``. A ``.env`` is untrusted input (a cloned repository's):
+    #: see :mod:`bonjoro_tui.trust` for what it may and may not decide.
+    untrusted: frozenset[str] = field(default_factory=frozenset, compare=False, hash=False)
 
     @property
     def is_sandbox(self) -> bool:
@@ -154,12 +158,22 @@ class Settings:
             return self.with_client(SANDBOX_CONFIDENTIAL_CLIENT)
         return self
 
+    def source(self, key: str) -> str:
+        """Where the value of ``key`` came from, for messages ("the environment variable …",
+        "BONJORO_API_BASE in /path/.env line 3", "derived from …", "the default")."""
+        return self.sources.get(key, "the default")
+
     def resolved_for_sandbox(self, base_url: str) -> "Settings":
         """Fill in every endpoint not set explicitly from a running sandbox's base URL."""
         base = base_url.rstrip("/")
         derived = _derive(base, revoke=True)
+        sources = dict(self.sources)
+        for key in (*derived, "issuer"):
+            if getattr(self, key) is None:
+                sources[key] = "the built-in sandbox"
         return replace(
             self,
+            sources=sources,
             base_url=base,
             authorize_url=self.authorize_url or derived["authorize_url"],
             token_url=self.token_url or derived["token_url"],
@@ -235,6 +249,10 @@ def _load_config_toml(path: Path) -> dict[str, Any]:
         # The message already ends with "(at line N, column M)".
         raise SettingsError(f"{path}: the config file is not valid TOML: {exc}") from None
     return data
+
+
+#: ``_Sources.find`` layers: 0 flag, 1 environment, 2 the working directory's .env, 3 config.toml.
+DOTENV_LAYER = 2
 
 
 class _Sources:
@@ -359,11 +377,18 @@ def load_settings(
         raise SettingsError(f"{src.config_path}: unknown setting(s) {', '.join(unknown)}")
     src.config = config
 
+    sources: dict[str, str] = {}
+    untrusted: set[str] = set()
+
     def text(key: str) -> str | None:
-        found = src.get(key)
+        found = src.find(key)
         if found is None:
             return None
-        value = _as_str(*found)
+        value = _as_str(found[0], found[1])
+        if value:
+            sources[key] = found[1]
+            if found[2] == DOTENV_LAYER:
+                untrusted.add(key)
         if value and key in _URL_KEYS:
             value = _check_url(key, value, found[1])
         return value or None
@@ -372,6 +397,8 @@ def load_settings(
     warnings: list[str] = []
     redirect = _redirect_uri(src, warnings)
     values["redirect_uri"] = redirect[0] if redirect else None
+    if redirect and redirect[2] == DOTENV_LAYER:
+        untrusted.add("redirect_uri")
 
     found = src.get("token_format")
     token_format = "json"
@@ -388,7 +415,6 @@ def load_settings(
 
     found = src.find("callback_port")
     callback_port = _as_port(found[0], found[1]) if found else None
-    sources: dict[str, str] = {}
     if redirect and callback_port and found and found[2] < redirect[2]:
         # flags > env > .env > config: a --port (say) beats the port of a configured redirect URI.
         values["redirect_uri"] = _with_port(redirect[0], callback_port)
@@ -423,6 +449,14 @@ def load_settings(
         for key, value in derived.items():
             if values[key] is None:
                 values[key] = value
+                if explicit_base:
+                    sources[key] = f"derived from {sources['base_url']}"
+                    if "base_url" in untrusted:
+                        untrusted.add(key)
+                elif value is not None:
+                    sources[key] = "the default (Bonjoro's published API)" if key != "authorize_url" else (
+                        "the default (the seed article's; Bonjoro publishes none)"
+                    )
         values["base_url"] = base
 
     return Settings(
@@ -447,6 +481,7 @@ def load_settings(
         keymap=dict(keymap_raw),
         sources=sources,
         warnings=warnings,
+        untrusted=frozenset(untrusted),
     )
 
 

@@ -40,6 +40,7 @@ from bonjoro_tui.auth.oauth import InvalidGrant, OAuthClient, OAuthError, TokenE
 from bonjoro_tui.settings import Settings
 from bonjoro_tui.store import StoredProfile, StoreError, TokenStore
 from bonjoro_tui.tokens import DEFAULT_LEEWAY, TokenSet
+from bonjoro_tui.trust import describe, destination_error
 
 LOGIN_HINT = "run `bonjoro-tui login`"
 
@@ -54,6 +55,16 @@ class NotSignedIn(ClientError):
 
 class WrongTarget(NotSignedIn):
     """The stored profile was issued by another server: its token is never sent here."""
+
+
+class Misdirected(ClientError):
+    """A request would carry a profile's credentials to an origin it was not signed in with
+    (bonjoro_tui.trust, rule 1); nothing was sent."""
+
+    hint = (
+        "check that setting (`bonjoro-tui paths` lists the .env and config file in use); "
+        "to use that server on purpose, sign in there"
+    )
 
 
 class SignInAgain(NotSignedIn):
@@ -145,6 +156,7 @@ class BonjoroAuth(httpx.Auth):
             yield request
             return
         profile = self.current_profile()
+        self.check_destination(profile, "api_base")
         if profile.tokens.needs_refresh(self.now(), self.leeway):
             profile = await self.refresh(reason="expiring", stale=profile.tokens.access_token)
         sent = profile.tokens.access_token
@@ -190,11 +202,19 @@ class BonjoroAuth(httpx.Auth):
         if profile is None:
             raise NotSignedIn(f"not signed in (profile {name!r}); {LOGIN_HINT}")
         if profile.target != self.settings.target_id:
+            where = describe(self.settings, "token_url") if self.settings.token_url else self.settings.target_id
             raise WrongTarget(
-                f"profile {name!r} is signed in to {profile.target}, not {self.settings.target_id}; "
-                f"{LOGIN_HINT} to sign in there (or pick another --profile)"
+                f"profile {name!r} is signed in to {profile.target}, not {self.settings.target_id} "
+                f"({where}); {LOGIN_HINT} to sign in there (or pick another --profile)"
             )
         return profile
+
+    def check_destination(self, profile: StoredProfile, key: str) -> None:
+        """Refuse, before anything is sent, credentials bound for an origin the profile was not
+        signed in with (``key``: "api_base", "token_url" or "revoke_url")."""
+        reason = destination_error(self.settings, profile, key)
+        if reason is not None:
+            raise Misdirected(reason)
 
     @staticmethod
     def can_refresh(profile: StoredProfile) -> bool:
@@ -227,6 +247,7 @@ class BonjoroAuth(httpx.Auth):
                 raise RefreshFailed(f"this sign-in has no refresh token; {LOGIN_HINT} for a new token")
             raise NotSignedIn(f"the access token has expired and there is no refresh token; {LOGIN_HINT}")
         started = self.now()
+        self.check_destination(current, "token_url")
         oauth = oauth_for(self.oauth, current)
         try:
             if current.tokens.refresh_token:

@@ -25,6 +25,7 @@ from bonjoro_tui.api.auth import (
     LOGIN_HINT,
     BonjoroAuth,
     ClientError,
+    Misdirected,
     NotSignedIn,
     RefreshEvent,
     RefreshFailed,
@@ -45,6 +46,7 @@ __all__ = [
     "BonjoroClient",
     "ClientError",
     "LogoutResult",
+    "Misdirected",
     "NotSignedIn",
     "RateLimit",
     "RefreshEvent",
@@ -280,6 +282,10 @@ class BonjoroClient:
                 # Tokens of another server are left alone: they cannot be revoked from here (they are
                 # never sent anywhere else), and deleting them unrevoked would only lose them.
                 self.auth.check(profile)
+                if profile.method != "api_key":
+                    # Refused before anything is sent, and the local tokens are kept: deleting
+                    # them would sign the user out while the tokens stay valid at the server.
+                    self.auth.check_destination(profile, "revoke_url")
                 try:
                     await self._revoke(profile, result)
                 finally:

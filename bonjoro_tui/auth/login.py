@@ -31,6 +31,7 @@ from bonjoro_tui.redact import mask
 from bonjoro_tui.settings import Settings
 from bonjoro_tui.store import StoredProfile, TokenStore
 from bonjoro_tui.tokens import TokenSet
+from bonjoro_tui.trust import check_sign_in, recorded_origins
 
 
 class LoginStep(str, enum.Enum):
@@ -134,6 +135,7 @@ class CodeLogin:
     ) -> StoredProfile:
         s = self.settings
         _require(s, "client_id", "authorize_url", "token_url")
+        check_sign_in(s, "code")  # before the browser opens: an untrusted .env cannot split the flow
         self._check_cancelled()
         port, path, redirect_host = _callback_address(s)
         # The redirect URI depends on the port the server gets; the state does not.
@@ -173,7 +175,8 @@ class CodeLogin:
             tokens = await self.oauth.exchange_code(result.code, request.verifier, request.redirect_uri)
             self._check_cancelled()
             profile = StoredProfile(
-                name=s.profile, target=s.target_id, method="code", client_id=s.client_id, tokens=tokens
+                name=s.profile, target=s.target_id, method="code", client_id=s.client_id, tokens=tokens,
+                **recorded_origins(s),
             )
             self.store.save(profile)
             self._step(LoginStep.SAVED, str(self.store.path))
@@ -190,6 +193,7 @@ async def login_client_credentials(
     # Against the sandbox with no secret configured: its published confidential client.
     settings = settings.for_client_credentials()
     _require(settings, "client_id", "token_url")
+    check_sign_in(settings, "client_credentials")
     tokens = await OAuthClient(settings, http, now).client_credentials()
     profile = StoredProfile(
         name=settings.profile,
@@ -197,6 +201,7 @@ async def login_client_credentials(
         method="client_credentials",
         client_id=settings.client_id,
         tokens=tokens,
+        **recorded_origins(settings),
     )
     store.save(profile)
     return profile
@@ -222,6 +227,7 @@ async def verify_api_key(settings: Settings, http: httpx.AsyncClient, key: str) 
     """
     key = _check_api_key_text(key)
     _require(settings, "api_base")
+    check_sign_in(settings, "api_key", user_secret=True)
     url = f"{settings.api_base}/me"
     try:
         response = await http.get(url, headers={"Authorization": f"Bearer {key}"}, follow_redirects=False)
@@ -243,12 +249,14 @@ def login_api_key(
     settings: Settings, store: TokenStore, key: str, now: Callable[[], float] = time.time
 ) -> StoredProfile:
     key = _check_api_key_text(key)
+    check_sign_in(settings, "api_key", user_secret=True)
     profile = StoredProfile(
         name=settings.profile,
         target=settings.target_id,
         method="api_key",
         client_id=settings.client_id,
         tokens=TokenSet(access_token=key, obtained_at=now(), token_type="Bearer", expires_at=None),
+        **recorded_origins(settings),
     )
     store.save(profile)
     return profile
