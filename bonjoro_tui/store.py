@@ -16,6 +16,8 @@ Format (``data_dir/tokens.toml``)::
     expires_at = "2026-11-27T20:55:00Z"    # optional: absent for an API key
     last_refresh_at = "…"              # optional
     last_refresh_result = "ok"         # optional: "ok" or a short reason
+    api_origin = "sandbox"             # optional: the API origin signed in with (bonjoro_tui.trust)
+    revoke_origin = "sandbox"          # optional: the revocation endpoint's origin signed in with
 
 The directory is 0700 and the file 0600 (looser modes are tightened). Saves write a
 temp file (0600) in the same directory, fsync it, ``os.replace`` it over the old file
@@ -90,6 +92,11 @@ class StoredProfile:
     tokens: TokenSet
     last_refresh_at: float | None = None
     last_refresh_result: str | None = None
+    #: The origins this profile's credentials may go to besides ``target`` (the token endpoint's):
+    #: recorded at sign-in, checked before every request (bonjoro_tui.trust). None: saved by an
+    #: older version, or no such endpoint at sign-in.
+    api_origin: str | None = None
+    revoke_origin: str | None = None
 
     def __repr__(self) -> str:  # tokens masked: a profile may end up in a traceback or log
         t = self.tokens
@@ -129,6 +136,8 @@ def _profile_to_table(p: StoredProfile) -> dict[str, Any]:
         "expires_at": _to_iso(t.expires_at) if t.expires_at is not None else None,
         "last_refresh_at": _to_iso(p.last_refresh_at) if p.last_refresh_at is not None else None,
         "last_refresh_result": p.last_refresh_result,
+        "api_origin": p.api_origin,
+        "revoke_origin": p.revoke_origin,
     }
     return {k: v for k, v in table.items() if v is not None}  # TOML has no null
 
@@ -177,6 +186,8 @@ def _table_to_profile(name: str, table: Any) -> StoredProfile:
         tokens=tokens,
         last_refresh_at=ts("last_refresh_at"),
         last_refresh_result=s("last_refresh_result"),
+        api_origin=s("api_origin"),
+        revoke_origin=s("revoke_origin"),
     )
 
 
