@@ -3,6 +3,9 @@
 The app receives a session (settings, store, client, optional sandbox) and a clock; it creates
 none of its own, so tests inject them. Every network call runs in an exclusive worker; every
 error becomes a notification or an inline message (see ``errors.explain``).
+
+Notifications are never markup (``markup=False``): they quote server text, escaped with
+``safe_text`` / ``tui.text.notice``, and a ``[@click=…]`` in an error message must stay text.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from textual.app import App
 from textual.binding import Binding
 from textual.reactive import var
 
+from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.tui.commands import BonjoroCommands
 from bonjoro_tui.tui.errors import explain
 from bonjoro_tui.tui.format import duration
 from bonjoro_tui.tui.messages import RefreshHappened
 from bonjoro_tui.tui.screens.status import StatusScreen
+from bonjoro_tui.tui.text import notice
 
 # The explorer, the wizard and help are imported when first shown, not at start-up: the explorer
 # alone pulls in TextArea, Select and TabbedContent (tens of milliseconds before the first frame).
@@ -146,7 +151,7 @@ class BonjoroApp(App[int]):
         return getattr(self.session, "http", None) or self.client.http
 
     def on_mount(self) -> None:
-        self.sub_title = f"{self.target_label} · {self.settings.base_url or ''}"
+        self.sub_title = f"{self.target_label} · {safe_text(self.settings.base_url or '')}"
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
             self._warn_unknown_keymap_ids()
@@ -161,9 +166,9 @@ class BonjoroApp(App[int]):
         unknown = sorted(set(self.settings.keymap) - known)
         if unknown:
             self.notify(
-                f"Unknown binding id{'s' if len(unknown) > 1 else ''} in [keymap]: {', '.join(unknown)}.\n"
-                f"Known ids: {', '.join(sorted(known))}.",
-                title="config.toml", severity="warning", timeout=15,
+                f"Unknown binding id{'s' if len(unknown) > 1 else ''} in [keymap]: {notice(', '.join(unknown))}.\n"
+                f"Known ids: {notice(', '.join(sorted(known)))}.",
+                title="config.toml", severity="warning", timeout=15, markup=False,
             )
 
     def key_for(self, binding_id: str) -> str:
@@ -193,14 +198,14 @@ class BonjoroApp(App[int]):
         event = message.event
         if not event.saved:
             self.notify(
-                f"The token was refreshed, but the new tokens could not be saved ({event.detail}).\n"
+                f"The token was refreshed, but the new tokens could not be saved ({notice(event.detail)}).\n"
                 "They are kept in memory while bonjoro-tui runs and saved as soon as the disk takes them; "
                 "quit before that and you will have to sign in again.",
-                title="Tokens not saved", severity="error", timeout=30,
+                title="Tokens not saved", severity="error", timeout=30, markup=False,
             )
             return
         if event.reason == "saved":
-            self.notify("The new tokens held in memory are saved now.", title="Tokens saved")
+            self.notify("The new tokens held in memory are saved now.", title="Tokens saved", markup=False)
             return
         if event.reason == "manual":
             return  # refresh_now() reports its own outcome
@@ -208,12 +213,14 @@ class BonjoroApp(App[int]):
         if event.ok and self.profile is not None:
             left = self.profile.tokens.expires_in(self.now())
             self.notify(
-                f"Token refreshed automatically ({why}); valid for {duration(left)}.", title="Auto-refresh"
+                f"Token refreshed automatically ({why}); valid for {duration(left)}.", title="Auto-refresh",
+                markup=False,
             )
         elif not event.ok:
-            todo = (f"Sign in again ({self.key_for('login')})." if self.profile is None
-                    else f"Your previous token is kept; try {self.key_for('refresh')}.")
-            self.notify(f"Automatic refresh failed: {event.detail}\n{todo}", title="Auto-refresh", severity="error")
+            todo = (f"Sign in again ({notice(self.key_for('login'))})." if self.profile is None
+                    else f"Your previous token is kept; try {notice(self.key_for('refresh'))}.")
+            self.notify(f"Automatic refresh failed: {notice(event.detail)}\n{todo}", title="Auto-refresh",
+                        severity="error", markup=False)
 
     def reload_profile(self) -> None:
         """Read the profile from the store; a corrupt store is reported, never fatal."""
@@ -222,7 +229,8 @@ class BonjoroApp(App[int]):
             self.profile = self.session.load_profile()
         except Exception as exc:  # StoreCorruptError and friends
             what, todo = self.explain(exc)
-            self.notify(f"{what}\n{todo}", title="Token store", severity="error", timeout=15)
+            self.notify(f"{notice(what)}\n{notice(todo)}", title="Token store", severity="error", timeout=15,
+                        markup=False)
             self.profile = None
         if self.profile is None:
             self.user = None
@@ -237,7 +245,7 @@ class BonjoroApp(App[int]):
             self.fetch_user()
         if switch:
             self.switch_mode("status")
-        self.notify(f"Signed in to the {self.target_label.lower()}.", title="Signed in")
+        self.notify(f"Signed in to the {notice(self.target_label.lower())}.", title="Signed in", markup=False)
 
     # ---- workers ---------------------------------------------------------------------------------
 
@@ -249,16 +257,19 @@ class BonjoroApp(App[int]):
         except Exception as exc:
             what, todo = self.explain(exc)
             self.reload_profile()
-            self.notify(f"Could not fetch /me. {what}\n{todo}", title="Profile", severity="warning")
+            self.notify(f"Could not fetch /me. {notice(what)}\n{notice(todo)}", title="Profile", severity="warning",
+                        markup=False)
 
     @work(exclusive=True, group="refresh")
     async def refresh_now(self) -> None:
         if self.profile is None:
-            self.notify(f"Not signed in: press {self.key_for('login')} to sign in.", title="Refresh", severity="warning")
+            self.notify(f"Not signed in: press {notice(self.key_for('login'))} to sign in.", title="Refresh",
+                        severity="warning", markup=False)
             return
         if self.profile.method == "api_key":
             self.notify("API keys cannot be refreshed: they do not expire. To use another key, sign in "
-                        f"again ({self.key_for('login')}) with the API key method.", title="Refresh")
+                        f"again ({notice(self.key_for('login'))}) with the API key method.", title="Refresh",
+                        markup=False)
             return
         try:
             client = await self.client_ready()
@@ -266,11 +277,12 @@ class BonjoroApp(App[int]):
         except Exception as exc:
             what, todo = self.explain(exc)
             self.reload_profile()
-            self.notify(f"{what}\n{todo}", title="Refresh failed", severity="error", timeout=10)
+            self.notify(f"{notice(what)}\n{notice(todo)}", title="Refresh failed", severity="error", timeout=10,
+                        markup=False)
             return
         self._auto_refresh_for = None
         left = self.profile.tokens.expires_in(self.now()) if self.profile else None
-        self.notify(f"New access token, valid for {duration(left)}.", title="Refreshed")
+        self.notify(f"New access token, valid for {duration(left)}.", title="Refreshed", markup=False)
 
     @work(exclusive=True, group="refresh")
     async def auto_refresh(self) -> None:
@@ -281,21 +293,22 @@ class BonjoroApp(App[int]):
         except Exception as exc:
             what, todo = self.explain(exc)
             self.reload_profile()
-            self.notify(f"{what}\n{todo}", title="Auto-refresh", severity="error", timeout=10)
+            self.notify(f"{notice(what)}\n{notice(todo)}", title="Auto-refresh", severity="error", timeout=10,
+                        markup=False)
             return
         self.reload_profile()
 
     @work(exclusive=True, group="logout")
     async def logout(self) -> None:
         if self.profile is None:
-            self.notify("Not signed in.", title="Sign out")
+            self.notify("Not signed in.", title="Sign out", markup=False)
             return
         try:
             client = await self.client_ready()
             result = await client.logout_detailed()
         except Exception as exc:
             what, todo = self.explain(exc)
-            self.notify(f"{what}\n{todo}", title="Sign out", severity="error")
+            self.notify(f"{notice(what)}\n{notice(todo)}", title="Sign out", severity="error", markup=False)
             self.reload_profile()
             return
         self.reload_profile()
@@ -303,8 +316,8 @@ class BonjoroApp(App[int]):
         if result.revoked_all:
             note = "tokens revoked at the server and removed here."
         else:
-            note = "local tokens removed. Not revoked: " + "; ".join(result.not_revoked)
-        self.notify(f"Signed out: {note}", title="Signed out")
+            note = "local tokens removed. Not revoked: " + notice("; ".join(result.not_revoked))
+        self.notify(f"Signed out: {note}", title="Signed out", markup=False)
 
     async def check_expiry(self) -> None:
         """Each tick: when the token is within its refresh leeway, let the client refresh it once."""
@@ -335,7 +348,7 @@ class BonjoroApp(App[int]):
 
     def action_logout(self) -> None:
         if self.profile is None:
-            self.notify("Not signed in.", title="Sign out")
+            self.notify("Not signed in.", title="Sign out", markup=False)
             return
         from bonjoro_tui.tui.screens.confirm import ConfirmScreen
 

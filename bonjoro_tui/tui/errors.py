@@ -2,12 +2,20 @@
 
 Matched by class name along the MRO so this module needs no import of the core's modules
 (and cannot drift into handling protocol details itself).
+
+An exception's text and hint often quote the server (an ``error_description``, an API error
+message, a callback's ``error``): both halves of the answer are escaped with
+:func:`~bonjoro_tui.safetext.safe_text`, so no control character reaches a screen from here.
+They are still plain strings, not markup: show them with ``tui.text.plain`` / ``rich_plain``
+or ``notify(..., markup=False)``.
 """
 
 from __future__ import annotations
 
 import sys
 from typing import Callable
+
+from bonjoro_tui.safetext import safe_text
 
 
 def _names(exc: BaseException) -> set[str]:
@@ -22,7 +30,13 @@ def explain(
     exc: BaseException, *, target: str = "the server", key: Callable[[str], str] = _default_key
 ) -> tuple[str, str]:
     """``(what happened, what to do)`` for an exception raised by the core or by httpx; ``key``
-    gives the active key of a binding id (the user may have remapped them)."""
+    gives the active key of a binding id (the user may have remapped them). Both are escaped
+    display text (see the module's docstring)."""
+    what, todo = _explain(exc, target=target, key=key)
+    return safe_text(what), safe_text(todo)
+
+
+def _explain(exc: BaseException, *, target: str, key: Callable[[str], str]) -> tuple[str, str]:
     login, refresh = key("login"), key("refresh")
     names = _names(exc)
     text = str(exc) or type(exc).__name__

@@ -9,16 +9,21 @@ in a user name is just those characters, cannot run an action and cannot raise `
 this code base, every ``$name`` variable is substituted as literal text (Textual's content
 template variables are never parsed), after going through :func:`safe_text` too.
 
+:func:`rich_plain` is the same for Rich renderables (tables, ``Text`` built piece by piece):
+a ``rich.text.Text`` of the escaped value (``Text`` never parses markup; a ``str`` table cell would).
+
 :func:`notice` is the string to hand to ``notify(..., markup=False)``.
 """
 
 from __future__ import annotations
 
+from rich.style import Style
+from rich.text import Text
 from textual.content import Content
 
 from bonjoro_tui.safetext import safe_text
 
-__all__ = ["notice", "plain", "template"]
+__all__ = ["notice", "plain", "rich_plain", "template"]
 
 
 def plain(value: object, *, multiline: bool = False, limit: int | None = None) -> Content:
@@ -38,6 +43,19 @@ def template(markup: str, /, **values: object) -> Content:
     ``markup`` must be a literal of this code base; never pass server text as ``markup``.
     """
     return Content.from_markup(markup, **{name: plain(value) for name, value in values.items()})
+
+
+def rich_plain(
+    value: object, style: str | Style = "", *, multiline: bool = False, limit: int | None = None, **kwargs: object
+) -> Text:
+    """``value`` as a Rich ``Text`` (no markup, unsafe characters escaped) in ``style``.
+
+    A ``Text`` passed in is returned as it is (built by this code). ``kwargs`` go to ``Text``
+    (``overflow``, ``no_wrap``, ...).
+    """
+    if isinstance(value, Text):
+        return value
+    return Text(safe_text(value, multiline=multiline, limit=limit), style=style, **kwargs)
 
 
 def notice(value: object, *, limit: int | None = None) -> str:

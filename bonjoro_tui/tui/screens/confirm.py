@@ -8,6 +8,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from bonjoro_tui.tui.text import plain
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Dismissed with True on y / "Yes", False on n / escape / "No"."""
@@ -25,7 +27,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog"):
-            yield Static(self.question, id="confirm-question")
+            yield Static(plain(self.question), id="confirm-question")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Yes (y)", id="confirm-yes", variant="error", compact=True)
                 yield Button("No (n)", id="confirm-no", compact=True)

@@ -10,13 +10,16 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from bonjoro_tui.safetext import safe_text
+from bonjoro_tui.tui.text import rich_plain, template
+
 ABOUT = """\
 [b]Status[/b] (home) shows where you are connected, who is signed in and how long the access \
 token lives. The token is refreshed automatically shortly before it expires.
 [b]Sign in[/b] walks through the OAuth 2.0 authorization code flow with PKCE: a loopback server \
-on 127.0.0.1 receives the redirect. With no browser (SSH), copy the URL ({copy}), open it elsewhere and \
-paste the final redirect URL anywhere on the wizard; against the sandbox, approve it in the terminal ({approve}).
-[b]Explorer[/b] calls Bonjoro API v2 with your token: pick an endpoint, send with {send}; escape leaves \
+on 127.0.0.1 receives the redirect. With no browser (SSH), copy the URL ($copy), open it elsewhere and \
+paste the final redirect URL anywhere on the wizard; against the sandbox, approve it in the terminal ($approve).
+[b]Explorer[/b] calls Bonjoro API v2 with your token: pick an endpoint, send with $send; escape leaves \
 a field so the keys work again. ● marks the endpoints the sandbox serves.
 Tokens are only ever shown masked. Keys can be remapped in config.toml under \\[keymap], \
 e.g. refresh = "ctrl+r".
@@ -50,8 +53,9 @@ class HelpScreen(ModalScreen):
         with VerticalScroll(id="help-dialog"):
             yield Static(self._keys(), id="help-keys")
             key = self.app.key_for
-            yield Static(ABOUT.format(copy=key("login.copy"), approve=key("login.approve"),
-                                      send=key("explorer.send")), id="help-about")
+            # The keys (from config.toml) are template variables: literal text, never markup.
+            yield Static(template(ABOUT, copy=key("login.copy"), approve=key("login.approve"),
+                                  send=key("explorer.send")), id="help-about")
 
     def on_mount(self) -> None:
         self.query_one("#help-dialog").border_title = "Help — escape to close"
@@ -68,9 +72,11 @@ class HelpScreen(ModalScreen):
                 continue
             keys = keymap.get(binding.id or "", binding.key)
             shown = ", ".join(app.get_key_display(Binding(k.strip(), "")) for k in keys.split(","))
-            table.add_row(shown, Text.assemble(binding.description, (f"  id: {binding.id}", "dim")))
+            # Keys come from config.toml: Text, never a str cell (a str cell is parsed as markup).
+            table.add_row(rich_plain(shown), Text.assemble(safe_text(binding.description),
+                                                           (f"  id: {safe_text(binding.id)}", "dim")))
         for where, keys in SCREEN_KEYS.items():
-            table.add_row(Text(where, style="bold underline"), "")
+            table.add_row(rich_plain(where, "bold underline"), "")
             for ids, what in keys:
-                table.add_row(" / ".join(app.key_for(i) for i in ids), what)
+                table.add_row(rich_plain(" / ".join(app.key_for(i) for i in ids)), rich_plain(what))
         return table

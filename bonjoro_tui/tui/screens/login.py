@@ -3,6 +3,10 @@
 The wizard holds no protocol logic: it calls ``auth.login`` (``CodeLogin`` with its step events,
 ``login_client_credentials``, ``login_api_key``) and, against the sandbox, ``sandbox.browser``
 to play the browser. A failure stops at the failed step with what happened and what to do.
+
+Server text (an ``error_description``, a callback's ``error``, the ``/me`` name) is shown
+through ``safe_text`` / ``tui.text``: never as markup, never with raw control characters
+(a step's detail is escaped where ``StepList`` renders it).
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, RadioButton, RadioSet, Static
 
 from bonjoro_tui.redact import mask
+from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.tui.format import duration
 from bonjoro_tui.tui.screens.status import user_name
+from bonjoro_tui.tui.text import notice, plain, rich_plain
 from bonjoro_tui.tui.widgets.method_list import MethodList
 from bonjoro_tui.tui.widgets.steps import Step, StepList
 
@@ -103,7 +109,7 @@ class LoginScreen(Screen):
             ("open", "Open", "login.open"),
             ("cancel", "Cancel", "login.cancel"),
         ):
-            self.query_one(f"#{button_id}", Button).label = f"{label} ({key(binding_id)})"
+            self.query_one(f"#{button_id}", Button).label = plain(f"{label} ({safe_text(key(binding_id))})")
 
     # ---- phase and layout ------------------------------------------------------------------
 
@@ -268,9 +274,9 @@ class LoginScreen(Screen):
     def _url_text(self) -> Text:
         key = self.app.key_for
         text = Text("Authorization URL", style="bold")
-        text.append(f" ({key('login.copy')} copies it, {key('login.show_url')} shows it alone for the mouse, "
-                    f"{key('login.open')} opens it again):\n", style="dim")
-        text.append(self.url or "", style="underline")
+        text.append(f" ({safe_text(key('login.copy'))} copies it, {safe_text(key('login.show_url'))} shows it "
+                    f"alone for the mouse, {safe_text(key('login.open'))} opens it again):\n", style="dim")
+        text.append(rich_plain(self.url or "", "underline"))
         return text
 
     def _describe_browser(self) -> None:
@@ -374,7 +380,7 @@ class LoginScreen(Screen):
         self.url = None
         self.query_one("#paste", Input).value = ""
         self.app.signed_in(profile, user, switch=False)
-        who = user_name(user) if user else "your account"
+        who = safe_text(user_name(user)) if user else "your account"
         self.query_one("#outcome", Static).update(Text(f"Signed in as {who}.", style="bold green"))
         self.query_one("#outcome").display = True
         self._render_phase()
@@ -383,14 +389,15 @@ class LoginScreen(Screen):
         self.query_one("#paste", Input).value = ""  # it may hold a code
         what, todo = self.app.explain(exc)
         if _is_cancel(exc):
-            self._stopped(Text(f"Sign-in cancelled; press enter or {self.app.key_for('login')} to start again.",
-                               style="bold"), "cancelled")
+            self._stopped(Text(f"Sign-in cancelled; press enter or {safe_text(self.app.key_for('login'))} to start "
+                               "again.", style="bold"), "cancelled")
             return
         outcome = Text()
         outcome.append("Failed: ", style="bold red")
-        outcome.append(what + "\n")
+        outcome.append(rich_plain(what))
+        outcome.append("\n")
         outcome.append("What to do: ", style="bold")
-        outcome.append(hint or todo)
+        outcome.append(rich_plain(hint or todo))
         self._stopped(outcome, what)
 
     def _stopped(self, outcome: Text, detail: str) -> None:
@@ -414,7 +421,7 @@ class LoginScreen(Screen):
             self.login.paste(url.strip())
         except Exception as exc:
             what, todo = self.app.explain(exc)
-            self.query_one("#paste-error", Static).update(Text(f"{what} {todo}", style="red"))
+            self.query_one("#paste-error", Static).update(Text(f"{safe_text(what)} {safe_text(todo)}", style="red"))
             self.query_one("#paste-error").display = True
         else:
             self.query_one("#paste", Input).value = ""
@@ -444,7 +451,7 @@ class LoginScreen(Screen):
     def action_copy_url(self) -> None:
         if self.url:
             self.app.copy_to_clipboard(self.url)
-            self.notify("Authorization URL copied to the clipboard.", title="Copied")
+            self.notify("Authorization URL copied to the clipboard.", title="Copied", markup=False)
 
     def action_show_url(self) -> None:
         if self.url:
@@ -455,11 +462,11 @@ class LoginScreen(Screen):
     def action_open_again(self) -> None:
         if self.url:
             if self.app.open_browser(self.url):
-                self.notify("Opened the authorization URL again.")
+                self.notify("Opened the authorization URL again.", markup=False)
             else:
                 key = self.app.key_for
-                self.notify(f"No browser available: copy the URL ({key('login.copy')}) or approve in the "
-                            f"sandbox ({key('login.approve')}).", severity="warning")
+                self.notify(f"No browser available: copy the URL ({notice(key('login.copy'))}) or approve in the "
+                            f"sandbox ({notice(key('login.approve'))}).", severity="warning", markup=False)
 
     def action_approve(self, decision: str = "approve") -> None:
         if self.url and self.app.sandbox is not None:
@@ -475,7 +482,7 @@ class LoginScreen(Screen):
             await browser.approve(url, decision=decision)
         except Exception as exc:  # the sign-in itself reports the outcome; this is the browser's view
             what, todo = self.app.explain(exc)
-            self.notify(f"{what}\n{todo}", title="Sandbox browser", severity="error")
+            self.notify(f"{notice(what)}\n{notice(todo)}", title="Sandbox browser", severity="error", markup=False)
 
 
 def _is_cancel(exc: BaseException) -> bool:

@@ -17,21 +17,27 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static
 
 from bonjoro_tui.redact import mask
+from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.tui.format import clock_time, method_name
+from bonjoro_tui.tui.text import plain, rich_plain
 from bonjoro_tui.tui.widgets.countdown import Countdown
 from bonjoro_tui.tui.widgets.last_refresh import LastRefresh
 
 
 def grid(rows: list[tuple[str, str | Text]]) -> Table:
+    """Two columns, key and value. A ``str`` value may hold server text: it becomes a ``Text``
+    through :func:`rich_plain` (a ``str`` cell would be parsed as Rich markup); a ``Text`` value
+    is taken as built, so it must have been built from escaped pieces."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(ratio=1, overflow="fold")
     for key, value in rows:
-        table.add_row(key, value)
+        table.add_row(rich_plain(key), rich_plain(value))
     return table
 
 
 def user_name(user: dict | None) -> str:
+    """"Name <email>" from a ``/me`` body: server text, raw; escape it where it is shown."""
     if not user:
         return "—"
     data = user.get("data", user) if isinstance(user, dict) else {}
@@ -97,10 +103,10 @@ class StatusScreen(Screen):
         app = self.app
         settings = app.settings
         badge = Text()
-        badge.append(f" {app.target_label} ", style="bold reverse " + ("green" if settings.is_sandbox else "red"))
-        badge.append(f"  {settings.base_url or '(no base URL)'}")
+        badge.append(f" {safe_text(app.target_label)} ", style="bold reverse " + ("green" if settings.is_sandbox else "red"))
+        badge.append(f"  {safe_text(settings.base_url or '(no base URL)')}")
         if settings.api_base:
-            badge.append(f"   API {settings.api_base}", style="dim")
+            badge.append(f"   API {safe_text(settings.api_base)}", style="dim")
         self.query_one("#target", Static).update(badge)
 
         signed_in = profile is not None
@@ -108,7 +114,7 @@ class StatusScreen(Screen):
         client_id = profile.client_id if signed_in and profile.client_id else settings.client_id
         rows: list[tuple[str, str | Text]] = [
             ("Profile", settings.profile),
-            ("User", user_name(app.user) if signed_in else Text(f"not signed in — press {key('login')}", style="italic")),
+            ("User", user_name(app.user) if signed_in else Text(f"not signed in — press {safe_text(key('login'))}", style="italic")),
             ("Method", method_name(profile.method) if signed_in else "—"),
             ("Client id", client_id or "—"),
             ("Client secret", mask(settings.client_secret) if settings.client_secret else "(none: public client)"),
@@ -125,7 +131,7 @@ class StatusScreen(Screen):
                 ("Expires", clock_time(t.expires_at) if t.expires_at else "never"),
             ]
         else:
-            token_rows = [("", Text(f"No token. Sign in with {key('login')} (authorization code + PKCE by default).",
+            token_rows = [("", Text(f"No token. Sign in with {safe_text(key('login'))} (authorization code + PKCE by default).",
                                     style="italic"))]
         self.query_one("#token", Static).update(grid(token_rows))
         self.query_one("#endpoints", Static).update(self._endpoints())
@@ -137,8 +143,8 @@ class StatusScreen(Screen):
         }
         for button_id, (label, binding_id) in labels.items():
             button = self.query_one(f"#{button_id}", Button)
-            text = f"{label} ({key(binding_id)})"
-            if str(button.label) != text:
+            text = plain(f"{label} ({safe_text(key(binding_id))})")  # a str label would be parsed as markup
+            if str(button.label) != str(text):
                 button.label = text
                 button.refresh(layout=True)  # Button.label does not ask for a layout: its width changes
         self.query_one("#do-login", Button).variant = "default" if signed_in else "primary"

@@ -8,6 +8,8 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from bonjoro_tui.tui.text import plain
+
 
 class UrlScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,u,q", "dismiss", "Back", id="url.close")]
@@ -22,6 +24,7 @@ class UrlScreen(ModalScreen[None]):
         self.url = url
 
     def compose(self) -> ComposeResult:
-        yield Static(self.url, id="url-text", markup=False)
+        # Built from settings the server may have published (discovery): plain text, escaped.
+        yield Static(plain(self.url), id="url-text")
         yield Static("Select it with the mouse (shift+drag in most terminals), or press c in the wizard "
                      "to copy it. escape goes back.", id="url-help")

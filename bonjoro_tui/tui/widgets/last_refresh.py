@@ -10,6 +10,7 @@ from typing import Any
 from rich.text import Text
 from textual.widget import Widget
 
+from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.tui.format import clock_time, duration
 
 
@@ -17,7 +18,8 @@ def last_refresh_text(profile: Any, now: float) -> Text:
     if profile is None or profile.last_refresh_at is None:
         return Text("Last refresh: never", style="dim")
     when = f"{clock_time(profile.last_refresh_at)} ({duration(now - profile.last_refresh_at)} ago)"
-    result = profile.last_refresh_result or "?"
+    # The result of a failed refresh quotes the server's error: escaped (one line, no controls).
+    result = safe_text(profile.last_refresh_result or "?")
     if result == "ok":
         text = Text(f"Last refresh: {when} — ")
         text.append(result, style="green")

@@ -8,6 +8,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
+from bonjoro_tui.tui.text import rich_plain
+
 ICONS = {"pending": "○", "running": "◉", "done": "✔", "failed": "✘", "skipped": "–"}
 
 
@@ -75,7 +77,8 @@ class StepList(Widget):
             style = self.get_component_rich_style(f"step--{s.state}")
             table.add_row(
                 Text(ICONS[s.state], style=style),
-                Text(s.label, style=style),
-                Text(s.detail, style=style if s.state == "failed" else detail_style, overflow="fold"),
+                rich_plain(s.label, style),
+                # A detail can hold server text (a failed step's error): escaped, never markup.
+                rich_plain(s.detail, style if s.state == "failed" else detail_style, overflow="fold"),
             )
         return table
