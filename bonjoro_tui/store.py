@@ -19,10 +19,13 @@ Format (``data_dir/tokens.toml``)::
     api_origin = "sandbox"             # optional: the API origin signed in with (bonjoro_tui.trust)
     revoke_origin = "sandbox"          # optional: the revocation endpoint's origin signed in with
 
-The directory is 0700 and the file 0600 (looser modes are tightened). Saves write a
-temp file (0600) in the same directory, fsync it, ``os.replace`` it over the old file
-and fsync the directory, so a crash leaves either the old or the new file, never a torn
-one. A ``fcntl.flock`` on ``tokens.toml.lock`` serialises writers across processes.
+The directory is 0700 and the file 0600, whatever the umask; every file here is opened
+without following a symbolic link, and a directory writable by others or owned by another
+user is refused (the rule, and its one implementation: :mod:`bonjoro_tui.files`; refusals
+raise :class:`StoreUnsafeError`). Saves write a temp file (0600) in the same directory,
+fsync it, ``os.replace`` it over the old file and fsync the directory, so a crash leaves
+either the old or the new file, never a torn one. A ``fcntl.flock`` on ``tokens.toml.lock``
+serialises writers across processes.
 
 Read-modify-write (the API client refreshing a token) goes under :meth:`TokenStore.locked`,
 which is re-entrant within a thread, so ``load``/``save`` can be called inside it::
@@ -35,7 +38,8 @@ which is re-entrant within a thread, so ``load``/``save`` can be called inside i
 or, for a pure function of the stored profile, :meth:`TokenStore.update`.
 
 A file that does not parse or has the wrong shape is renamed to
-``tokens.toml.corrupt-YYYYmmddTHHMMSS`` (never overwritten or deleted) and reported with
+``tokens.toml.corrupt-YYYYmmddTHHMMSS`` (``-2``, ``-3`` … when that name is taken: a name
+planted there in advance is skipped, never overwritten or followed) and reported with
 :class:`StoreCorruptError`; the next save writes a fresh file.
 """
 
@@ -54,6 +58,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from bonjoro_tui import files
+from bonjoro_tui.files import UnsafePathError
 from bonjoro_tui.redact import mask
 from bonjoro_tui.tokens import TokenSet
 
@@ -81,6 +87,11 @@ class StoreWriteError(StoreError):
 
 class StoreVersionError(StoreError):
     """The file was written by a newer bonjoro-tui; left untouched."""
+
+
+class StoreUnsafeError(StoreError):
+    """A path of the store is not safe to use (a symbolic link, a directory others can write,
+    another user's file); nothing was read or changed. The message names it and what to do."""
 
 
 @dataclass
@@ -237,7 +248,7 @@ class _PathLock:
         self.rlock.acquire()
         try:
             if self.depth == 0:
-                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                fd = files.open_private(self.lock_path, os.O_RDWR | os.O_CREAT, label="token store lock")
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX)
                 except BaseException:
@@ -267,7 +278,9 @@ _locks_guard = threading.Lock()
 
 
 def _lock_for(path: Path) -> _PathLock:
-    key = str(path.resolve())
+    # The directory is resolved, never the lock file itself: a link planted in its place must
+    # be refused when opened, not followed here to a file elsewhere.
+    key = str(path.parent.resolve() / path.name)
     with _locks_guard:
         lock = _locks.get(key)
         if lock is None:
@@ -310,9 +323,9 @@ class TokenStore:
     def _ensure_dir(self) -> None:
         d = self.path.parent
         try:
-            d.mkdir(mode=0o700, parents=True, exist_ok=True)
-            if d.stat().st_mode & 0o077:
-                os.chmod(d, 0o700)
+            files.private_dir(d, label="token store directory")
+        except UnsafePathError as exc:
+            raise StoreUnsafeError(str(exc)) from None
         except OSError as exc:
             raise StoreWriteError(f"cannot prepare the token directory {d}: {_describe(exc)}") from None
 
@@ -323,6 +336,8 @@ class TokenStore:
         lock = _lock_for(self.lock_path)
         try:
             lock.acquire()
+        except UnsafePathError as exc:
+            raise StoreUnsafeError(str(exc)) from None
         except OSError as exc:
             raise StoreWriteError(f"cannot lock the token store {self.path}: {_describe(exc)}") from None
         try:
@@ -333,17 +348,15 @@ class TokenStore:
     # -- reading
 
     def _read_raw(self) -> bytes | None:
+        """The file's bytes (None: no file), read without following a link, from a safe directory."""
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
-        except FileNotFoundError:
-            return None
+            if not files.check_private_dir(self.path.parent, label="token store directory"):
+                return None
+            return files.read_private(self.path, label="token store")
+        except UnsafePathError as exc:
+            raise StoreUnsafeError(str(exc)) from None
         except OSError as exc:
             raise StoreError(f"cannot read the token store {self.path}: {_describe(exc)}") from None
-        with os.fdopen(fd, "rb") as f:
-            if os.fstat(f.fileno()).st_mode & 0o077:
-                with contextlib.suppress(OSError):
-                    os.fchmod(f.fileno(), 0o600)
-            return f.read()
 
     def _parse_cached(self, raw: bytes) -> dict[str, StoredProfile]:
         """``_parse(raw)``, skipping the TOML parse when the file's bytes are unchanged.
@@ -381,13 +394,10 @@ class TokenStore:
 
     def _quarantine(self, reason: str) -> None:
         stamp = datetime.fromtimestamp(self._now(), timezone.utc).strftime("%Y%m%dT%H%M%S")
-        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        n = 1
-        while target.exists():  # never overwrite an earlier quarantined file
-            n += 1
-            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
         try:
-            os.rename(self.path, target)
+            # A fresh name: an earlier quarantined file, or anything planted under the name
+            # (a link to a file elsewhere), is skipped, never overwritten or followed.
+            target = files.move_aside(self.path, f"corrupt-{stamp}")
         except OSError as exc:
             raise StoreError(
                 f"the token store {self.path} is unreadable ({reason}) and could not be moved aside: "
@@ -422,45 +432,22 @@ class TokenStore:
         Only called under the lock, and a temp file only exists while its writer holds
         the lock, so any one found now is an orphan (it never replaced the real file).
         """
-        for orphan in self.path.parent.glob(f".{self.path.name}.*.tmp"):
-            with contextlib.suppress(OSError):
-                orphan.unlink()
+        files.remove_stale_temps(self.path)
 
     def _write_all(self, profiles: dict[str, StoredProfile]) -> None:
         data = _serialise(profiles)
-        d = self.path.parent
         self._remove_stale_temp_files()
-        tmp = d / f".{self.path.name}.{os.urandom(6).hex()}.tmp"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            files.write_private_atomic(self.path, data, label="token store")
+        except UnsafePathError as exc:
+            raise StoreUnsafeError(str(exc)) from None
         except OSError as exc:
             raise StoreWriteError(
                 f"could not save tokens to {self.path}: {_describe(exc)}; the previous file is unchanged"
             ) from None
-        try:
-            with os.fdopen(fd, "wb") as f:
-                os.fchmod(f.fileno(), 0o600)
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-            # What we just wrote parses to these profiles: the next load of the same bytes
-            # (typically our own, right after) need not parse it.
-            self._parsed = (data, {name: replace(p) for name, p in profiles.items()})
-        except BaseException as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            if isinstance(exc, OSError):
-                raise StoreWriteError(
-                    f"could not save tokens to {self.path}: {_describe(exc)}; the previous file is unchanged"
-                ) from None
-            raise
-        with contextlib.suppress(OSError):
-            dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
+        # What we just wrote parses to these profiles: the next load of the same bytes
+        # (typically our own, right after) need not parse it.
+        self._parsed = (data, {name: replace(p) for name, p in profiles.items()})
 
     def save(self, profile: StoredProfile) -> None:
         with self.locked():
