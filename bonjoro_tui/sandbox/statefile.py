@@ -2,6 +2,14 @@
 
 Two sandboxes (two running ``bonjoro-tui``) may share one state file: every change is a
 read-modify-write under an ``fcntl`` lock, and a reader notices when another process wrote.
+
+The file, its temp files (``.state.json.<random>.tmp``), its lock (``state.json.lock``) and its
+set-aside copies (``state.json.corrupt-…``) follow the rule of :mod:`bonjoro_tui.files`: never
+opened through a symbolic link (one in their place is refused with
+:class:`~bonjoro_tui.files.UnsafePathError`), 0600 whatever the umask, in a directory created
+0700 and refused when others can write to it. The directory is checked but never chmod'ed here:
+it may be one the user named (``bonjoro-tui sandbox --state-file``); ``data_dir/sandbox`` is
+made private by the session.
 """
 
 from __future__ import annotations
@@ -11,10 +19,11 @@ import fcntl
 import json
 import logging
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterator
+
+from bonjoro_tui import files
 
 log = logging.getLogger("bonjoro_tui.sandbox")
 
@@ -24,13 +33,17 @@ class StateFile:
         self.path = Path(path)
         self._seen: tuple[int, int, int] | None = None  # (inode, size, mtime_ns) we last read or wrote
 
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
     def _ensure_dir(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        files.private_dir(self.path.parent, label="sandbox state directory", tighten=False)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         self._ensure_dir()
-        fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fd = files.open_private(self.lock_path, os.O_RDWR | os.O_CREAT, label="sandbox state lock")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -40,7 +53,7 @@ class StateFile:
 
     def _signature(self) -> tuple[int, int, int] | None:
         try:
-            st = self.path.stat()
+            st = os.stat(self.path, follow_symlinks=False)  # a link in its place is a change: read() refuses it
         except FileNotFoundError:
             return None
         return (st.st_ino, st.st_size, st.st_mtime_ns)
@@ -55,16 +68,15 @@ class StateFile:
         A file that is not a JSON object is moved aside (``state.json.corrupt-<time>``) and
         reported in the log, never silently overwritten.
         """
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        raw = files.read_private(self.path, label="sandbox state file")
+        if raw is None:
             self._seen = None
             return None
         try:
-            data = json.loads(text)
+            data = json.loads(raw.decode("utf-8"))
             if not isinstance(data, dict):
                 raise ValueError("not an object")
-        except ValueError:
+        except ValueError:  # UnicodeDecodeError included
             self.set_aside("it is not a JSON object")
             return None
         self._seen = self._signature()
@@ -72,24 +84,18 @@ class StateFile:
 
     def set_aside(self, why: str) -> None:
         """Move an unusable file to ``<name>.corrupt-<time>`` (kept for inspection) and say so."""
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{time.time_ns()}")
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         with contextlib.suppress(FileNotFoundError):
-            os.replace(self.path, aside)
+            # A fresh name, never one that exists (an earlier copy, or a link planted there).
+            aside = files.move_aside(self.path, f"corrupt-{stamp}")
             log.warning("sandbox state file %s is unusable (%s); moved it to %s and started afresh", self.path, why, aside)
         self._seen = None
 
     def write(self, data: dict[str, Any]) -> None:
+        """Replace the file atomically; called under :meth:`locked` (which is why orphaned temp
+        files of a writer that died can be removed first)."""
         self._ensure_dir()
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, separators=(",", ":"), sort_keys=True)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        files.remove_stale_temps(self.path)
+        raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        files.write_private_atomic(self.path, raw, label="sandbox state file")
         self._seen = self._signature()
