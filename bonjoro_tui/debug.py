@@ -220,12 +220,19 @@ def _header_lines(headers: httpx.Headers) -> list[str]:
 
 
 def _open_private(path: Path) -> TextIO:
-    """Open the log for appending, creating it 0600 in a 0700 directory."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    os.fchmod(fd, 0o600)
+    """Open the log for appending: 0600 whatever the umask, never through a symbolic link (one in
+    its place is refused, see :mod:`bonjoro_tui.files`), in a directory created 0700. The
+    directory is checked, not chmod'ed: :func:`open_debug_log` makes the log directory private."""
+    from bonjoro_tui import files
+
+    files.private_dir(path.parent, label="log directory", tighten=False)
+    fd = files.open_private(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, label="debug log")
     return os.fdopen(fd, "a", encoding="utf-8")
 
 
 def open_debug_log(log_dir: Path, secrets: Iterable[str | None] = ()) -> HttpDebugLog:
+    """The ``--debug`` log in ``log_dir`` (made private: created 0700, or checked and tightened)."""
+    from bonjoro_tui import files
+
+    files.private_dir(Path(log_dir), label="log directory")
     return HttpDebugLog(Path(log_dir) / LOG_FILE_NAME, secrets=secrets)

@@ -166,7 +166,10 @@ def open_session(
         from bonjoro_tui.sandbox import SandboxServer
 
         state_dir = settings.data_dir / "sandbox"
-        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        from bonjoro_tui.files import private_dir  # 0700, checked; refused when others can write (files.py)
+
+        private_dir(settings.data_dir, label="data directory")
+        private_dir(state_dir, label="sandbox state directory")
         sandbox = _start_sandbox(state_dir, now, dict(sandbox_options or {}))
         settings = settings.resolved_for_sandbox(sandbox.url)
 
@@ -223,20 +226,29 @@ def _start_sandbox(state_dir: Path, now: Callable[[], float], options: dict[str,
 
 
 def _read_port(path: Path) -> int | None:
+    """The remembered port; None when absent, garbled, or not a plain file of ours (a symbolic
+    link in its place is never followed, see bonjoro_tui.files)."""
+    from bonjoro_tui.files import read_private
+
     try:
-        port = int(path.read_text(encoding="ascii").strip())
+        raw = read_private(path, label="sandbox port file")
+        port = int(raw.decode("ascii").strip()) if raw is not None else 0
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     return port if 1024 <= port <= 65535 else None
 
 
 def _write_port(path: Path, port: int) -> None:
+    """Remember the port: 0600, never through a symbolic link. A refusal is skipped silently:
+    it is only a preference, and the next run takes any free port."""
+    from bonjoro_tui.files import open_private
+
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, label="sandbox port file")
         with os.fdopen(fd, "w", encoding="ascii") as f:
             f.write(f"{port}\n")
-    except OSError:
-        pass  # only a preference: the next run takes any free port
+    except OSError:  # UnsafePathError included
+        pass
 
 
 def _known_secrets(settings: Settings, store: TokenStore) -> list[str | None]:
