@@ -260,6 +260,15 @@ class BonjoroClient:
             raise ApiError("GET /me answered with JSON that is not an object", r.status, r)
         return body
 
+    def token_for(self, path_or_url: str) -> str:
+        """The access token a request to ``path_or_url`` would carry — for a "copy as curl" the
+        user asked to include it in. The same checks as a request: the API base's origin only,
+        and only the API origin the profile signed in with (raises ``Misdirected``/``NotSignedIn``)."""
+        self.url_for(path_or_url)
+        profile = self.auth.current_profile()
+        self.auth.check_destination(profile, "api_base")
+        return profile.tokens.access_token
+
     async def refresh_now(self) -> StoredProfile:
         return await self.auth.refresh(reason="manual", force=True)
 

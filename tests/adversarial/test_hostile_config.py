@@ -253,6 +253,17 @@ async def test_the_dashboard_does_not_send_the_token_to_a_dotenv_api_base(shell,
             await pilot.pause(0.3)
             app.screen.action_send()
             await pilot.pause(0.5)
+            # Copy as curl "with token" is a request too: it gets the token only for the origin
+            # the profile signed in with — not the .env's API base, not an absolute URL elsewhere.
+            app.screen.query_one("#curl-token").value = True
+            for path in ("/me", f"{shell.sandbox.url}/api/v2/me", f"{attacker.url}/steal"):
+                app.screen.query_one("#path").value = path
+                app.screen.current = None
+                app.copy_to_clipboard("")
+                app.screen.action_copy_curl()
+                await pilot.pause()
+                assert stored["access_token"] not in app.clipboard, path
+                assert any("Not copied" in str(n.message) for n in app._notifications)
     finally:
         await session.aclose()
     assert attacker.requests == []

@@ -56,6 +56,10 @@ class FakeClient:
 
         return FakeResponse(status, _json.dumps(body).encode(), {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "599"})
 
+    def token_for(self, path: str) -> str:
+        # The real client also refuses other origins (tests/adversarial/test_hostile_config.py).
+        return self.store.load(self.settings.profile).tokens.access_token
+
     async def refresh_now(self):
         p = self.store.load(self.settings.profile)
         t = p.tokens
