@@ -323,7 +323,7 @@ class TokenStore:
     def _ensure_dir(self) -> None:
         d = self.path.parent
         try:
-            files.private_dir(d, label="token store directory")
+            files.private_dir(d, label="data directory")
         except UnsafePathError as exc:
             raise StoreUnsafeError(str(exc)) from None
         except OSError as exc:
@@ -350,7 +350,7 @@ class TokenStore:
     def _read_raw(self) -> bytes | None:
         """The file's bytes (None: no file), read without following a link, from a safe directory."""
         try:
-            if not files.check_private_dir(self.path.parent, label="token store directory"):
+            if not files.check_private_dir(self.path.parent, label="data directory"):
                 return None
             return files.read_private(self.path, label="token store")
         except UnsafePathError as exc:
