@@ -42,7 +42,7 @@ NOBODY = 65534
 PLANTED = "files: links planted in place of our files"
 FOLLOWED = "files: planted links followed (target read, written, created or chmod'ed)"
 REFUSED = "files: unsafe directories and files refused with what to do"
-WRONG_MODE = "files: created under umask 000 with a mode other than 0700/0600"
+WRONG_MODE = "files: created under umask 000 or 277 with a mode other than 0700/0600"
 CLI_RUNS = "files: bonjoro-tui command lines run against planted paths"
 
 
@@ -491,12 +491,15 @@ def _wrong(modes: dict[str, int]) -> list[str]:
     return [f"{p}: {m:04o}" for p, m in modes.items() if m != (0o700 if os.path.isdir(p) else 0o600)]
 
 
-def test_umask_000_everything_created_is_0700_or_0600(tmp_path, monkeypatch):
+@pytest.mark.parametrize("umask", [0o000, 0o277], ids=["umask-000", "umask-277"])
+def test_umask_000_everything_created_is_0700_or_0600(tmp_path, monkeypatch, umask):
+    """000 would leave 0777/0666 if we trusted the umask; 277 would leave 0500/0400 (only root
+    could go on) if we trusted mkdir/open's mode: both are corrected explicitly."""
     base = tmp_path / "fresh"  # data, sandbox and log dirs with parents to create
     monkeypatch.setenv("BONJORO_TUI_DATA_DIR", str(base / "a" / "b" / "data"))
     monkeypatch.setenv("BONJORO_TUI_LOG_DIR", str(base / "state" / "log"))
     base.mkdir()
-    old = os.umask(0)
+    old = os.umask(umask)
     try:
         session = open_session(load_settings({"debug": True}))
         try:
