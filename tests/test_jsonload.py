@@ -54,3 +54,66 @@ def test_other_encodings_and_bom_behave_like_json_loads():
     with_bom = "\ufeff" + json.dumps(doc)
     with pytest.raises(json.JSONDecodeError):
         loads_in_pieces(with_bom)
+
+
+# ---- nesting depth: a bad body is a ValueError, never a RecursionError ------------------------
+
+from bonjoro_tui import jsonload  # noqa: E402
+from bonjoro_tui.jsonload import MAX_DEPTH, TooDeep, nests_deeper_than  # noqa: E402
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("data", ["[" * 100_000, nested(5000), '{"a":' * 3000 + "1" + "}" * 3000,
+                                  nested(MAX_DEPTH + 1), "[" * 100_000 + '"'])
+@pytest.mark.parametrize("encode", [None, "utf-8", "utf-16", "utf-32"])
+def test_deeper_than_the_limit_raises_too_deep(data, encode):
+    body = data if encode is None else data.encode(encode)
+    with pytest.raises(TooDeep) as info:
+        loads_in_pieces(body, max_depth=MAX_DEPTH)
+    assert str(info.value) == f"nested deeper than {MAX_DEPTH} levels" and info.value.limit == MAX_DEPTH
+    assert isinstance(info.value, ValueError)
+
+
+def test_at_the_limit_parses():
+    assert loads_in_pieces(nested(MAX_DEPTH), max_depth=MAX_DEPTH) == json.loads(nested(MAX_DEPTH))
+    big = '{"pad": "' + "x" * SMALL + '", "deep": ' + nested(MAX_DEPTH - 1) + "}"
+    assert loads_in_pieces(big.encode(), max_depth=MAX_DEPTH) == json.loads(big)
+
+
+def test_without_a_limit_recursion_is_still_too_deep():
+    for body in ("[" * 100_000, nested(5000), ("[" * 5000 + " " * SMALL + "]" * 5000).encode()):
+        with pytest.raises(TooDeep) as info:
+            loads_in_pieces(body)
+        assert info.value.limit is None
+
+
+def test_brackets_in_strings_do_not_count():
+    doc = ["[" * 1000, "{" * 1000, "]" * 1000, '\\"[[[[' * 300, "\\\\"]
+    text = json.dumps(doc)
+    assert not nests_deeper_than(text, 1)
+    assert loads_in_pieces(text, max_depth=1) == doc
+    # closing brackets hidden in a string do not hide the depth either
+    hidden = "[" * 300 + '"' + "]" * 300 + '"' + "]" * 300
+    assert nests_deeper_than(hidden, 299) and not nests_deeper_than(hidden, 300)
+
+
+@pytest.mark.parametrize("slice_size", [1, 2, 3, 7, 64])
+def test_measure_in_slices_is_exact(monkeypatch, slice_size):
+    monkeypatch.setattr(jsonload, "_SLICE", slice_size)
+    for k in range(12):
+        doc = ['\\"' * k + "[[[", "x\\" * k, [[["\\\\" * k, '"]]]' * k]]]]
+        text = json.dumps(doc)
+        depth = 4
+        assert nests_deeper_than(text, depth - 1) and not nests_deeper_than(text, depth), text
+
+
+def test_undecodable_bodies_keep_json_loads_errors():
+    with pytest.raises(UnicodeDecodeError):
+        loads_in_pieces(b'{"a": "\xff"}', max_depth=MAX_DEPTH)
+    with pytest.raises(UnicodeDecodeError):
+        loads_in_pieces(b'[' * 300 + b'"\xff', max_depth=MAX_DEPTH * 10)
+    with pytest.raises(TooDeep):  # invalid UTF-8 in a deep body is still measured
+        loads_in_pieces(b'["\xff", ' + b"[" * 1000, max_depth=MAX_DEPTH)
