@@ -3,11 +3,18 @@ with the signed-in token, and read the response as a lazy JSON tree or raw text.
 
 Requests go through ``BonjoroClient.request`` (which refreshes as needed); JSON is parsed in a
 thread so a large body never freezes the screen.
+
+Server text is text: the body, its keys and values, header values and error messages reach the
+screen through :func:`~bonjoro_tui.safetext.safe_text` (control characters, escape sequences and
+bidi overrides shown as visible escapes) and only inside ``Text``/``Content`` objects, never as
+markup. A body the tree cannot show (nested deeper than ``MAX_DEPTH``, not JSON, not UTF-8, or
+any other failure to parse or build it) is an inline message, never the end of the app.
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
 import json
 import re
 import shlex
@@ -38,16 +45,20 @@ from textual.widgets import (
     Tree,
 )
 
-from bonjoro_tui.jsonload import loads_in_pieces
+from bonjoro_tui.jsonload import MAX_DEPTH, TooDeep, loads_in_pieces
 from bonjoro_tui.redact import mask
+from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.tui.errors import explain
 from bonjoro_tui.tui.format import clock_time, size
+from bonjoro_tui.tui.text import notice, plain
 from bonjoro_tui.tui.widgets.json_tree import JsonTree
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 #: The Raw tab shows at most this much (a TextArea lays out and wraps all of its text at once:
 #: 256 kB of one-line JSON stalled the screen for half a second); "Copy body" copies everything.
 RAW_LIMIT = 64 * 1024
+#: A header value shown in the status line is cut to this many characters.
+HEADER_LIMIT = 40
 
 
 @dataclass
@@ -145,7 +156,7 @@ class ExplorerScreen(Screen):
             self._endpoints = list(load_catalog())
         except Exception as exc:
             what, _ = explain(exc)
-            self.notify(f"The endpoint catalog could not be loaded: {what}", severity="warning")
+            self.notify(notice(f"The endpoint catalog could not be loaded: {what}"), severity="warning", markup=False)
             self._endpoints = []
         self._served = sandbox_routes() if self.app.sandbox is not None else None
         if self._served is not None:
@@ -236,7 +247,7 @@ class ExplorerScreen(Screen):
     @work(exclusive=True, group="send")
     async def send(self, exchange: Exchange) -> None:
         app = self.app
-        self.query_one("#response-meta", Static).update(Text(f"Sending {exchange.method} {exchange.path} …"))
+        self.query_one("#response-meta", Static).update(Text(f"Sending {exchange.method} {safe_text(exchange.path)} …"))
         started = app.now()
         try:
             client = await app.client_ready()  # built off the event loop if this is the first request
@@ -265,15 +276,9 @@ class ExplorerScreen(Screen):
         if exchange.error:
             self._meta_error(exchange.error, "")
             return
-        self.query_one("#response-meta", Static).update(self._meta(exchange))
-        raw = exchange.content[:RAW_LIMIT].decode("utf-8", "replace")
-        if len(exchange.content) > RAW_LIMIT:
-            # The note goes first: the cursor starts on it, not on a "{" whose match TextArea
-            # would look for through the whole (cut) text.
-            raw = (
-                f"… truncated at {size(RAW_LIMIT)} of {size(len(exchange.content))}; copy the body for all of it\n"
-                + raw
-            )
+        meta = self._meta(exchange)
+        self.query_one("#response-meta", Static).update(meta)
+        raw = raw_text(exchange.content)
         raw_area = self.query_one("#response-raw", TextArea)
         raw_area.text = ""
         tree = self.query_one(JsonTree)
@@ -286,15 +291,37 @@ class ExplorerScreen(Screen):
         tree.show_message("parsing …")
         try:
             # In pieces: one json.loads of megabytes would hold the GIL, and so the screen, throughout.
-            document = await asyncio.to_thread(loads_in_pieces, exchange.content)
-        except (ValueError, UnicodeDecodeError):
-            tree.show_message("(not JSON: see the Raw tab)")
+            document = await asyncio.to_thread(loads_in_pieces, exchange.content, max_depth=MAX_DEPTH)
+        except Exception as exc:  # whatever the body, the app stays up: the reason is shown inline
+            if self.current is exchange:
+                self._not_a_tree(exc, meta)
             return
-        tree.show_document(document, label=f"{exchange.method} {exchange.path}")
-        if (exchange.status or 0) >= 400 and isinstance(document, dict):
-            for key in ("error", "errors"):
-                if key in document:
-                    tree.expand_key(key)
+        if self.current is not exchange:
+            return  # another response is shown meanwhile
+        try:
+            tree.show_document(document, label=f"{exchange.method} {exchange.path}")
+            if (exchange.status or 0) >= 400 and isinstance(document, dict):
+                for key in ("error", "errors"):
+                    if key in document:
+                        tree.expand_key(key)
+        except Exception as exc:  # noqa: BLE001 - a tree that cannot be built is a message, not a crash
+            tree.show_message(f"(the body could not be shown as a tree: {type(exc).__name__}: {exc}; see the Raw tab)")
+
+    def _not_a_tree(self, exc: Exception, meta: Text) -> None:
+        """Why the body is not shown as a tree, in the tree (and the status line when it matters)."""
+        tree = self.query_one(JsonTree)
+        if isinstance(exc, TooDeep):
+            note = f"Nested deeper than {MAX_DEPTH} levels: showing the raw body."
+            tree.show_message(f"({note} It is not shown as a tree.)", style="yellow")
+            meta.append("\n" + note, style="yellow")
+            self.query_one("#response-meta", Static).update(meta)
+            self.query_one("#response-tabs", TabbedContent).active = "tab-raw"
+        elif isinstance(exc, UnicodeDecodeError):
+            tree.show_message("(not JSON: the body is not valid UTF-8; see the Raw tab)")
+        elif isinstance(exc, ValueError):
+            tree.show_message("(not JSON: see the Raw tab)")
+        else:  # MemoryError, or anything else a hostile body may cause
+            tree.show_message(f"(the body could not be parsed: {type(exc).__name__}: {exc}; see the Raw tab)")
 
     def _fill_raw(self, exchange: Exchange, raw: str) -> None:
         if self.current is exchange:
@@ -306,14 +333,14 @@ class ExplorerScreen(Screen):
         text = Text()
         text.append(f" {status} {httpx.codes.get_reason_phrase(status)} ", style=f"reverse {style}")
         text.append(f"  {exchange.elapsed * 1000:.0f} ms · {size(len(exchange.content))}")
-        limit = exchange.headers.get("x-ratelimit-limit")
-        remaining = exchange.headers.get("x-ratelimit-remaining")
+        limit = _header(exchange, "x-ratelimit-limit")
+        remaining = _header(exchange, "x-ratelimit-remaining")
         if limit or remaining:
             text.append(f" · rate limit {remaining or '?'}/{limit or '?'}")
         if status == 401:
             text.append("\nUnauthenticated: sign in again (l).", style="red")
         elif status == 429:
-            text.append(f"\nRate limited: retry after {exchange.headers.get('retry-after', '?')} s.", style="yellow")
+            text.append(f"\nRate limited: retry after {_header(exchange, 'retry-after') or '?'} s.", style="yellow")
         elif status >= 500:
             text.append("\nThe server failed; try again later.", style="red")
         return text
@@ -321,9 +348,9 @@ class ExplorerScreen(Screen):
     def _meta_error(self, what: str, todo: str) -> None:
         text = Text()
         text.append("Request failed: ", style="bold red")
-        text.append(what)
+        text.append(safe_text(what))
         if todo:
-            text.append("\n" + todo, style="italic")
+            text.append("\n" + safe_text(todo), style="italic")
         self.query_one("#response-meta", Static).update(text)
 
     def _remember(self, exchange: Exchange) -> None:
@@ -331,7 +358,7 @@ class ExplorerScreen(Screen):
         del self.history[:-50]
         options = self.query_one("#history", OptionList)
         options.clear_options()
-        options.add_options([e.label() for e in reversed(self.history)])
+        options.add_options([plain(e.label()) for e in reversed(self.history)])  # a str prompt is markup
 
     async def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option_list.id != "history":
@@ -340,8 +367,8 @@ class ExplorerScreen(Screen):
         self.query_one("#http-method", Select).value = exchange.method
         self.query_one("#path", Input).value = exchange.path
         self.query_one("#query", Input).value = urlencode(exchange.params)
+        self.query_one("#response-tabs", TabbedContent).active = "tab-tree"  # show_exchange may pick Raw
         await self.show_exchange(exchange)
-        self.query_one("#response-tabs", TabbedContent).active = "tab-tree"
 
     # ---- copying ---------------------------------------------------------------------------------
 
@@ -358,7 +385,14 @@ class ExplorerScreen(Screen):
             method = str(self.query_one("#http-method", Select).value)
             exchange = Exchange(method, self.query_one("#path", Input).value.strip() or "/", {}, None, 0.0)
         with_token = self.query_one("#curl-token", Checkbox).value
-        self.app.copy_to_clipboard(self.curl_command(exchange, with_token=with_token))
+        try:
+            command = self.curl_command(exchange, with_token=with_token)
+        except Exception as exc:  # the token may not go there (another origin, a .env's API base)
+            what, todo = self.app.explain(exc)
+            self.notify(f"Not copied: {safe_text(what)}\n{safe_text(todo)}", title="Copy as curl", severity="error",
+                        markup=False)
+            return
+        self.app.copy_to_clipboard(command)
         note = "with the real token: keep it private" if with_token else "token masked"
         self.notify(f"Copied as curl ({note}).", title="Copied")
 
@@ -368,9 +402,12 @@ class ExplorerScreen(Screen):
         url = path if path.startswith(("http://", "https://")) else (settings.api_base or "").rstrip("/") + "/" + path.lstrip("/")
         if exchange.params:
             url += "?" + urlencode(exchange.params)
-        profile = self.app.profile
-        token = profile.tokens.access_token if profile is not None else None
-        shown = token if (with_token and token) else mask(token)
+        if with_token:
+            # The same checks as a request: only the API origin this profile signed in with.
+            shown = self.app.client.token_for(path)
+        else:
+            profile = self.app.profile
+            shown = mask(profile.tokens.access_token if profile is not None else None)
         parts = ["curl", "-X", exchange.method, url, "-H", f"Authorization: Bearer {shown}", "-H", "Accept: application/json"]
         if exchange.body is not None:
             parts += ["-H", "Content-Type: application/json", "--data", json.dumps(exchange.body)]
@@ -390,6 +427,33 @@ class ExplorerScreen(Screen):
 
     def action_focus_filter(self) -> None:
         self.query_one("#catalog-filter").focus()
+
+
+def raw_text(content: bytes, limit: int = RAW_LIMIT) -> str:
+    """The body as the Raw tab shows it: at most ``limit`` characters of display text.
+
+    Decoded as UTF-8 (invalid bytes replaced), or UTF-16/32 when it starts with that BOM; CRLF
+    line ends read as newlines; every other control character, escape sequence and bidi
+    override shown as a visible escape (:func:`safe_text`), so nothing reaches the terminal raw.
+    """
+    head = content[:limit]
+    encoding = "utf-8"
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        encoding = "utf-32"
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    shown = safe_text(head.decode(encoding, "replace").replace("\r\n", "\n"), multiline=True)
+    if len(content) <= limit and len(shown) <= limit:
+        return shown
+    # The note goes first: the cursor starts on it, not on a "{" whose match TextArea would
+    # look for through the whole (cut) text.
+    return f"… truncated at {size(limit)} of {size(len(content))}; copy the body for all of it\n" + shown[:limit]
+
+
+def _header(exchange: Exchange, name: str) -> str | None:
+    """A response header's value as display text (escaped, cut), None when absent."""
+    value = exchange.headers.get(name)
+    return None if value is None else safe_text(value, limit=HEADER_LIMIT)
 
 
 def sandbox_routes() -> list[tuple[str, Any]]:

@@ -3,11 +3,16 @@
 A container node holds its value in ``node.data``; expanding it adds at most ``CHUNK`` children
 and, when more remain, a "… N more" node that adds the next chunk when selected. A response of
 many megabytes therefore costs a handful of nodes until the user digs into it.
+
+Keys and values come from a server: every label is a Rich ``Text`` built from plain strings
+(the Tree parses a ``str`` label as markup, so none is ever given one), with keys escaped by
+:func:`~bonjoro_tui.safetext.safe_text` and string values written by
+:func:`~bonjoro_tui.safetext.safe_json_dumps`: control characters, escape sequences and bidi
+overrides appear as visible escapes, ``[@click=…]`` as those characters.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +20,12 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from bonjoro_tui.safetext import safe_json_dumps, safe_text
+
 CHUNK = 200
 PREVIEW = 60
+#: A key longer than this is cut (a label is one line; a megabyte key would still be laid out).
+KEY_LIMIT = 200
 
 
 @dataclass(repr=False)
@@ -32,9 +41,9 @@ class Lazy:
 def _scalar(value: Any) -> Text:
     if isinstance(value, str):
         shown = value if len(value) <= PREVIEW else value[:PREVIEW] + "…"
-        return Text(json.dumps(shown, ensure_ascii=False), style="green")
+        return Text(safe_json_dumps(shown), style="green")
     if value is None or isinstance(value, bool):
-        return Text(json.dumps(value), style="magenta italic")
+        return Text(safe_json_dumps(value), style="magenta italic")
     return Text(str(value), style="cyan")
 
 
@@ -47,7 +56,7 @@ def _summary(value: Any) -> Text:
 def _label(key: str | int | None, value: Any) -> Text:
     text = Text()
     if key is not None:
-        text.append(f"{key}" if isinstance(key, str) else f"[{key}]", style="bold")
+        text.append(safe_text(key, limit=KEY_LIMIT) if isinstance(key, str) else f"[{key}]", style="bold")
         text.append(": ")
     text.append_text(_summary(value) if isinstance(value, (dict, list)) else _scalar(value))
     return text
@@ -65,7 +74,7 @@ class JsonTree(Tree[Lazy]):
     def show_document(self, document: Any, label: str = "response") -> None:
         """Replace the tree with ``document`` (already parsed); only the root level is built."""
         self.clear()
-        self.root.set_label(_label(label, document) if isinstance(document, (dict, list)) else Text(label))
+        self.root.set_label(_label(label, document) if isinstance(document, (dict, list)) else Text(safe_text(label)))
         self.root.data = Lazy(document)
         if isinstance(document, (dict, list)):
             self.root.allow_expand = True
@@ -86,9 +95,9 @@ class JsonTree(Tree[Lazy]):
                 child.expand()
                 return
 
-    def show_message(self, message: str) -> None:
+    def show_message(self, message: str, style: str = "dim") -> None:
         self.clear()
-        self.root.set_label(Text(message, style="dim"))
+        self.root.set_label(Text(safe_text(message, limit=300), style=style))
         self.root.data = Lazy(None, loaded=True)
 
     def _load(self, node: TreeNode[Lazy], start: int = 0) -> None:
