@@ -128,12 +128,15 @@ def _mode(st: os.stat_result) -> str:
 # --------------------------------------------------------------------------- directories
 
 
-def check_private_dir(path: str | os.PathLike[str], *, label: str = "directory", tighten: bool = True) -> bool:
+def check_private_dir(
+    path: str | os.PathLike[str], *, label: str = "directory", tighten: bool = True, advice: str | None = None
+) -> bool:
     """Check an existing directory of ours; False when it does not exist (nothing is created).
 
     Refuses (:class:`UnsafePathError`) something that is not a directory, a directory owned by
     another user, and one writable by group or others. With ``tighten`` a directory readable by
-    others is chmod'ed 0700.
+    others is chmod'ed 0700. ``advice`` replaces the default "what to do" of a refusal (for a
+    directory the user named, "chmod 700 /tmp" would be the wrong advice).
     """
     try:
         st = os.stat(path)  # a link to a directory is followed: the directory is what is checked
@@ -153,27 +156,31 @@ def check_private_dir(path: str | os.PathLike[str], *, label: str = "directory",
         raise UnsafePathError(
             path,
             f"the {label} {path} belongs to another user ({_user(st.st_uid)}; you are {_user(me)}), who may have "
-            f"put files in it; move it away (mv {_q(path)} {_q(os.fspath(path) + '.suspect')}) and run again",
+            "put files in it; "
+            + (advice or f"move it away (mv {_q(path)} {_q(os.fspath(path) + '.suspect')}) and run again"),
         )
     if st.st_mode & 0o022:
         who = {0o020: "its group", 0o002: "everyone", 0o022: "its group and everyone"}[st.st_mode & 0o022]
         raise UnsafePathError(
             path,
             f"the {label} {path} is writable by {who} (mode {_mode(st)}), so someone else may have put files or "
-            f"links in it; check what is in it, then run `chmod 700 {_q(path)}`",
+            "links in it; " + (advice or f"check what is in it, then run `chmod 700 {_q(path)}`"),
         )
     if tighten and st.st_mode & 0o077:
         os.chmod(path, DIR_MODE)
     return True
 
 
-def private_dir(path: str | os.PathLike[str], *, label: str = "directory", tighten: bool = True) -> Path:
+def private_dir(
+    path: str | os.PathLike[str], *, label: str = "directory", tighten: bool = True, advice: str | None = None
+) -> Path:
     """``path`` as a directory of ours: created 0700 (with any missing parents, each 0700) or checked.
 
-    See the module docstring for the rule; raises :class:`UnsafePathError` or ``OSError``.
+    See the module docstring for the rule and :func:`check_private_dir` for ``tighten`` and
+    ``advice``; raises :class:`UnsafePathError` or ``OSError``.
     """
     path = Path(path)
-    if check_private_dir(path, label=label, tighten=tighten):
+    if check_private_dir(path, label=label, tighten=tighten, advice=advice):
         return path
     missing: list[Path] = []
     p = path
@@ -188,7 +195,7 @@ def private_dir(path: str | os.PathLike[str], *, label: str = "directory", tight
         except FileExistsError:
             continue  # made meanwhile (another process of ours): checked below if it is the one
         os.chmod(d, DIR_MODE)  # the umask may have removed bits from 0700; nothing can add any
-    if not check_private_dir(path, label=label, tighten=tighten):
+    if not check_private_dir(path, label=label, tighten=tighten, advice=advice):
         raise UnsafePathError(path, f"the {label} {path} vanished while it was being created; run again", errno.ENOENT)
     return path
 

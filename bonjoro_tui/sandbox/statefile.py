@@ -38,7 +38,10 @@ class StateFile:
         return self.path.with_name(self.path.name + ".lock")
 
     def _ensure_dir(self) -> None:
-        files.private_dir(self.path.parent, label="sandbox state directory", tighten=False)
+        files.private_dir(
+            self.path.parent, label="sandbox state directory", tighten=False,
+            advice="keep the state file in a directory of your own that only you can write to",
+        )
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:

@@ -548,3 +548,18 @@ def test_the_core_file_module_imports_no_textual():
     proc = subprocess.run([sys.executable, "-c", "import sys, bonjoro_tui.files; "
                            "assert not [m for m in sys.modules if m.startswith('textual')]"], capture_output=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_state_file_the_user_names_is_checked_where_it_is_never_chmod_ed(tmp_path):
+    shared = tmp_path / "shared"
+    make_dir(shared, 0o1777, None)  # a /tmp-like directory
+    proc = cli("sandbox", "--state-file", str(shared / "sandbox.json"))
+    assert proc.returncode == 1, proc.stderr
+    assert f"the sandbox state directory {shared} is writable by" in proc.stderr
+    assert "a directory of your own" in proc.stderr and "chmod 700" not in proc.stderr
+    assert os.listdir(shared) == [] and mode(shared) == 0o1777
+    figures.add(REFUSED)
+    home_like = tmp_path / "home-like"
+    make_dir(home_like, 0o755, None)  # the user's own directory, readable by others: fine, left as it is
+    SandboxState(home_like / "sandbox.json")
+    assert mode(home_like) == 0o755 and mode(home_like / "sandbox.json") == 0o600
