@@ -312,7 +312,7 @@ async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
         if r.content:
             try:
                 _print_json(r.json())
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested deeper than json can parse or print
                 _print_body(r.content)
         if r.status == 401:
             return _fail("the server rejected the token (401 Unauthorized); run `bonjoro-tui login`", EXIT_NOT_SIGNED_IN)
