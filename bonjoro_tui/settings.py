@@ -235,8 +235,30 @@ def parse_dotenv(path: Path) -> dict[str, tuple[str, int]]:
 
 
 def _load_config_toml(path: Path) -> dict[str, Any]:
+    """The user's config.toml — a *trusted* source (bonjoro_tui.trust), so it must really be the
+    user's: its directory and the file itself owned by us and writable by no one else. A symbolic
+    link to such a file is fine (dotfile managers link config files into place)."""
+    import stat
+
+    from bonjoro_tui.files import UnsafePathError, check_private_dir
+
     try:
-        raw = path.read_bytes()
+        if not check_private_dir(path.parent, label="config directory", tighten=False):
+            return {}
+    except UnsafePathError as exc:
+        raise SettingsError(f"{exc} (its config.toml would decide where your tokens go)") from None
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise SettingsError(f"{path}: the config file is not a regular file")
+            if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+                raise SettingsError(
+                    f"{path}: the config file is writable by someone else or not yours (mode "
+                    f"{stat.S_IMODE(st.st_mode):04o}, uid {st.st_uid}), and it decides where your tokens go; "
+                    f"check it, then run `chmod 600 {path}`"
+                )
+            raw = f.read()
     except FileNotFoundError:
         return {}
     except OSError as exc:

@@ -137,3 +137,45 @@ def test_a_profile_from_before_origins_were_recorded(tmp_path):
                        BONJORO_BASE_URL="https://bonjoro.example", BONJORO_CLIENT_ID="c")
     assert "line 1" in destination_error(hostile, legacy, "api_base")
     assert "line 2" in destination_error(hostile, legacy, "revoke_url")
+
+
+def _config(tmp_path, text: str = 'client_id = "c"\n'):
+    config = tmp_path / "config"
+    config.mkdir(mode=0o700, exist_ok=True)
+    (config / "config.toml").write_text(text)
+    return config
+
+
+def _load(tmp_path, config):
+    return load_settings(env={**os.environ, "BONJORO_TUI_CONFIG_DIR": str(config)}, cwd=tmp_path)
+
+
+def test_a_config_toml_someone_else_could_write_is_not_trusted(tmp_path):
+    """config.toml is trusted, so it must be the user's alone: a planted or shared one is refused."""
+    from bonjoro_tui.settings import SettingsError
+
+    config = _config(tmp_path)
+    assert _load(tmp_path, config).client_id == "c"
+    (config / "config.toml").chmod(0o666)
+    with pytest.raises(SettingsError, match="writable by someone else"):
+        _load(tmp_path, config)
+    (config / "config.toml").chmod(0o600)
+    config.chmod(0o777)
+    with pytest.raises(SettingsError, match="writable by its group and everyone.*decide where your tokens go"):
+        _load(tmp_path, config)
+    config.chmod(0o755)  # readable by others is an ordinary config dir: fine, and not changed
+    assert _load(tmp_path, config).client_id == "c"
+    assert config.stat().st_mode & 0o777 == 0o755
+    os.chown(config / "config.toml", 65534, 65534)
+    with pytest.raises(SettingsError, match="not yours"):
+        _load(tmp_path, config)
+
+
+def test_a_config_toml_linked_into_place_by_a_dotfile_manager_is_read(tmp_path):
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    (dotfiles / "bonjoro.toml").write_text('client_id = "linked"\n')
+    config = tmp_path / "config"
+    config.mkdir(mode=0o700)
+    (config / "config.toml").symlink_to(dotfiles / "bonjoro.toml")
+    assert _load(tmp_path, config).client_id == "linked"
