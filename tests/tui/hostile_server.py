@@ -21,10 +21,7 @@ from typing import Any
 
 import uvicorn
 
-try:  # another suite may provide a shared list; ours is enough on its own
-    from adversarial.hostile_text import HOSTILE as _SHARED  # type: ignore[import-not-found]
-except Exception:  # noqa: BLE001
-    _SHARED = ()
+from adversarial.hostile_text import CASES as SHARED_CASES  # the project's shared hostile strings
 
 CLICK = "[@click=app.screenshot('x','/tmp')]Verify[/]"
 BAD_MARKUP = "[/x]"
@@ -38,7 +35,7 @@ NUL = "a\x00b"
 CR = "ok\rFAKE"
 
 HOSTILE: tuple[str, ...] = (CLICK, BAD_MARKUP, OSC52, OSC8, TITLE, CLEAR, C1_CSI, BIDI, NUL, CR) + tuple(
-    s for s in _SHARED if isinstance(s, str)
+    SHARED_CASES.values()
 )
 #: Characters that must never reach the screen raw (the shared list's may add more).
 RAW_CONTROLS = ("\x1b", "\x07", "\x9b", "\u202e", "\u202c", "\x00", "\r")
@@ -56,12 +53,14 @@ HOSTILE_DOC: dict[str, Any] = {
     "nul": NUL,
     "cr": CR,
     "nested" + OSC52: {CLICK: [TITLE, CLEAR, {BAD_MARKUP: BIDI}]},
+    **{f"shared {name}: {text}": text for name, text in SHARED_CASES.items()},
 }
 #: Plain text (not JSON) with every hostile string in it.
 HOSTILE_TEXT = ("not json " + " | ".join(HOSTILE) + "\n").encode("utf-8", "surrogatepass")
 
 DEEP_INVALID = b"[" * 100_000
 DEEP_VALID = b"[" * 5000 + b"]" * 5000
+AT_THE_LIMIT = (b'{"k":' * 255 + b"[1]" + b"}" * 255)  # 256 levels: still a tree
 BIG = json.dumps({"data": [{"id": i, "name": f"greet {i}", "note": "x" * 80} for i in range(42_000)]}).encode()
 HUGE_STRING = json.dumps({"s": "y" * 5_000_000}).encode()
 UTF16 = json.dumps({"name": "Zoë", "city": "Zürich"}, ensure_ascii=False).encode("utf-16")  # with a BOM
@@ -81,6 +80,7 @@ ROUTES: dict[str, tuple[int, str, bytes, list[tuple[bytes, bytes]]]] = {
     "/deep": (200, "application/json", DEEP_INVALID, []),
     "/deep-valid": (200, "application/json", DEEP_VALID, []),
     "/deep-error": (500, "application/json", DEEP_VALID, []),
+    "/at-the-limit": (200, "application/json", AT_THE_LIMIT, []),
     "/big": (200, "application/json", BIG, []),
     "/huge-string": (200, "application/json", HUGE_STRING, []),
     "/utf16": (200, "application/json; charset=utf-16", UTF16, []),

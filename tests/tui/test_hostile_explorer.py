@@ -17,6 +17,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Input, OptionList, TabbedContent, TextArea
 
+from adversarial.hostile_text import LITERAL_MARKUP, VISIBLE
+
 from bonjoro_tui.jsonload import MAX_DEPTH
 from bonjoro_tui.session import open_session
 from bonjoro_tui.tui.app import BonjoroApp
@@ -116,6 +118,8 @@ async def test_hostile_keys_and_values_are_shown_as_escapes_and_run_nothing(sess
         assert '"\\u001b]52;c;QUFB\\u0007"' in plain  # a value: JSON escapes (stays valid JSON)
         assert "\\u202eevil\\u202c" in plain and "csi\\x9b31m" in plain and '"a\\u0000b"' in plain
         assert '"ok\\rFAKE"' in plain
+        for shown_as in VISIBLE + LITERAL_MARKUP:  # the shared cases, in keys (safe_text's escapes)
+            assert shown_as in plain, shown_as
 
         shown = screen_text(app)
         assert_no_raw_controls(shown, "the screen")
@@ -219,6 +223,27 @@ async def test_deep_nesting_is_an_inline_note_and_the_app_goes_on(session, path)
         assert app.focused is screen.query_one(JsonTree)
         await send(pilot, screen, "/me")
         assert screen.query_one(JsonTree).root.data.value == hs.ME
+
+
+async def test_a_body_at_the_depth_limit_is_a_tree_that_expands_all_the_way(session):
+    app = BonjoroApp(session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_explorer(pilot)
+        await send(pilot, screen, "/at-the-limit")
+        tree = screen.query_one(JsonTree)
+        assert isinstance(tree.root.data.value, dict)
+        node = tree.root
+        while node.children:  # open every level (Textual builds the lines of expanded nodes recursively)
+            node = node.children[0]
+            tree._load(node)
+            node.expand()
+        await pilot.pause(0.3)
+        assert tree.last_line >= MAX_DEPTH
+        assert tree._tree_lines[-1].node.label.plain == "[0]: 1"
+        tree.scroll_to(x=tree.max_scroll_x, y=tree.max_scroll_y, animate=False)  # 256 levels of guides
+        await pilot.pause(0.2)
+        assert "[0]: 1" in screen_text(app)
+        assert app.return_code is None
 
 
 async def test_invalid_utf8_and_utf16_bodies(session):
