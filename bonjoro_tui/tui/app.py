@@ -151,7 +151,7 @@ class BonjoroApp(App[int]):
         return getattr(self.session, "http", None) or self.client.http
 
     def on_mount(self) -> None:
-        self.sub_title = f"{self.target_label} · {safe_text(self.settings.base_url or '')}"
+        self.sub_title = f"{safe_text(self.target_label)} · {safe_text(self.settings.base_url or '')}"
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
             self._warn_unknown_keymap_ids()
