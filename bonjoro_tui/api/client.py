@@ -101,7 +101,12 @@ class ApiResponse:
         return self.content.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        return jsonlib.loads(self.content)
+        """The body as JSON; a ``ValueError`` for anything that is not (nesting too deep for the
+        parser included: callers handle one exception for every bad body)."""
+        try:
+            return jsonlib.loads(self.content)
+        except RecursionError:
+            raise ValueError("the JSON body is nested too deeply to parse") from None
 
     @property
     def rate_limit(self) -> RateLimit | None:

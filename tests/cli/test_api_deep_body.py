@@ -45,3 +45,5 @@ def test_a_deep_error_body_ends_with_one_line(aimed_at_server):
     assert r.returncode == 1
     assert r.stdout.rstrip(b"\n") == hs.DEEP_VALID
     assert len(r.stderr.decode().splitlines()) == 1
+    assert b"recursion" not in r.stderr  # the status line, not the parser's complaint
+    assert b"HTTP 500" in r.stderr
