@@ -38,7 +38,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(flags)
         for warning in settings.warnings:
-            print(f"bonjoro-tui: warning: {warning}", file=sys.stderr)
+            print(f"bonjoro-tui: warning: {safe_text(warning)}", file=sys.stderr)  # may quote a .env
         return asyncio.run(handler(args, settings))
     except UsageError as exc:
         return _fail(exc, EXIT_USAGE)
@@ -430,7 +430,7 @@ async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
         session.add_secret(profile.tokens.refresh_token)
         info = describe_profile(s, profile, session.now())
         expiry = f"expires at {info['expires_at']}" if info["expires_at"] else "does not expire"
-        print(f"Signed in: profile {s.profile!r} ({profile.method}) to {s.target_id}; token {expiry}.")
+        print(safe_text(f"Signed in: profile {s.profile!r} ({profile.method}) to {s.target_id}; token {expiry}."))
         who = await _whoami(session)
         if who:
             print(f"Signed in as {who}.")
@@ -473,7 +473,7 @@ async def _login_code(args: argparse.Namespace, session: Any) -> Any:
         # The callback server is listening by now, so a pasted URL has somewhere to go.
         _watch_stdin_for_redirect(loop, login.paste)
         print("Open this URL in a browser to sign in:", file=sys.stderr)
-        print(url, flush=True)
+        print(safe_text(url), flush=True)  # built from settings a .env may hold
         print(
             "Waiting for the redirect… (or paste the URL the browser was sent to, then Enter)",
             file=sys.stderr,

@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable, Mapping, TextIO
 import httpx
 
 from bonjoro_tui.redact import Redactor, mask
+from bonjoro_tui.safetext import safe_text
 
 LOG_FILE_NAME = "bonjoro-tui.log"
 BODY_LIMIT = 16_000
@@ -69,7 +70,9 @@ class HttpDebugLog:
         self.redactor.add(secret)
 
     def write(self, text: str) -> None:
-        text = self.redactor(text)
+        # Redacted first (a secret is matched as sent), then made safe: headers and bodies are a
+        # server's bytes, and this goes to a terminal (stderr) and to a file someone will `cat`.
+        text = safe_text(self.redactor(text), multiline=True)
         if not text.endswith("\n"):
             text += "\n"
         with self._lock:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+from bonjoro_tui.safetext import safe_text
 
 
 def clean_text(value: str, limit: int = 200) -> str:
-    """Server-supplied text made safe for a terminal: no control characters, bounded."""
-    value = _CONTROL.sub("", value)
-    return value if len(value) <= limit else value[:limit] + "…"
+    """Server-supplied text for a message: bounded, every control character shown as an escape
+    (``\\x1b``) rather than dropped, so the reader sees that something was there."""
+    return safe_text(value, limit=limit + 1)
 
 
 class AuthError(Exception):

@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from bonjoro_tui.safetext import safe_text
+
 #: The file in the log directory that collects crash reports (appended to, one record per crash).
 CRASH_LOG_NAME = "bonjoro-tui-crash.log"
 EXIT_CRASHED = 1
@@ -35,13 +37,13 @@ def run_tui(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(flags={k: v for k, v in flags.items() if v is not None})
     except SettingsError as exc:
-        print(f"bonjoro-tui: {exc}", file=sys.stderr)
+        print(f"bonjoro-tui: {safe_text(exc)}", file=sys.stderr)
         return 1
     try:
         # Long-running: rotated tokens that a full disk cannot take are kept for this run.
         session = open_session(settings, keep_unsaved_tokens=True)
     except Exception as exc:  # e.g. the sandbox could not start
-        print(f"bonjoro-tui: could not start: {exc}", file=sys.stderr)
+        print(f"bonjoro-tui: could not start: {safe_text(exc)}", file=sys.stderr)
         return 1
     from bonjoro_tui.tui.app import BonjoroApp
 

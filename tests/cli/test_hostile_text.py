@@ -18,6 +18,7 @@ import pty
 import re
 import select
 import subprocess
+from pathlib import Path
 import sys
 import termios
 import time
@@ -205,6 +206,17 @@ def test_api_non_json_body_on_a_pipe_is_the_servers_bytes(env, hostile):
     assert_clean(result.stderr, "stderr of api GET /text")
 
 
+def test_the_debug_log_shows_hostile_headers_and_bodies_as_text(env, hostile):
+    """--debug writes every exchange to stderr (a terminal) and to a file someone will `cat`."""
+    sign_in(env)
+    result = run(env, "--debug", "api", "GET", "/text")
+    assert result.returncode == 0, result.stderr
+    assert_clean(result.stderr, "the --debug lines on stderr")
+    log = Path(env["BONJORO_TUI_LOG_DIR"]) / "bonjoro-tui.log"
+    assert_clean(log.read_bytes(), "the --debug log file")
+    assert "\\x9b2J \\u202eevil" in result.stderr.decode()
+
+
 def test_api_error_message_is_one_escaped_line(env, hostile):
     sign_in(env)
     result = run(env, "api", "GET", "/fail")
@@ -240,7 +252,9 @@ def test_failing_login_and_refresh_show_the_error_description_as_text(env, hosti
     assert_clean(status.stdout + status.stderr, "status after a failed refresh")
     assert "\\u202eevil.exe[/x]" in status.stdout.decode()
     info = json.loads(run(env, "status", "--json").stdout)
-    assert "\u202eevil.exe[/x]" in info["last_refresh_result"]
+    # The stored result is our message: the server's part was escaped when the error was made
+    # (auth/errors.py clean_text), so JSON carries the visible escape, not the raw override.
+    assert "\\u202eevil.exe[/x]" in info["last_refresh_result"]
 
 
 def test_a_callback_error_description_is_shown_as_text(env, hostile):
