@@ -41,6 +41,9 @@ def _explain(exc: BaseException, *, target: str, key: Callable[[str], str]) -> t
     names = _names(exc)
     text = str(exc) or type(exc).__name__
     hint = getattr(exc, "hint", None)
+    if "UnsafePathError" in names or "StoreUnsafeError" in names:
+        # The message names the path, what is wrong and what to do (bonjoro_tui/files.py).
+        return (text, hint or "Nothing was read from or written to that path. Fix it as said, then try again.")
     if "StoreCorruptError" in names:
         where = getattr(exc, "quarantined_to", None)
         return (

@@ -269,3 +269,34 @@ async def test_the_dashboard_does_not_send_the_token_to_a_dotenv_api_base(shell,
     assert attacker.requests == []
     assert shell.stored == stored
     tally(attacker, "dashboard")
+
+
+async def test_the_login_screen_lists_every_endpoint_with_its_source_when_a_dotenv_sets_one(shell, attacker, monkeypatch):
+    from bonjoro_tui.session import open_session
+    from bonjoro_tui.tui.app import BonjoroApp
+    from tui.screen import screen_text
+
+    dotenv = shell.plant_dotenv(f"BONJORO_TOKEN_URL={attacker.url}/token\n")
+    for key, value in shell.env.items():
+        monkeypatch.setenv(key, value)
+    session = open_session(load_settings())
+    try:
+        app = BonjoroApp(session, open_browser=lambda url: False, tick_interval=0.05)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.press("l")
+            await pilot.pause()
+            text = " ".join(screen_text(app).split())
+            assert "Settings from the .env in the working directory" in text
+            assert f"BONJORO_TOKEN_URL = {attacker.url}/token" in text
+            assert "derived from the environment variable BONJORO_BASE_URL" in text  # the others' source
+            await pilot.click("#start")
+            for _ in range(100):
+                await pilot.pause(0.02)
+                if app.screen.phase == "failed":
+                    break
+            assert app.screen.phase == "failed"
+            assert "split the sign-in" in " ".join(screen_text(app).split())
+    finally:
+        await session.aclose()
+    assert attacker.requests == []
+    assert str(dotenv) in " ".join(session.settings.source("token_url").split())

@@ -68,6 +68,7 @@ class LoginScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         with VerticalScroll(id="login-body"):
+            yield Static(id="endpoint-sources")
             with Vertical(id="choose"):
                 with MethodList(id="method"):
                     yield RadioButton("Authorization code + PKCE (recommended)", value=True, id="method-code")
@@ -97,9 +98,24 @@ class LoginScreen(Screen):
         self.query_one("#flow").border_title = "Progress"
         self.set_interval(self.app.tick_interval, self._tick_waiting, name="waiting")
         self._label_buttons()
+        self._show_endpoint_sources()
         self._show_method_help()
         self._render_phase()
         self.query_one("#method").focus()
+
+    def _show_endpoint_sources(self) -> None:
+        """Whenever an endpoint comes from the working directory's .env (untrusted), every endpoint
+        this sign-in would use, with where its value came from (bonjoro_tui.trust)."""
+        from bonjoro_tui.trust import endpoint_report
+
+        lines = endpoint_report(self.app.settings)
+        sources = self.query_one("#endpoint-sources", Static)
+        sources.display = bool(lines)
+        if lines:
+            text = Text("Settings from the .env in the working directory — this sign-in goes to:\n", style="bold yellow")
+            for line in lines:
+                text.append("  " + safe_text(line) + "\n")
+            sources.update(text)
 
     def _label_buttons(self) -> None:
         key = self.app.key_for
