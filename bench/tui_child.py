@@ -57,10 +57,10 @@ def make_app():
 
         return Bare(), None
 
-    from bonjoro_tui.cli import build_parser
+    from bonjoro_tui.cli.parser import build_parser
 
     args = build_parser().parse_args([])
-    from bonjoro_tui.session import open_session
+    from bonjoro_tui.account.session import open_session
     from bonjoro_tui.settings import load_settings
 
     settings = load_settings(flags={"profile": getattr(args, "profile", None), "debug": getattr(args, "debug", None)})

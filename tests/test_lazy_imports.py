@@ -12,7 +12,7 @@ import sys
 
 CHILD = r"""
 import asyncio, json, sys
-from bonjoro_tui.session import open_session
+from bonjoro_tui.account.session import open_session
 from bonjoro_tui.settings import load_settings
 
 report = {}
@@ -75,7 +75,7 @@ def test_first_frame_needs_neither_httpx_nor_the_other_screens(tmp_path):
 
 SIGNED_IN_CHILD = r"""
 import asyncio, json, sys, time
-from bonjoro_tui.session import open_session
+from bonjoro_tui.account.session import open_session
 from bonjoro_tui.settings import load_settings
 from bonjoro_tui.store import StoredProfile
 from bonjoro_tui.tokens import TokenSet

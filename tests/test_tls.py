@@ -17,7 +17,7 @@ import httpx
 import pytest
 import uvicorn
 
-from bonjoro_tui.session import Session
+from bonjoro_tui.account.session import Session
 from bonjoro_tui.settings import load_settings
 from bonjoro_tui.store import TokenStore
 from bonjoro_tui.tls import DeferredTrustContext

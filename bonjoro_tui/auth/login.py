@@ -43,8 +43,9 @@ class LoginStep(str, enum.Enum):
     WAITING = "WAITING"  # waiting for the redirect
     CODE_RECEIVED = "CODE_RECEIVED"  # a callback with the right state and a code
     EXCHANGING = "EXCHANGING"  # POST to the token endpoint
+    CHECKING = "CHECKING"  # an API key tried against the API before it is saved
     SAVED = "SAVED"  # tokens written to the store; detail: the store path
-    PROFILE = "PROFILE"  # GET /me — run by the caller (API layer), not by CodeLogin
+    PROFILE = "PROFILE"  # GET /me — run by the application layer (account.signin), not by CodeLogin
 
 
 StepCallback = Callable[[LoginStep, str], None]

@@ -30,7 +30,7 @@ EXIT_CRASHED = 1
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    from bonjoro_tui.session import open_session
+    from bonjoro_tui.account.session import open_session
     from bonjoro_tui.settings import SettingsError, load_settings
 
     flags = {"profile": getattr(args, "profile", None), "debug": getattr(args, "debug", None)}

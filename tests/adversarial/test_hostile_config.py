@@ -232,7 +232,7 @@ def test_a_dotenv_next_to_trusted_settings_is_judged_by_what_it_sets(tmp_path):
 
 async def test_the_dashboard_does_not_send_the_token_to_a_dotenv_api_base(shell, attacker, monkeypatch):
     """Was: the dashboard's /me (and every explorer request) went to the .env's API base."""
-    from bonjoro_tui.session import open_session
+    from bonjoro_tui.account.session import open_session
     from bonjoro_tui.tui.app import BonjoroApp
 
     stored = shell.sign_in()
@@ -272,7 +272,7 @@ async def test_the_dashboard_does_not_send_the_token_to_a_dotenv_api_base(shell,
 
 
 async def test_the_login_screen_lists_every_endpoint_with_its_source_when_a_dotenv_sets_one(shell, attacker, monkeypatch):
-    from bonjoro_tui.session import open_session
+    from bonjoro_tui.account.session import open_session
     from bonjoro_tui.tui.app import BonjoroApp
     from tui.screen import screen_text
 

@@ -31,7 +31,7 @@ from bonjoro_tui.debug import LOG_FILE_NAME, open_debug_log
 from bonjoro_tui.files import UnsafePathError
 from bonjoro_tui.sandbox import SandboxServer
 from bonjoro_tui.sandbox.state import SandboxState
-from bonjoro_tui.session import _read_port, _write_port, open_session
+from bonjoro_tui.account.session import _read_port, _write_port, open_session
 from bonjoro_tui.settings import load_settings
 from bonjoro_tui.store import StoreCorruptError, StoredProfile, StoreUnsafeError, StoreWriteError, TokenStore
 from bonjoro_tui.tokens import TokenSet

@@ -9,7 +9,7 @@ import httpx
 import respx
 
 from bonjoro_tui.debug import LOG_FILE_NAME
-from bonjoro_tui.session import open_session
+from bonjoro_tui.account.session import open_session
 from bonjoro_tui.settings import load_settings
 
 

@@ -467,7 +467,7 @@ def test_a_next_page_url_from_one_run_can_be_followed_in_the_next(isolated_envir
 def test_status_shows_the_time_left_readably(sandbox, make_cli):
     import re
 
-    from bonjoro_tui.commands import duration
+    from bonjoro_tui.account.format import duration
 
     assert (duration(3572), duration(45), duration(0), duration(3600), duration(90061)) == (
         "59m 32s", "45s", "0s", "1h", "1d 1h 1m 1s"

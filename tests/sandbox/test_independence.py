@@ -17,7 +17,7 @@ def test_sandbox_imports_neither_the_client_layers_nor_textual():
         "import importlib, json, sys\n"
         f"for m in {modules!r}: importlib.import_module(m)\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'"
-        " or m.startswith(('bonjoro_tui.auth', 'bonjoro_tui.api', 'bonjoro_tui.tui', 'bonjoro_tui.session')))))\n"
+        " or m.startswith(('bonjoro_tui.auth', 'bonjoro_tui.api', 'bonjoro_tui.tui', 'bonjoro_tui.account.session')))))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []

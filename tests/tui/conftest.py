@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bonjoro_tui.session import open_session
+from bonjoro_tui.account.session import open_session
 from bonjoro_tui.settings import load_settings
 
 from .fakes import Clock

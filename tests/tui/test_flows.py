@@ -214,7 +214,7 @@ async def test_network_error_in_the_explorer_is_inline(session, clock):
 
 async def test_client_credentials_through_the_wizard_with_the_secret_masked(clock):
     from bonjoro_tui.sandbox import SandboxServer
-    from bonjoro_tui.session import open_session
+    from bonjoro_tui.account.session import open_session
     from bonjoro_tui.settings import load_settings
 
     with SandboxServer(now=clock) as sandbox:

@@ -20,7 +20,7 @@ from textual.widgets import Input, OptionList, TabbedContent, TextArea
 from adversarial.hostile_text import LITERAL_MARKUP, VISIBLE
 
 from bonjoro_tui.jsonload import MAX_DEPTH
-from bonjoro_tui.session import open_session
+from bonjoro_tui.account.session import open_session
 from bonjoro_tui.tui.app import BonjoroApp
 from bonjoro_tui.tui.screens.explorer import ExplorerScreen, raw_text
 from bonjoro_tui.tui.widgets.json_tree import JsonTree

@@ -26,7 +26,7 @@ from adversarial.hostile_text import (
 )
 from bonjoro_tui.auth.login import login_client_credentials
 from bonjoro_tui.safetext import safe_text
-from bonjoro_tui.session import open_session
+from bonjoro_tui.account.session import open_session
 from bonjoro_tui.settings import load_settings
 from bonjoro_tui.tui.app import BonjoroApp
 from bonjoro_tui.tui.screens.login import LoginScreen

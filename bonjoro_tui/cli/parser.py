@@ -1,31 +1,11 @@
-"""The ``bonjoro-tui`` entry point.
-
-With no subcommand it launches the Textual dashboard; subcommands are headless and never
-import Textual (a test checks this), so ``bonjoro-tui status --json`` starts fast.
-Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error, 4 not signed in.
-"""
+"""The ``bonjoro-tui`` command line's argparse parser (one place for every flag and help text)."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import Sequence
 
 from bonjoro_tui import __version__
-
-# This module is the program (the console script and ``python -m bonjoro_tui`` start here), so
-# it may decide what the process loads. httpx's package imports its own command-line tool
-# (``httpx._main``) whenever click, rich and pygments are installed — and they are: uvicorn
-# needs click, Textual needs rich. That tool costs ~20 ms and ~3.4 MiB and is never called
-# here. A ``None`` in ``sys.modules`` makes that one import raise ImportError, which httpx
-# catches (it then defines a ``main`` that asks for ``httpx[cli]``); nothing else of httpx
-# changes. ``setdefault``: if httpx's tool is already loaded (an embedding program), keep it.
-sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_NOT_SIGNED_IN = 4
+from bonjoro_tui.account.methods import CLI_NAMES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("login", parents=[common], help="sign in and store the tokens")
     p.add_argument(
         "--method",
-        choices=["code", "client-credentials", "api-key"],
+        choices=list(CLI_NAMES),
         default="code",
         help="authorization code + PKCE (default), client credentials, or an API key read from stdin",
     )
@@ -95,30 +75,3 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", "-d", help="JSON body, or @FILE to read it from a file (@- for stdin)")
     p.add_argument("--include", "-i", action="store_true", help="print the status line and headers first")
     return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help/--version
-        return int(exc.code or 0)
-    for name in ("profile", "debug"):
-        if not hasattr(args, name):
-            setattr(args, name, None)
-
-    if args.command == "sandbox":
-        from bonjoro_tui.sandbox.cli import run_sandbox_command
-
-        return run_sandbox_command(args)
-    if args.command is None:
-        from bonjoro_tui.tui.launch import run_tui
-
-        return run_tui(args)
-    from bonjoro_tui.commands import run_command
-
-    return run_command(args)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

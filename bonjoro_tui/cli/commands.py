@@ -16,14 +16,15 @@ import os
 import sys
 import threading
 import webbrowser
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-from bonjoro_tui.cli import EXIT_FAILURE, EXIT_NOT_SIGNED_IN, EXIT_OK, EXIT_USAGE
-from bonjoro_tui.redact import mask
+from bonjoro_tui.account.format import duration
+from bonjoro_tui.account.methods import SignInMethod
+from bonjoro_tui.account.status import AccountStatus, describe
+from bonjoro_tui.cli.exitcodes import EXIT_FAILURE, EXIT_NOT_SIGNED_IN, EXIT_OK, EXIT_USAGE
 from bonjoro_tui.safetext import safe_json_dumps, safe_text
-from bonjoro_tui.settings import SANDBOX, Settings, SettingsError, load_settings
+from bonjoro_tui.settings import Settings, SettingsError, load_settings
 
 API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
@@ -81,12 +82,6 @@ def _fail(reason: object, code: int) -> int:
     return code
 
 
-def _iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _print_json(data: Any, *, pretty: bool | None = None) -> None:
     if pretty is None:
         pretty = sys.stdout.isatty()
@@ -96,7 +91,7 @@ def _print_json(data: Any, *, pretty: bool | None = None) -> None:
 
 
 async def _with_session(settings: Settings, body: Callable[[Any], Awaitable[int]]) -> int:
-    from bonjoro_tui.session import open_session
+    from bonjoro_tui.account.session import open_session
 
     session = open_session(settings)
     try:
@@ -108,65 +103,13 @@ async def _with_session(settings: Settings, body: Callable[[Any], Awaitable[int]
 # --------------------------------------------------------------------------- status / paths
 
 
-def describe_profile(settings: Settings, profile: Any, now: float) -> dict[str, Any]:
-    """What ``status`` shows (also used after ``refresh``): never a token, at most a mask."""
-    info: dict[str, Any] = {
-        "signed_in": False,
-        "profile": settings.profile,
-        "target": "sandbox" if settings.target == SANDBOX else "live",
-        "target_id": settings.target_id,
-        "base_url": settings.base_url if settings.target != SANDBOX or settings.base_url else None,
-        "store": str(settings.store_path),
-    }
-    if profile is None:
-        info["reason"] = "no tokens stored for this profile"
-        return info
-    t = profile.tokens
-    expires_in = t.expires_in(now)
-    info.update(
-        {
-            "signed_in": profile.target == settings.target_id,
-            "method": profile.method,
-            "client_id": profile.client_id,
-            "token_type": t.token_type,
-            "scope": t.scope,
-            "access_token_masked": mask(t.access_token),
-            "obtained_at": _iso(t.obtained_at),
-            "expires_at": _iso(t.expires_at),
-            "expires_in": None if expires_in is None else int(expires_in),
-            "expired": expires_in is not None and expires_in <= 0,
-            "has_refresh_token": t.refresh_token is not None,
-            "last_refresh_at": _iso(profile.last_refresh_at),
-            "last_refresh_result": profile.last_refresh_result,
-        }
-    )
-    if profile.target != settings.target_id:
-        info["reason"] = f"the stored tokens were issued by {profile.target}, not {settings.target_id}"
-        info["signed_in_to"] = profile.target
-    return info
-
-
-def duration(seconds: int) -> str:
-    """``3572`` -> ``59m 32s``; ``90061`` -> ``1d 1h 1m 1s``; ``0`` -> ``0s``."""
-    seconds = max(0, int(seconds))
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            parts.append(f"{seconds // size}{unit}")
-            seconds %= size
-    if seconds or not parts:
-        parts.append(f"{seconds}s")
-    return " ".join(parts)
-
-
-def _status_lines(info: dict[str, Any]) -> list[str]:
+def _status_lines(status: AccountStatus) -> list[str]:
     """The lines of ``status``, each escaped with ``safe_text`` (scope, client id and last
     refresh result come from the server)."""
-    return [safe_text(line) for line in _status_text(info)]
+    return [safe_text(line) for line in _status_text(status.to_json(), status.where)]
 
 
-def _status_text(info: dict[str, Any]) -> list[str]:
-    where = "local sandbox" if info["target"] == "sandbox" else f"live ({info['base_url']})"
+def _status_text(info: dict[str, Any], where: str) -> list[str]:
     if not info["signed_in"]:
         # The reason goes to stderr once (with what to do), not here as well.
         return [f"Not signed in: profile {info['profile']!r}, target {where}.", f"Token store: {info['store']}"]
@@ -197,15 +140,14 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
     from bonjoro_tui.store import TokenStore
 
-    profile = TokenStore(settings.store_path).load(settings.profile)
-    info = describe_profile(settings, profile, time.time())
+    status = describe(settings, TokenStore(settings.store_path).load(settings.profile), time.time())
     if args.json:
-        _print_json(info)
+        _print_json(status.to_json())
     else:
-        print("\n".join(_status_lines(info)))
-    if info["signed_in"]:
+        print("\n".join(_status_lines(status)))
+    if status.signed_in:
         return EXIT_OK
-    return _fail(f"not signed in: {info['reason']}; run `bonjoro-tui login`", EXIT_NOT_SIGNED_IN)
+    return _fail(f"not signed in: {status.reason}; run `bonjoro-tui login`", EXIT_NOT_SIGNED_IN)
 
 
 async def cmd_paths(args: argparse.Namespace, settings: Settings) -> int:
@@ -249,7 +191,7 @@ def _print_paths(data_dir: Path, config_dir: Path, log_dir: Path) -> None:
 async def cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
     async def body(session: Any) -> int:
         profile = await session.client.refresh_now()
-        info = describe_profile(session.settings, profile, session.now())
+        info = describe(session.settings, profile, session.now()).to_json()
         if args.json:
             _print_json(info)
         else:
@@ -403,11 +345,11 @@ def _open_in_browser(url: str) -> None:
 
 
 async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
-    from bonjoro_tui.auth import login as auth_login
+    from bonjoro_tui.account.signin import SignIn
     from bonjoro_tui.trust import endpoint_report
 
-    method = args.method
-    api_key = _read_api_key() if method == "api-key" else None
+    method = SignInMethod.from_cli(args.method)
+    api_key = _read_api_key() if method is SignInMethod.API_KEY else None
 
     async def body(session: Any) -> int:
         s = session.settings
@@ -417,76 +359,35 @@ async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
             print("bonjoro-tui: settings from the .env in the working directory; this sign-in uses:", file=sys.stderr)
             for line in report:
                 print(f"  {safe_text(line)}", file=sys.stderr)
-        if method == "api-key":
-            session.add_secret(api_key)
-            # Checked before anything is saved: a wrong key never replaces a working sign-in.
-            await auth_login.verify_api_key(s, session.http, api_key)
-            profile = auth_login.login_api_key(s, session.store, api_key, now=session.now)
-        elif method == "client-credentials":
-            profile = await auth_login.login_client_credentials(s, session.store, session.http, now=session.now)
-        else:
-            profile = await _login_code(args, session)
-        session.add_secret(profile.tokens.access_token)
-        session.add_secret(profile.tokens.refresh_token)
-        info = describe_profile(s, profile, session.now())
-        expiry = f"expires at {info['expires_at']}" if info["expires_at"] else "does not expire"
-        print(safe_text(f"Signed in: profile {s.profile!r} ({profile.method}) to {s.target_id}; token {expiry}."))
-        who = await _whoami(session)
-        if who:
-            print(f"Signed in as {who}.")
+        sign_in = SignIn(session)
+        loop = asyncio.get_running_loop()
+
+        def open_browser(url: str) -> bool:
+            # The callback server is listening by now, so a pasted URL has somewhere to go.
+            _watch_stdin_for_redirect(loop, sign_in.paste)
+            print("Open this URL in a browser to sign in:", file=sys.stderr)
+            print(safe_text(url), flush=True)  # built from settings a .env may hold
+            print(
+                "Waiting for the redirect… (or paste the URL the browser was sent to, then Enter)",
+                file=sys.stderr,
+                flush=True,
+            )
+            if args.no_browser:
+                return False
+            # webbrowser may wait for the browser command to exit (a BROWSER script does): never
+            # block the event loop, which also serves the loopback callback.
+            threading.Thread(target=_open_in_browser, args=(url,), name="bonjoro-browser", daemon=True).start()
+            return True
+
+        done = await sign_in.run(method, api_key=api_key, open_browser=open_browser, timeout=args.timeout)
+        status = describe(s, done.profile, session.now()).to_json()
+        expiry = f"expires at {status['expires_at']}" if status["expires_at"] else "does not expire"
+        print(safe_text(f"Signed in: profile {s.profile!r} ({done.profile.method}) to {s.target_id}; token {expiry}."))
+        if done.identity is not None:
+            print(f"Signed in as {safe_text(done.identity.display)}.")  # server text: escaped
         return EXIT_OK
 
     return await _with_session(settings, body)
-
-
-async def _whoami(session: Any) -> str | None:
-    """Best effort ``GET /me`` (the seed's call; Bonjoro does not publish it): "Name <email>"."""
-    from bonjoro_tui.api.client import ClientError
-
-    try:
-        me = await session.client.me()
-    except ClientError:
-        return None
-    user = me.get("data") if isinstance(me.get("data"), dict) else me
-    name, email = user.get("name"), user.get("email")
-    # Server text, printed on the terminal: escaped.
-    if isinstance(name, str) and isinstance(email, str):
-        return f"{safe_text(name)} <{safe_text(email)}>"
-    return safe_text(name) if isinstance(name, str) else None
-
-
-async def _login_code(args: argparse.Namespace, session: Any) -> Any:
-    from bonjoro_tui.auth.login import CodeLogin
-
-    on_step = None
-    if session.debug_log is not None:
-        log = session.debug_log
-
-        def on_step(step: Any, detail: str) -> None:  # the flow's steps between the HTTP exchanges
-            log.write(f"· login step {getattr(step, 'value', step)}: {detail}")
-
-    login = CodeLogin(session.settings, session.store, session.http, now=session.now, on_step=on_step)
-
-    loop = asyncio.get_running_loop()
-
-    def open_browser(url: str) -> bool:
-        # The callback server is listening by now, so a pasted URL has somewhere to go.
-        _watch_stdin_for_redirect(loop, login.paste)
-        print("Open this URL in a browser to sign in:", file=sys.stderr)
-        print(safe_text(url), flush=True)  # built from settings a .env may hold
-        print(
-            "Waiting for the redirect… (or paste the URL the browser was sent to, then Enter)",
-            file=sys.stderr,
-            flush=True,
-        )
-        if args.no_browser:
-            return False
-        # webbrowser may wait for the browser command to exit (a BROWSER script does): never
-        # block the event loop, which also serves the loopback callback.
-        threading.Thread(target=_open_in_browser, args=(url,), name="bonjoro-browser", daemon=True).start()
-        return True
-
-    return await login.run(open_browser=open_browser, timeout=args.timeout)
 
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Awaitable[int]]] = {

@@ -1,0 +1,50 @@
+"""The ``bonjoro-tui`` entry point.
+
+With no subcommand it launches the Textual dashboard; subcommands are headless and never
+import Textual (a test checks this), so ``bonjoro-tui status --json`` starts fast.
+Exit codes (``cli/exitcodes.py``): 0 success, 1 failure (one line on stderr), 2 usage error,
+4 not signed in.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+# This module is the program (the console script and ``python -m bonjoro_tui`` start here), so
+# it may decide what the process loads. httpx's package imports its own command-line tool
+# (``httpx._main``) whenever click, rich and pygments are installed — and they are: uvicorn
+# needs click, Textual needs rich. That tool costs ~20 ms and ~3.4 MiB and is never called
+# here. A ``None`` in ``sys.modules`` makes that one import raise ImportError, which httpx
+# catches (it then defines a ``main`` that asks for ``httpx[cli]``); nothing else of httpx
+# changes. ``setdefault``: if httpx's tool is already loaded (an embedding program), keep it.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+from bonjoro_tui.cli.parser import build_parser  # noqa: E402 - after the line above, on purpose
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help/--version
+        return int(exc.code or 0)
+    for name in ("profile", "debug"):
+        if not hasattr(args, name):
+            setattr(args, name, None)
+
+    if args.command == "sandbox":
+        from bonjoro_tui.sandbox.cli import run_sandbox_command
+
+        return run_sandbox_command(args)
+    if args.command is None:
+        from bonjoro_tui.tui.launch import run_tui
+
+        return run_tui(args)
+    from bonjoro_tui.cli.commands import run_command
+
+    return run_command(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
