@@ -9,7 +9,9 @@ STAMP  := $(VENV)/.installed-stamp
 run: install
 	$(BIN)/bonjoro-tui
 
+# The layer contracts first ([tool.importlinter] in pyproject.toml; well under a second), then the tests.
 test: install
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(STAMP)
@@ -41,4 +43,4 @@ bench-smoke: install
 	BENCH_QUICK=1 $(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .import_linter_cache

@@ -1,0 +1,45 @@
+"""The layer rules of docs/DESIGN.md, as import-linter contracts ([tool.importlinter] in pyproject.toml).
+
+``make test`` runs ``lint-imports`` before pytest; this runs it too, so that ``pytest`` alone (or an
+editor's test runner) also fails when a layer imports what it must not.
+"""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import bonjoro_tui
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+#: The front ends, and ``python -m bonjoro_tui``: every other top-level module is the headless core.
+FRONT_ENDS = {"bonjoro_tui.tui", "bonjoro_tui.cli", "bonjoro_tui.__main__"}
+CORE_CONTRACT = "The headless core never imports UI (Textual, Rich, the TUI, the CLI)"
+
+
+def contracts() -> dict[str, dict]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return {c["name"]: c for c in config["tool"]["importlinter"]["contracts"]}
+
+
+def test_import_contracts_are_kept():
+    out = subprocess.run(
+        [str(LINT_IMPORTS)], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_every_top_level_module_is_core_or_a_front_end():
+    """A new module (``bonjoro_tui/newthing.py``) must be listed: in the core contract, or here."""
+    top_level = {f"bonjoro_tui.{m.name}" for m in pkgutil.iter_modules(bonjoro_tui.__path__)}
+    core = set(contracts()[CORE_CONTRACT]["source_modules"])
+    assert core.isdisjoint(FRONT_ENDS)
+    assert top_level - FRONT_ENDS == core, (
+        "add the new module to the core contract's source_modules in pyproject.toml, "
+        "or (a front end) to FRONT_ENDS here"
+    )
