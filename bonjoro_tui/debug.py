@@ -22,7 +22,7 @@ import time
 import weakref
 import zlib
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, TextIO
+from typing import Any, AsyncIterator, Callable, Iterable, Mapping, TextIO
 
 import httpx
 
@@ -175,7 +175,7 @@ class _TeeStream(httpx.AsyncByteStream):
         self._complete = False
         self._reported = False
 
-    async def __aiter__(self):  # type: ignore[override]
+    async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self._inner:
             room = self._limit - len(self._buf)
             if room > 0:

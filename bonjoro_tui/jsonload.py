@@ -49,6 +49,13 @@ _decoder = json.JSONDecoder()
 _ws = re.compile(r"[ \t\n\r]*")
 
 
+def _skip_ws(text: str, i: int) -> int:
+    """The index of the first character at or after ``i`` that is not JSON whitespace."""
+    match = _ws.match(text, i)
+    assert match is not None  # the pattern matches the empty string: it matches everywhere
+    return match.end()
+
+
 class _Fallback(Exception):
     pass
 
@@ -73,8 +80,8 @@ def _loads(data: bytes | str) -> Any:
     if text.startswith("\ufeff"):
         return json.loads(data)  # json.loads refuses a BOM in a str: keep its behaviour
     try:
-        value, end = _value(text, _ws.match(text, 0).end(), depth=0)
-        end = _ws.match(text, end).end()
+        value, end = _value(text, _skip_ws(text, 0), depth=0)
+        end = _skip_ws(text, end)
         if end != len(text):
             raise _Fallback
         return value
@@ -93,42 +100,42 @@ def _value(text: str, i: int, depth: int) -> tuple[Any, int]:
 
 def _object(text: str, i: int, depth: int) -> tuple[dict, int]:
     result: dict[str, Any] = {}
-    i = _ws.match(text, i).end()
+    i = _skip_ws(text, i)
     if text[i : i + 1] == "}":
         return result, i + 1
     while True:
         if text[i : i + 1] != '"':
             raise _Fallback
         key, i = _decoder.raw_decode(text, i)
-        i = _ws.match(text, i).end()
+        i = _skip_ws(text, i)
         if text[i : i + 1] != ":":
             raise _Fallback
-        value, i = _value(text, _ws.match(text, i + 1).end(), depth)
+        value, i = _value(text, _skip_ws(text, i + 1), depth)
         result[key] = value
-        i = _ws.match(text, i).end()
+        i = _skip_ws(text, i)
         sep = text[i : i + 1]
         if sep == "}":
             return result, i + 1
         if sep != ",":
             raise _Fallback
-        i = _ws.match(text, i + 1).end()
+        i = _skip_ws(text, i + 1)
 
 
 def _array(text: str, i: int, depth: int) -> tuple[list, int]:
     result: list[Any] = []
-    i = _ws.match(text, i).end()
+    i = _skip_ws(text, i)
     if text[i : i + 1] == "]":
         return result, i + 1
     while True:
         value, i = _value(text, i, depth)
         result.append(value)
-        i = _ws.match(text, i).end()
+        i = _skip_ws(text, i)
         sep = text[i : i + 1]
         if sep == "]":
             return result, i + 1
         if sep != ",":
             raise _Fallback
-        i = _ws.match(text, i + 1).end()
+        i = _skip_ws(text, i + 1)
 
 
 # ---- nesting depth -----------------------------------------------------------------------------

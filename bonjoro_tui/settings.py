@@ -435,16 +435,16 @@ def load_settings(
             f"{src.get('profile')[1]}: profile name {profile!r} must be letters, digits, '.', '_' or '-'"  # type: ignore[index]
         )
 
-    found = src.find("callback_port")
-    callback_port = _as_port(found[0], found[1]) if found else None
-    if redirect and callback_port and found and found[2] < redirect[2]:
+    port = src.find("callback_port")
+    callback_port = _as_port(port[0], port[1]) if port else None
+    if redirect and callback_port and port and port[2] < redirect[2]:
         # flags > env > .env > config: a --port (say) beats the port of a configured redirect URI.
         values["redirect_uri"] = _with_port(redirect[0], callback_port)
-        sources["callback_port"] = found[1]
+        sources["callback_port"] = port[1]
     elif redirect:
         sources["callback_port"] = redirect[1]
-    elif found:
-        sources["callback_port"] = found[1]
+    elif port:
+        sources["callback_port"] = port[1]
     if redirect:
         sources["redirect_uri"] = redirect[1]
     found = src.get("debug")

@@ -192,7 +192,7 @@ def _table_to_profile(name: str, table: Any) -> StoredProfile:
     return StoredProfile(
         name=name,
         target=s("target", True),  # type: ignore[arg-type]
-        method=method,  # type: ignore[arg-type]
+        method=method,
         client_id=s("client_id"),
         tokens=tokens,
         last_refresh_at=ts("last_refresh_at"),

@@ -28,7 +28,7 @@ or to config.toml.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urlsplit
 
 from bonjoro_tui.auth.errors import LoginError
@@ -132,7 +132,14 @@ def check_sign_in(settings: Settings, method: str, *, user_secret: bool = False)
         )
 
 
-def recorded_origins(settings: Settings) -> dict[str, str | None]:
+class RecordedOrigins(TypedDict):
+    """The keyword arguments of ``StoredProfile`` that :func:`recorded_origins` fills in."""
+
+    api_origin: str | None
+    revoke_origin: str | None
+
+
+def recorded_origins(settings: Settings) -> RecordedOrigins:
     """What a new profile records (rule 1): ``api_origin`` and ``revoke_origin``."""
     return {
         "api_origin": bound_origin(settings, settings.api_base) if settings.api_base else None,
@@ -149,6 +156,7 @@ def destination_error(settings: Settings, profile: "StoredProfile", key: str) ->
     if not url:
         return None
     here = bound_origin(settings, url)
+    allowed: set[str | None]  # an origin not recorded (None) allows nothing: `here` is a str
     if key == "token_url":
         allowed = {profile.target}
     elif key == "revoke_url":

@@ -202,4 +202,4 @@ def _made_up(prop: dict) -> Any:
     kind = prop.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), None)
-    return _BY_TYPE.get(kind, "")
+    return _BY_TYPE.get(kind, "") if isinstance(kind, str) else ""

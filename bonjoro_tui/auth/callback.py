@@ -36,7 +36,7 @@ import html
 import logging
 import socket
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import uvicorn
@@ -125,7 +125,7 @@ class _NoHttpSignals(uvicorn.Server):
         self._exit_requested.set()
 
     @contextlib.contextmanager
-    def capture_signals(self):  # type: ignore[override]
+    def capture_signals(self) -> Iterator[None]:
         yield
 
     async def main_loop(self) -> None:

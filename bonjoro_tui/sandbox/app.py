@@ -21,7 +21,7 @@ _HOST = re.compile(r"(?P<name>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?
 
 def _host_allowed(host_header: str, allowed: frozenset[str]) -> bool:
     match = _HOST.fullmatch(host_header)
-    return bool(match) and match.group("name").lower() in allowed
+    return match is not None and match.group("name").lower() in allowed
 
 
 def _index(req: Request) -> Response:

@@ -110,6 +110,8 @@ def authenticate_client(params: Mapping[str, object], authorization: str | None)
     present a secret.
     """
     basic = _basic_credentials(authorization)
+    client_id: object
+    secret: object
     body_id = params.get("client_id")
     body_secret = params.get("client_secret")
     if basic is not None and body_secret is not None:
@@ -127,7 +129,7 @@ def authenticate_client(params: Mapping[str, object], authorization: str | None)
     client = CLIENTS.get(client_id)
     if client is None:
         raise ClientAuthError("invalid_client", "client authentication failed: unknown client", basic=basic is not None)
-    if client.is_public:
+    if client.secret is None:  # a public client
         if secret:
             raise ClientAuthError("invalid_client", "a public client has no secret", basic=basic is not None)
         return client

@@ -14,10 +14,15 @@ import math
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bonjoro_tui.sandbox import signing
 from bonjoro_tui.sandbox.clients import API_KEY, Client
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from bonjoro_tui.sandbox.seed import SeedData
 
 ISSUER = "bonjoro-sandbox"
 #: How many rotated refresh tokens a family remembers (to detect their reuse).
@@ -48,9 +53,17 @@ class Principal:
 
 
 class GrantsMixin:
+    # What SandboxState, the one class this is mixed into, provides.
     _doc: dict[str, Any]
     _index: dict[str, str]
     _dirty: bool
+    seed: SeedData
+
+    if TYPE_CHECKING:
+
+        def now(self) -> float: ...
+
+        def _transaction(self) -> AbstractContextManager[None]: ...
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -177,7 +190,7 @@ class GrantsMixin:
             digest = signing.digest(refresh_token)
             family_id = self._index.get(digest)
             fam = self._doc["families"].get(family_id or "")
-            if fam is None:
+            if fam is None or family_id is None:
                 raise GrantError("invalid_grant", "the refresh token is not valid")
             if fam["client_id"] != client.client_id:
                 raise GrantError("invalid_grant", "the refresh token was issued to another client")

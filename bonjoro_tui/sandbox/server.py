@@ -81,11 +81,11 @@ class SandboxServer:
         self._thread: threading.Thread | None = None
         self.url: str | None = None
 
-    def _prepare(self) -> _Server:
+    def _prepare(self) -> tuple[_Server, socket.socket]:
         if self._server is not None:
             raise SandboxServerError("the sandbox is already running")
-        self._sock = bind_socket(self.host, self.port)
-        bound_host, bound_port = self._sock.getsockname()[:2]
+        sock = self._sock = bind_socket(self.host, self.port)
+        bound_host, bound_port = sock.getsockname()[:2]
         self.port = bound_port
         self.url = f"http://[{bound_host}]:{bound_port}" if ":" in bound_host else f"http://{bound_host}:{bound_port}"
         config = uvicorn.Config(
@@ -100,7 +100,7 @@ class SandboxServer:
             timeout_graceful_shutdown=2,
         )
         self._server = _Server(config)
-        return self._server
+        return self._server, sock
 
     def _cleanup(self) -> None:
         if self._sock is not None:
@@ -112,12 +112,12 @@ class SandboxServer:
 
     def start(self, timeout: float = 10.0) -> None:
         """Serve in a background thread; returns once listening (``.url`` is then set)."""
-        server = self._prepare()
+        server, sock = self._prepare()
         failure: list[BaseException] = []
 
         def run() -> None:
             try:
-                asyncio.run(server.serve(sockets=[self._sock]))
+                asyncio.run(server.serve(sockets=[sock]))
             except BaseException as exc:  # surfaced by start() if it happens before listening
                 failure.append(exc)
 
@@ -153,15 +153,15 @@ class SandboxServer:
 
     async def serve(self, on_ready: Callable[[SandboxServer], None] | None = None) -> None:
         """Serve in the running loop until SIGINT/SIGTERM (or ``request_exit()``)."""
-        server = self._prepare()
+        server, sock = self._prepare()
         loop = asyncio.get_running_loop()
-        installed: list[int] = []
+        installed: list[signal.Signals] = []
         in_main = threading.current_thread() is threading.main_thread()
         for sig in (signal.SIGINT, signal.SIGTERM) if in_main else ():
             loop.add_signal_handler(sig, self.request_exit)
             installed.append(sig)
         try:
-            task = asyncio.create_task(server.serve(sockets=[self._sock]))
+            task = asyncio.create_task(server.serve(sockets=[sock]))
             while not server.started and not task.done():
                 await asyncio.sleep(0.005)
             if server.started and on_ready is not None:

@@ -127,7 +127,8 @@ class SandboxState(GrantsMixin):
 
     def _load(self, data: dict[str, Any] | None) -> None:
         """Adopt a stored document; one of an unexpected shape is set aside, never half-used."""
-        doc, index = self._fresh_doc(), {}
+        doc = self._fresh_doc()
+        index: dict[str, str] = {}
         if data is not None:
             try:
                 doc, index = self._checked(data)
@@ -241,8 +242,12 @@ class SandboxState(GrantsMixin):
 
     # -- faults ----------------------------------------------------------------------------
 
-    def fail_next(self, count: int, status: int, scope: str = "any") -> list[dict[str, Any]]:
-        """Answer the next ``count`` requests in ``scope`` ("token", "api", "any") with ``status``."""
+    def fail_next(self, count: object, status: object, scope: object = "any") -> list[dict[str, Any]]:
+        """Answer the next ``count`` requests in ``scope`` ("token", "api", "any") with ``status``.
+
+        Each argument is checked here (a KnobError): the admin endpoint passes what a JSON body
+        held, ``None`` for a missing status.
+        """
         if status not in FAULT_STATUSES:
             raise KnobError(f"status must be one of {', '.join(map(str, FAULT_STATUSES))}")
         if scope not in FAULT_SCOPES:
