@@ -17,7 +17,7 @@ reported in :attr:`SignedIn.identity_error`, not raised. With ``--debug`` each s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from bonjoro_tui.account.identity import Identity
 from bonjoro_tui.account.methods import SignInMethod
@@ -38,6 +38,8 @@ class SignedIn:
     identity: Identity | None = None
     #: Why the identity could not be fetched (the sign-in itself succeeded).
     identity_error: BaseException | None = None
+    #: The ``/me`` body as the server sent it (the dashboard keeps it for its status screen).
+    me: dict[str, Any] | None = None
 
 
 class SignIn:
@@ -45,6 +47,7 @@ class SignIn:
         self.session = session
         self.on_step = on_step
         self._code: "CodeLogin | None" = None
+        self._cancelled = False
 
     # -- while a code sign-in waits ---------------------------------------------------------
     @property
@@ -65,6 +68,9 @@ class SignIn:
         self._code.paste(url)
 
     def cancel(self) -> None:
+        """End a code sign-in (its callback server closes, ``run`` raises ``LoginCancelled``) —
+        also when it is asked before the flow has started."""
+        self._cancelled = True
         if self._code is not None:
             self._code.cancel()
 
@@ -91,6 +97,8 @@ class SignIn:
         settings, store, http = session.settings, session.store, session.http
         if method is SignInMethod.CODE:
             self._code = core.CodeLogin(settings, store, http, now=session.now, on_step=self._step)
+            if self._cancelled:
+                self._code.cancel()
             try:
                 profile = await self._code.run(open_browser=open_browser, timeout=timeout)
             finally:
@@ -119,4 +127,4 @@ class SignIn:
             me = await client.me()
         except Exception as exc:  # noqa: BLE001 - best effort: the sign-in has succeeded
             return SignedIn(profile, None, exc)
-        return SignedIn(profile, Identity.from_me(me))
+        return SignedIn(profile, Identity.from_me(me), me=me)

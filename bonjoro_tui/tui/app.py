@@ -22,7 +22,7 @@ from textual.reactive import var
 from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.tui.commands import BonjoroCommands
 from bonjoro_tui.tui.errors import explain
-from bonjoro_tui.tui.format import duration
+from bonjoro_tui.account.format import countdown as duration
 from bonjoro_tui.tui.messages import RefreshHappened
 from bonjoro_tui.tui.screens.status import StatusScreen
 from bonjoro_tui.tui.text import notice

@@ -17,11 +17,30 @@ a ``rich.text.Text`` of the escaped value (``Text`` never parses markup; a ``str
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 from rich.style import Style
 from rich.text import Text
 from textual.content import Content
 
 from bonjoro_tui.safetext import safe_text
+
+if TYPE_CHECKING:
+    from typing import Unpack
+
+    from rich.console import JustifyMethod, OverflowMethod
+    from rich.text import Span
+
+
+class TextOptions(TypedDict, total=False):
+    """The keyword arguments of ``rich.text.Text`` after ``style``."""
+
+    justify: JustifyMethod | None
+    overflow: OverflowMethod | None
+    no_wrap: bool | None
+    end: str
+    tab_size: int | None
+    spans: list[Span] | None
 
 __all__ = ["notice", "plain", "rich_plain", "template"]
 
@@ -47,7 +66,12 @@ def template(markup: str, /, **values: object) -> Content:
 
 
 def rich_plain(
-    value: object, style: str | Style = "", *, multiline: bool = False, limit: int | None = None, **kwargs: object
+    value: object,
+    style: str | Style = "",
+    *,
+    multiline: bool = False,
+    limit: int | None = None,
+    **kwargs: Unpack[TextOptions],
 ) -> Text:
     """``value`` as a Rich ``Text`` (no markup, unsafe characters escaped) in ``style``.
 

@@ -85,7 +85,12 @@ class FakeSession:
         self.settings = load_settings().resolved_for_sandbox("http://127.0.0.1:8765")
         self.store = TokenStore(self.settings.store_path)
         self.client = FakeClient(self.settings, self.store, self.now)
+        self.http = self.client.http
         self.sandbox = sandbox
+        self.debug_log = None
+
+    def add_secret(self, secret) -> None:
+        pass
 
     async def client_ready(self):
         return self.client

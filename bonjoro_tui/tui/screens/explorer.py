@@ -20,7 +20,7 @@ import re
 import shlex
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
@@ -46,12 +46,16 @@ from textual.widgets import (
 )
 
 from bonjoro_tui.jsonload import MAX_DEPTH, TooDeep, loads_in_pieces
+from bonjoro_tui.account.sandbox import served_routes, serves
 from bonjoro_tui.redact import mask
 from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.tui.errors import explain
-from bonjoro_tui.tui.format import clock_time, size
+from bonjoro_tui.account.format import clock_time, size
 from bonjoro_tui.tui.text import notice, plain
 from bonjoro_tui.tui.widgets.json_tree import JsonTree
+
+if TYPE_CHECKING:
+    from bonjoro_tui.tui.app import BonjoroApp
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 #: The Raw tab shows at most this much (a TextArea lays out and wraps all of its text at once:
@@ -83,6 +87,9 @@ class Exchange:
 
 
 class ExplorerScreen(Screen):
+    if TYPE_CHECKING:
+        app: BonjoroApp  # see HelpScreen
+
     CSS_PATH = "explorer.tcss"
     TITLE = "API explorer"
     AUTO_FOCUS = "#response-tree"
@@ -158,7 +165,7 @@ class ExplorerScreen(Screen):
             what, _ = explain(exc)
             self.notify(notice(f"The endpoint catalog could not be loaded: {what}"), severity="warning", markup=False)
             self._endpoints = []
-        self._served = sandbox_routes() if self.app.sandbox is not None else None
+        self._served = served_routes() if self.app.sandbox is not None else None
         if self._served is not None:
             self.query_one("#catalog-filter", Input).placeholder = "Filter (●=sandbox)"
         self._fill_catalog("")
@@ -167,7 +174,7 @@ class ExplorerScreen(Screen):
         """Whether the sandbox answers this endpoint (None: the target is not the sandbox)."""
         if self._served is None:
             return None
-        return served_by(self._served, ep.method, ep.path)
+        return serves(self._served, ep.method, ep.path)
 
     def _fill_catalog(self, needle: str) -> None:
         tree = self.query_one("#catalog", Tree)
@@ -454,20 +461,6 @@ def _header(exchange: Exchange, name: str) -> str | None:
     """A response header's value as display text (escaped, cut), None when absent."""
     value = exchange.headers.get(name)
     return None if value is None else safe_text(value, limit=HEADER_LIMIT)
-
-
-def sandbox_routes() -> list[tuple[str, Any]]:
-    """(method, path regex) of every API route the sandbox serves, asked of the sandbox itself."""
-    try:
-        from bonjoro_tui.sandbox.api import ROUTES
-    except Exception:  # pragma: no cover - the sandbox is part of this package
-        return []
-    return [(method, regex) for method, regex, _handler in ROUTES]
-
-
-def served_by(routes: list[tuple[str, Any]], method: str, path: str) -> bool:
-    sample = re.sub(r"\{[^}/]+\}", "x", path)
-    return any(m == method and regex.match(sample) for m, regex in routes)
 
 
 def _method_style(method: str) -> str:

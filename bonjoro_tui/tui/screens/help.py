@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,6 +14,9 @@ from textual.widgets import Static
 
 from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.tui.text import rich_plain, template
+
+if TYPE_CHECKING:
+    from bonjoro_tui.tui.app import BonjoroApp
 
 ABOUT = """\
 [b]Status[/b] (home) shows where you are connected, who is signed in and how long the access \
@@ -26,7 +31,7 @@ e.g. refresh = "ctrl+r".
 """
 
 #: Per screen: (binding ids, what they do); the keys shown are the active ones (see App.key_for).
-SCREEN_KEYS = {
+SCREEN_KEYS: dict[str, list[tuple[tuple[str, ...], str]]] = {
     "Sign-in wizard": [
         (("login.approve",), "approve in the sandbox (plays the browser)"),
         (("login.copy", "login.open"), "copy the authorization URL / open it again"),
@@ -44,6 +49,9 @@ SCREEN_KEYS = {
 
 
 class HelpScreen(ModalScreen):
+    if TYPE_CHECKING:
+        app: BonjoroApp  # the screens' idiom: self.app is typed as the app that pushes them
+
     CSS_PATH = "dialogs.tcss"
     BINDINGS = [
         Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close"),
@@ -75,8 +83,8 @@ class HelpScreen(ModalScreen):
             # Keys come from config.toml: Text, never a str cell (a str cell is parsed as markup).
             table.add_row(rich_plain(shown), Text.assemble(safe_text(binding.description),
                                                            (f"  id: {safe_text(binding.id)}", "dim")))
-        for where, keys in SCREEN_KEYS.items():
+        for where, entries in SCREEN_KEYS.items():
             table.add_row(rich_plain(where, "bold underline"), "")
-            for ids, what in keys:
+            for ids, what in entries:
                 table.add_row(rich_plain(" / ".join(app.key_for(i) for i in ids)), rich_plain(what))
         return table

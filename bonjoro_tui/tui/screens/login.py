@@ -1,8 +1,8 @@
 """The login wizard: choose a method, then watch each step of the sign-in happen.
 
-The wizard holds no protocol logic: it calls ``auth.login`` (``CodeLogin`` with its step events,
-``login_client_credentials``, ``login_api_key``) and, against the sandbox, ``sandbox.browser``
-to play the browser. A failure stops at the failed step with what happened and what to do.
+The wizard holds no protocol logic: it runs the application layer's
+:class:`~bonjoro_tui.account.signin.SignIn` (the same use case as ``bonjoro-tui login``) and shows its
+step events; against the sandbox, ``account.sandbox.approve_in_sandbox`` plays the browser. A failure stops at the failed step with what happened and what to do.
 
 Server text (an ``error_description``, a callback's ``error``, the ``/me`` name) is shown
 through ``safe_text`` / ``tui.text``: never as markup, never with raw control characters
@@ -11,8 +11,7 @@ through ``safe_text`` / ``tui.text``: never as markup, never with raw control ch
 
 from __future__ import annotations
 
-import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, work
@@ -22,13 +21,17 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, RadioButton, RadioSet, Static
 
-from bonjoro_tui.redact import mask
+from bonjoro_tui.account.format import countdown as duration
+from bonjoro_tui.account.identity import display_name as user_name
+from bonjoro_tui.account.methods import SignInMethod
+from bonjoro_tui.auth.login import LoginStep
 from bonjoro_tui.safetext import safe_text
-from bonjoro_tui.tui.format import duration
-from bonjoro_tui.tui.screens.status import user_name
 from bonjoro_tui.tui.text import notice, plain, rich_plain
 from bonjoro_tui.tui.widgets.method_list import MethodList
 from bonjoro_tui.tui.widgets.steps import Step, StepList
+
+if TYPE_CHECKING:
+    from bonjoro_tui.account.signin import SignIn
 
 CODE_STEPS = [
     ("PREPARE", "Prepare"),
@@ -42,7 +45,8 @@ CODE_STEPS = [
 ]
 CLIENT_STEPS = [("EXCHANGING", "Client credentials grant"), ("SAVED", "Tokens saved"), ("PROFILE", "/me fetched")]
 KEY_STEPS = [("CHECKING", "Key checked (GET /me)"), ("SAVED", "API key saved"), ("PROFILE", "/me fetched")]
-METHODS = {"method-code": "code", "method-client": "client_credentials", "method-key": "api_key"}
+METHODS = {"method-code": SignInMethod.CODE, "method-client": SignInMethod.CLIENT_CREDENTIALS,
+           "method-key": SignInMethod.API_KEY}
 
 
 class LoginScreen(Screen):
@@ -59,8 +63,8 @@ class LoginScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.phase = "choose"  # choose | running | done | failed
-        self.method = "code"
-        self.login: Any = None
+        self.method = SignInMethod.CODE
+        self.login: "SignIn | None" = None
         self.url: str | None = None
         self.wait_started: float | None = None
         self.browser_opened: bool | None = None
@@ -133,15 +137,15 @@ class LoginScreen(Screen):
         choosing = self.phase == "choose"
         self.query_one("#choose").display = choosing
         self.query_one("#flow").display = not choosing
-        self.query_one("#api-key").display = choosing and self.method == "api_key"
-        running_code = self.phase == "running" and self.method == "code"
+        self.query_one("#api-key").display = choosing and self.method is SignInMethod.API_KEY
+        running_code = self.phase == "running" and self.method is SignInMethod.CODE
         self.query_one("#paste").display = running_code
         self.query_one("#paste-error").display = running_code and bool(str(self.query_one("#paste-error", Static).render()))
         self.query_one("#auth-url").display = running_code and self.url is not None
         show = {
             "approve": running_code and self.app.sandbox is not None and self.url is not None,
-            "copy": self.method == "code" and self.url is not None and self.phase == "running",
-            "open": self.method == "code" and self.url is not None and self.phase == "running",
+            "copy": self.method is SignInMethod.CODE and self.url is not None and self.phase == "running",
+            "open": self.method is SignInMethod.CODE and self.url is not None and self.phase == "running",
             "cancel": self.phase == "running",
             "to-status": self.phase == "done",
             "again": self.phase in ("done", "failed"),
@@ -150,7 +154,7 @@ class LoginScreen(Screen):
             self.query_one(f"#{button_id}").display = visible
         self.refresh_bindings()
         if choosing:
-            if self.method == "api_key":
+            if self.method is SignInMethod.API_KEY:
                 self.query_one("#api-key").focus()
         elif self.phase == "done":
             self.query_one("#to-status").focus()
@@ -162,7 +166,7 @@ class LoginScreen(Screen):
             self.query_one("#cancel").focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        running_code = self.phase == "running" and self.method == "code" and self.url is not None
+        running_code = self.phase == "running" and self.method is SignInMethod.CODE and self.url is not None
         if action == "approve":
             return running_code and self.app.sandbox is not None
         if action in ("copy_url", "open_again", "show_url"):
@@ -171,26 +175,26 @@ class LoginScreen(Screen):
 
     def _show_method_help(self) -> None:
         text = {
-            "code": "Opens Bonjoro's consent page in your browser; a server on 127.0.0.1 receives the "
+            SignInMethod.CODE: "Opens Bonjoro's consent page in your browser; a server on 127.0.0.1 receives the "
             "redirect. State and PKCE (S256) are verified. Works over SSH by pasting the redirect URL.",
-            "client_credentials": "Signs in as the application itself with its client id and secret "
+            SignInMethod.CLIENT_CREDENTIALS: "Signs in as the application itself with its client id and secret "
             "(BONJORO_CLIENT_ID / BONJORO_CLIENT_SECRET). No user and no browser involved.",
-            "api_key": "Stores an API key and sends it as a Bearer token. It does not expire; "
+            SignInMethod.API_KEY: "Stores an API key and sends it as a Bearer token. It does not expire; "
             "the sandbox accepts sandbox-api-key.",
         }[self.method]
-        if self.method == "client_credentials" and not self.app.settings.client_secret:
+        if self.method is SignInMethod.CLIENT_CREDENTIALS and not self.app.settings.for_client_credentials().client_secret:
             text += "\n[yellow]No client secret is configured: this will be refused.[/yellow]"
         self.query_one("#method-help", Static).update(text)
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
-        self.method = METHODS.get(event.pressed.id or "", "code")
+        self.method = METHODS.get(event.pressed.id or "", SignInMethod.CODE)
         self._show_method_help()
         self._render_phase()
-        self.query_one("#api-key" if self.method == "api_key" else "#start").focus()
+        self.query_one("#api-key" if self.method is SignInMethod.API_KEY else "#start").focus()
 
     def on_method_list_confirmed(self, event: MethodList.Confirmed) -> None:
         event.stop()
-        if self.method == "api_key":
+        if self.method is SignInMethod.API_KEY:
             self.query_one("#api-key").focus()
         else:
             self.start()
@@ -199,7 +203,7 @@ class LoginScreen(Screen):
         if self.phase == "done":
             self.phase = "choose"
         self._render_phase()
-        if self.phase == "choose" and self.method != "api_key":
+        if self.phase == "choose" and self.method is not SignInMethod.API_KEY:
             self.query_one("#method").focus()
 
     # ---- starting ---------------------------------------------------------------------------
@@ -235,7 +239,8 @@ class LoginScreen(Screen):
     def start(self) -> None:
         if self.phase == "running":
             return
-        steps = {"code": CODE_STEPS, "client_credentials": CLIENT_STEPS, "api_key": KEY_STEPS}[self.method]
+        steps = {SignInMethod.CODE: CODE_STEPS, SignInMethod.CLIENT_CREDENTIALS: CLIENT_STEPS,
+                 SignInMethod.API_KEY: KEY_STEPS}[self.method]
         step_list = self.query_one(StepList)
         step_list.steps = [Step(key, label) for key, label in steps]
         step_list.refresh(layout=True)
@@ -248,20 +253,17 @@ class LoginScreen(Screen):
         self.query_one("#paste", Input).value = ""
         self.phase = "running"
         self._render_phase()
-        if self.method == "code":
-            self.run_code_login()
-        elif self.method == "client_credentials":
-            self.run_client_credentials()
-        else:
+        key = None
+        if self.method is SignInMethod.API_KEY:
             key = self.query_one("#api-key", Input).value.strip()
             self.query_one("#api-key", Input).value = ""
-            self.run_api_key(key)
+        self.run_sign_in(self.method, key)
 
     # ---- the code flow ------------------------------------------------------------------------
 
-    def on_step(self, step: Any, detail: str = "") -> None:
-        """CodeLogin's step event: earlier steps are done, this one is running."""
-        key = getattr(step, "name", str(step))
+    def on_step(self, step: LoginStep, detail: str = "") -> None:
+        """A sign-in step began: earlier steps are done, this one is running."""
+        key = step.value
         step_list = self.query_one(StepList)
         seen = False
         for s in step_list.steps:
@@ -311,7 +313,7 @@ class LoginScreen(Screen):
         step_list.refresh(layout=True)
 
     def _tick_waiting(self) -> None:
-        if self.phase != "running" or self.wait_started is None or self.method != "code":
+        if self.phase != "running" or self.wait_started is None or self.method is not SignInMethod.CODE:
             return
         step_list = self.query_one(StepList)
         waiting = step_list.step("WAITING")
@@ -322,69 +324,28 @@ class LoginScreen(Screen):
         step_list.refresh(layout=True)
 
     @work(exclusive=True, group="login")
-    async def run_code_login(self) -> None:
-        from bonjoro_tui.auth.login import CodeLogin
+    async def run_sign_in(self, method: SignInMethod, key: str | None = None) -> None:
+        """The application layer's sign-in (the same as ``bonjoro-tui login``), its steps shown."""
+        from bonjoro_tui.account.signin import SignIn
 
         app = self.app
-        await app.client_ready()  # the HTTP stack is built off the event loop the first time
-        self.login = CodeLogin(app.settings, app.store, app.http, now=app.now, on_step=self.on_step)
+        if method is SignInMethod.API_KEY and not key:
+            self._failed(ValueError("no API key was entered"), hint="Type or paste the key, then start again.")
+            return
+        self.login = SignIn(app.session, on_step=self.on_step)
         try:
-            profile = await self.login.run(open_browser=self._open_browser, timeout=app.login_timeout)
+            done = await self.login.run(method, api_key=key, open_browser=self._open_browser,
+                                        timeout=app.login_timeout)
         except Exception as exc:
             self._failed(exc)
             return
         finally:
             self.login = None
-        await self._fetch_me_then_succeed(profile)
-
-    @work(exclusive=True, group="login")
-    async def run_client_credentials(self) -> None:
-        from bonjoro_tui.auth.login import login_client_credentials
-
-        app = self.app
-        await app.client_ready()  # the HTTP stack is built off the event loop the first time
-        self.on_step("EXCHANGING", f"POST {app.settings.token_url}")
-        try:
-            profile = await _maybe_await(login_client_credentials(app.settings, app.store, app.http, app.now))
-        except Exception as exc:
-            self._failed(exc)
+        if done.identity_error is not None:
+            # The tokens are saved; the wizard still stops at the /me step and says why.
+            self._failed(done.identity_error)
             return
-        self.on_step("SAVED", str(app.store.path))
-        await self._fetch_me_then_succeed(profile)
-
-    @work(exclusive=True, group="login")
-    async def run_api_key(self, key: str) -> None:
-        from bonjoro_tui.auth.login import login_api_key, verify_api_key
-
-        app = self.app
-        await app.client_ready()  # the HTTP stack is built off the event loop the first time
-        if not key:
-            self._failed(ValueError("no API key was entered"), hint="Type or paste the key, then start again.")
-            return
-        # The key is checked before it is saved: a wrong key never replaces a working sign-in.
-        self.on_step("CHECKING", f"GET {app.settings.api_base}/me with {mask(key)}")
-        try:
-            await verify_api_key(app.settings, app.http, key)
-        except Exception as exc:
-            self._failed(exc)
-            return
-        self.on_step("SAVED", f"{mask(key)} → {app.store.path}")
-        try:
-            profile = await _maybe_await(login_api_key(app.settings, app.store, key, app.now))
-        except Exception as exc:
-            self._failed(exc)
-            return
-        await self._fetch_me_then_succeed(profile)
-
-    async def _fetch_me_then_succeed(self, profile: Any) -> None:
-        self.on_step("PROFILE", "GET /me")
-        try:
-            client = await self.app.client_ready()
-            user = await client.me()
-        except Exception as exc:
-            self._failed(exc)
-            return
-        self._succeeded(profile, user)
+        self._succeeded(done.profile, done.me)
 
     def _succeeded(self, profile: Any, user: dict | None = None) -> None:
         step_list = self.query_one(StepList)
@@ -448,7 +409,7 @@ class LoginScreen(Screen):
         """While waiting for the redirect, a paste anywhere on the wizard is the redirect URL
         (the field itself, when focused, takes the paste first and waits for enter)."""
         text = event.text.strip()
-        if self.phase == "running" and self.method == "code" and self.login is not None and text:
+        if self.phase == "running" and self.method is SignInMethod.CODE and self.login is not None and text:
             event.stop()
             field = self.query_one("#paste", Input)
             field.value = text.splitlines()[0]
@@ -456,8 +417,8 @@ class LoginScreen(Screen):
 
     def action_cancel(self) -> None:
         if self.phase == "running":
-            if self.login is not None:
-                self.login.cancel()
+            if self.method is SignInMethod.CODE and self.login is not None:
+                self.login.cancel()  # closes the callback server; the flow ends with LoginCancelled
             else:
                 self.workers.cancel_group(self, "login")
                 self._failed(_Cancelled())
@@ -492,10 +453,10 @@ class LoginScreen(Screen):
     async def play_browser(self, url: str, decision: str) -> None:
         """The sandbox's browser stand-in fetches the consent page, submits ``decision`` and
         delivers the redirect to our loopback callback server (served on this same loop)."""
-        from bonjoro_tui.sandbox import browser
+        from bonjoro_tui.account.sandbox import approve_in_sandbox
 
         try:
-            await browser.approve(url, decision=decision)
+            await approve_in_sandbox(url, decision=decision)
         except Exception as exc:  # the sign-in itself reports the outcome; this is the browser's view
             what, todo = self.app.explain(exc)
             self.notify(f"{notice(what)}\n{notice(todo)}", title="Sandbox browser", severity="error", markup=False)
@@ -511,6 +472,3 @@ class _Cancelled(Exception):
     def __str__(self) -> str:
         return "sign-in cancelled"
 
-
-async def _maybe_await(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value

@@ -16,9 +16,11 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static
 
-from bonjoro_tui.redact import mask
+from bonjoro_tui.account.format import clock_time
+from bonjoro_tui.account.identity import display_name
+from bonjoro_tui.account.methods import SignInMethod, method_label
+from bonjoro_tui.account.status import describe
 from bonjoro_tui.safetext import safe_text
-from bonjoro_tui.tui.format import clock_time, method_name
 from bonjoro_tui.tui.text import plain, rich_plain
 from bonjoro_tui.tui.widgets.countdown import Countdown
 from bonjoro_tui.tui.widgets.last_refresh import LastRefresh
@@ -34,22 +36,6 @@ def grid(rows: list[tuple[str, str | Text]]) -> Table:
     for key, value in rows:
         table.add_row(rich_plain(key), rich_plain(value))
     return table
-
-
-def user_name(user: dict | None) -> str:
-    """"Name <email>" from a ``/me`` body: server text, raw; escape it where it is shown."""
-    if not user:
-        return "—"
-    data = user.get("data", user) if isinstance(user, dict) else {}
-    if not isinstance(data, dict):
-        return "—"
-    name = data.get("name") or " ".join(
-        str(p) for p in (data.get("first_name"), data.get("last_name")) if p
-    )
-    email = data.get("email")
-    if name and email:
-        return f"{name} <{email}>"
-    return str(name or email or data.get("id") or "—")
 
 
 class StatusScreen(Screen):
@@ -110,25 +96,24 @@ class StatusScreen(Screen):
         self.query_one("#target", Static).update(badge)
 
         signed_in = profile is not None
+        status = describe(settings, profile, app.now())  # the same description as `bonjoro-tui status`
         key = app.key_for
-        client_id = profile.client_id if signed_in and profile.client_id else settings.client_id
         rows: list[tuple[str, str | Text]] = [
-            ("Profile", settings.profile),
-            ("User", user_name(app.user) if signed_in else Text(f"not signed in — press {safe_text(key('login'))}", style="italic")),
-            ("Method", method_name(profile.method) if signed_in else "—"),
-            ("Client id", client_id or "—"),
-            ("Client secret", mask(settings.client_secret) if settings.client_secret else "(none: public client)"),
+            ("Profile", status.profile),
+            ("User", display_name(app.user) if signed_in else Text(f"not signed in — press {safe_text(key('login'))}", style="italic")),
+            ("Method", method_label(status.method)),
+            ("Client id", status.client_id or settings.client_id or "—"),
+            ("Client secret", status.client_secret_masked or "(none: public client)"),
         ]
         self.query_one("#account", Static).update(grid(rows))
 
         if signed_in:
-            t = profile.tokens
             token_rows: list[tuple[str, str | Text]] = [
-                ("Type / scope", f"{t.token_type}  ·  {t.scope or '(none)'}"),
-                ("Access token", mask(t.access_token)),
-                ("Refresh token", "held" if t.refresh_token else "none"),
-                ("Issued", clock_time(t.obtained_at)),
-                ("Expires", clock_time(t.expires_at) if t.expires_at else "never"),
+                ("Type / scope", f"{status.token_type}  ·  {status.scope or '(none)'}"),
+                ("Access token", status.access_token_masked or "—"),
+                ("Refresh token", "held" if status.has_refresh_token else "none"),
+                ("Issued", clock_time(status.obtained_at)),
+                ("Expires", clock_time(status.expires_at) if status.expires_at else "never"),
             ]
         else:
             token_rows = [("", Text(f"No token. Sign in with {safe_text(key('login'))} (authorization code + PKCE by default).",
@@ -148,7 +133,7 @@ class StatusScreen(Screen):
                 button.label = text
                 button.refresh(layout=True)  # Button.label does not ask for a layout: its width changes
         self.query_one("#do-login", Button).variant = "default" if signed_in else "primary"
-        self.query_one("#do-refresh", Button).disabled = not signed_in or profile.method == "api_key"
+        self.query_one("#do-refresh", Button).disabled = not signed_in or profile.method == SignInMethod.API_KEY
         self.query_one("#do-logout", Button).disabled = not signed_in
         self.tick()
 

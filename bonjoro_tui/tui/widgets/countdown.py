@@ -10,7 +10,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from bonjoro_tui.tokens import TokenSet
-from bonjoro_tui.tui.format import duration
+from bonjoro_tui.account.format import countdown as duration
 
 #: (lower bound of the fraction left, level name); the first match wins.
 LEVELS = ((0.5, "ok"), (0.2, "warn"), (0.0, "low"))

@@ -11,7 +11,8 @@ from rich.text import Text
 from textual.widget import Widget
 
 from bonjoro_tui.safetext import safe_text
-from bonjoro_tui.tui.format import clock_time, duration
+from bonjoro_tui.account.format import clock_time
+from bonjoro_tui.account.format import countdown as duration
 
 
 def last_refresh_text(profile: Any, now: float) -> Text:
