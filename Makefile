@@ -9,9 +9,12 @@ STAMP  := $(VENV)/.installed-stamp
 run: install
 	$(BIN)/bonjoro-tui
 
-# The layer contracts first ([tool.importlinter] in pyproject.toml; well under a second), then the tests.
+# The layer contracts and the types first ([tool.importlinter], [tool.mypy] in pyproject.toml),
+# then the tests. lint-imports takes ~0.2 s; mypy ~6 s on a clean clone, ~0.3 s once its cache
+# (.mypy_cache) is there. tests/test_architecture.py runs both again, for pytest alone.
 test: install
 	$(BIN)/lint-imports
+	$(BIN)/mypy bonjoro_tui
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(STAMP)
@@ -43,4 +46,4 @@ bench-smoke: install
 	BENCH_QUICK=1 $(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .import_linter_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .import_linter_cache .mypy_cache

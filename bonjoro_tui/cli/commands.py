@@ -17,7 +17,7 @@ import sys
 import threading
 import webbrowser
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Coroutine
 
 from bonjoro_tui.account.format import duration
 from bonjoro_tui.account.methods import SignInMethod
@@ -390,7 +390,7 @@ async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
     return await _with_session(settings, body)
 
 
-_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Awaitable[int]]] = {
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]] = {
     "login": cmd_login,
     "status": cmd_status,
     "refresh": cmd_refresh,
