@@ -31,7 +31,7 @@ def _variants(secret: str) -> set[str]:
     import json
     from urllib.parse import quote, quote_plus
 
-    return {
+    spellings = {
         secret,
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],
@@ -39,6 +39,13 @@ def _variants(secret: str) -> set[str]:
         quote(secret, safe=""),
         quote_plus(secret, safe=""),
     }
+    # A server that quotes our request back inside a JSON string (an error_description holding
+    # the body we sent) escapes it again: up to three levels of JSON string escaping.
+    level = spellings
+    for _ in range(2):
+        level = {json.dumps(s, ensure_ascii=False)[1:-1] for s in level} - spellings
+        spellings |= level
+    return spellings
 
 
 class Redactor:

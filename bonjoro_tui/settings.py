@@ -275,6 +275,11 @@ def _load_config_toml(path: Path) -> dict[str, Any]:
 
 #: ``_Sources.find`` layers: 0 flag, 1 environment, 2 the working directory's .env, 3 config.toml.
 DOTENV_LAYER = 2
+#: What a working-directory ``.env`` may never decide (bonjoro_tui.trust): where bonjoro-tui reads
+#: its trusted configuration and keeps its tokens and logs, and whether it logs every exchange.
+#: (A .env naming the config dir would make its own config.toml "trusted"; one naming the data
+#: dir would put the token store in a repository, or hand the user a planted one.)
+NOT_FROM_DOTENV = frozenset({"config_dir", "data_dir", "log_dir", "debug"})
 
 
 class _Sources:
@@ -287,6 +292,16 @@ class _Sources:
         self.dotenv = parse_dotenv(dotenv_path) if dotenv_path else {}
         self.config: dict[str, Any] = {}
         self.config_path: Path | None = None
+        #: One line per .env value that was ignored because a .env may not set it.
+        self.ignored: list[str] = []
+        for key in sorted(NOT_FROM_DOTENV):
+            for name in ENV_NAMES[key]:
+                if name in self.dotenv and self.dotenv[name][0]:
+                    self.ignored.append(
+                        f"ignoring {name} in {dotenv_path} line {self.dotenv[name][1]}: a .env in the working "
+                        "directory may not choose where bonjoro-tui keeps its tokens, logs and configuration, "
+                        "or turn on --debug; set it in the environment or pass the flag if you mean it"
+                    )
 
     def get(self, key: str, *, config: bool = True) -> tuple[Any, str] | None:
         found = self.find(key, config=config)
@@ -302,7 +317,7 @@ class _Sources:
             value = self.env.get(name)
             if value:
                 return value, f"the environment variable {name}", 1, name
-        for name in names:
+        for name in names if key not in NOT_FROM_DOTENV else ():
             if name in self.dotenv and self.dotenv[name][0]:
                 value, lineno = self.dotenv[name]
                 return value, f"{name} in {self.dotenv_path} line {lineno}", 2, name
@@ -416,7 +431,7 @@ def load_settings(
         return value or None
 
     values = {key: text(key) for key in ("client_id", "client_secret", "scope", *_URL_KEYS) if key != "redirect_uri"}
-    warnings: list[str] = []
+    warnings: list[str] = list(src.ignored)
     redirect = _redirect_uri(src, warnings)
     values["redirect_uri"] = redirect[0] if redirect else None
     if redirect and redirect[2] == DOTENV_LAYER:

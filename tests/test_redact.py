@@ -39,3 +39,15 @@ def test_a_known_token_in_a_bearer_header_is_masked_once():
     r = Redactor(["tok_ABCDEFGHIJKL"])
     out = r("Authorization: Bearer tok_ABCDEFGHIJKL")
     assert out == "Authorization: Bearer tok_…(16 chars)"
+
+
+def test_a_secret_json_escaped_twice_is_masked_whole():
+    """A server quoting our JSON request inside its JSON error escapes the token twice."""
+    import json
+
+    from bonjoro_tui.redact import Redactor
+
+    token = 're fresh,"tok"\'en'
+    body = json.dumps({"error_description": json.dumps({"refresh_token": token})})
+    out = Redactor([token])(body)
+    assert "fresh," not in out and "'en" not in out and "(23 chars)" in out, out

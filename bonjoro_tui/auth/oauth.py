@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bonjoro_tui.auth.errors import AuthError, clean_text
+from bonjoro_tui.redact import Redactor
 from bonjoro_tui.settings import Settings
 from bonjoro_tui.tokens import TokenResponseError, TokenSet
 
@@ -121,7 +122,7 @@ class OAuthClient:
         response = await self._post(url, data, form=True, what="revocation endpoint")
         if response.status_code == 200:
             return True
-        self._raise_for_error(response, url, what="revocation endpoint")
+        self._raise_for_error(response, url, what="revocation endpoint", sent=data)
         raise AssertionError("unreachable")  # pragma: no cover
 
     # ------------------------------------------------------------------ plumbing
@@ -139,11 +140,10 @@ class OAuthClient:
         if not self.settings.client_id:
             raise TokenEndpointError("no client id is configured (BONJORO_CLIENT_ID)")
         sent_at = self.now()
-        response = await self._post(
-            url, {**data, **self._client_auth()}, form=self.settings.token_format == "form", what="token endpoint"
-        )
+        payload = {**data, **self._client_auth()}
+        response = await self._post(url, payload, form=self.settings.token_format == "form", what="token endpoint")
         if response.status_code != 200:
-            self._raise_for_error(response, url, what="token endpoint")
+            self._raise_for_error(response, url, what="token endpoint", sent=payload)
         body = self._json(response, url, what="token endpoint")
         try:
             return TokenSet.from_response(body, sent_at)
@@ -184,7 +184,10 @@ class OAuthClient:
                 hint="check the configured endpoint URL" if status < 500 else "try again later",
             ) from None
 
-    def _raise_for_error(self, response: httpx.Response, url: str, *, what: str) -> None:
+    def _raise_for_error(self, response: httpx.Response, url: str, *, what: str, sent: Mapping[str, str]) -> None:
+        """Raise the error the server's answer says. ``sent`` is the request we made: a server
+        that quotes it back (an ``error_description`` holding our body) gets every secret in it
+        masked before the text reaches a message."""
         status = response.status_code
         origin = _origin(url)
         if 300 <= status < 400:
@@ -209,7 +212,7 @@ class OAuthClient:
                 body = json.loads(response.content)
             except (ValueError, UnicodeDecodeError):
                 body = None
-        error = _oauth_error(body, status)
+        error = _oauth_error(body, status, Redactor(v for k, v in sent.items() if k in _SECRET_FIELDS))
         if status >= 500 or error is None:
             detail = f": {error.error}" + (f" ({error.description})" if error.description else "") if error else ""
             if status >= 500:
@@ -225,18 +228,27 @@ class OAuthClient:
         raise error
 
 
-def _oauth_error(body: Any, status: int) -> OAuthError | None:
-    """An OAuthError from an RFC 6749 §5.2 body or Bonjoro's own error shapes; None otherwise."""
+#: Request fields whose values never appear in a message, even quoted back by the server.
+_SECRET_FIELDS = frozenset({"client_secret", "code", "code_verifier", "refresh_token", "token", "password"})
+
+
+def _oauth_error(body: Any, status: int, scrub: Callable[[str], str] = str) -> OAuthError | None:
+    """An OAuthError from an RFC 6749 §5.2 body or Bonjoro's own error shapes; None otherwise.
+    ``scrub`` masks what we sent (see ``_raise_for_error``) before the text is cleaned."""
+
+    def text(value: str, limit: int = 200) -> str:
+        return clean_text(scrub(value), limit)
+
     if not isinstance(body, Mapping):
         return None
     error = body.get("error")
     description = body.get("error_description")
     if isinstance(error, str) and error:
-        desc = clean_text(description) if isinstance(description, str) and description else None
+        desc = text(description) if isinstance(description, str) and description else None
         cls = InvalidGrant if error == "invalid_grant" else OAuthError
-        return cls(clean_text(error, 60), desc, status)
+        return cls(text(error, 60), desc, status)
     if isinstance(error, Mapping) and isinstance(error.get("message"), str):
-        return OAuthError(f"http_{status}", clean_text(error["message"]), status)
+        return OAuthError(f"http_{status}", text(error["message"]), status)
     if isinstance(body.get("message"), str):
-        return OAuthError(f"http_{status}", clean_text(body["message"]), status)
+        return OAuthError(f"http_{status}", text(body["message"]), status)
     return None

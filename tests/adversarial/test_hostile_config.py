@@ -300,3 +300,39 @@ async def test_the_login_screen_lists_every_endpoint_with_its_source_when_a_dote
         await session.aclose()
     assert attacker.requests == []
     assert str(dotenv) in " ".join(session.settings.source("token_url").split())
+
+
+def test_a_dotenv_cannot_choose_the_config_dir_whose_config_toml_is_trusted(shell, attacker):
+    """Found by review: a .env naming BONJORO_TUI_CONFIG_DIR made its own config.toml (a
+    cloned repository's, 0644) a trusted source — every endpoint at the attacker's, the client
+    secret, the code and verifier and a typed API key sent there, no warning."""
+    shell.sign_in()
+    (shell.cwd / "cfg").mkdir()
+    (shell.cwd / "cfg" / "config.toml").write_text(
+        f'token_url = "{attacker.url}/token"\napi_base = "{attacker.url}/api/v2"\nrevoke_url = "{attacker.url}/revoke"\n')
+    dotenv = shell.plant_dotenv("BONJORO_TUI_CONFIG_DIR=cfg\n")
+
+    cc = shell.run("login", "--method", "client-credentials", "--profile", "p1")
+    key = shell.run("login", "--method", "api-key", "--profile", "p2", input="sandbox-api-key\n")
+    api = shell.run("api", "GET", "/me")
+
+    for r in (cc, key, api):
+        assert f"ignoring BONJORO_TUI_CONFIG_DIR in {dotenv} line 1" in r.stderr, r.stderr
+    assert cc.returncode == 0 and key.returncode == 0 and api.returncode == 0  # the user's own config
+    assert attacker.requests == []
+    tally(attacker, ".env config dir")
+
+
+@pytest.mark.parametrize("variable", ["BONJORO_TUI_DATA_DIR", "BONJORO_TUI_LOG_DIR", "BONJORO_DEBUG"])
+def test_a_dotenv_cannot_move_the_token_store_or_turn_on_logging(shell, variable):
+    """Found by review: a .env could put tokens.toml (and a --debug log) inside the repository."""
+    value = "1" if variable == "BONJORO_DEBUG" else ".bonjoro"
+    dotenv = shell.plant_dotenv(f"{variable}={value}\n")
+
+    r = shell.run("login", "--timeout", "30")
+
+    assert r.returncode == 0, r.stderr
+    assert f"ignoring {variable} in {dotenv} line 1" in r.stderr
+    assert not (shell.cwd / ".bonjoro").exists()
+    assert shell.stored is not None  # in the user's own data dir
+    assert "login step" not in r.stderr  # no --debug lines

@@ -215,3 +215,25 @@ async def test_missing_token_url_is_a_clear_error(http):
     sandbox_unresolved = load_settings()
     with pytest.raises(TokenEndpointError, match="no token URL"):
         await OAuthClient(sandbox_unresolved, http).refresh("rt")
+
+
+@respx.mock
+@pytest.mark.parametrize("grant", ["refresh", "client_credentials", "code"])
+async def test_a_server_quoting_our_request_back_never_gets_a_secret_into_the_message(settings, http, grant):
+    """A hostile or careless token endpoint echoes the request body in its error: the refresh
+    token, the client secret, the code and the verifier we sent are masked in the message."""
+    refresh, code, verifier = 're fresh,"tok"\'en', "the-code-0123456789", "v" * 64
+
+    def echo(request):
+        return httpx.Response(400, json={"error": "invalid_request", "error_description": request.content.decode()})
+
+    respx.post(TOKEN_URL).mock(side_effect=echo)
+    c = client(settings, http, client_secret=SECRET)
+    call = {"refresh": lambda: c.refresh(refresh), "client_credentials": c.client_credentials,
+            "code": lambda: c.exchange_code(code, verifier, "http://127.0.0.1:1/callback")}[grant]
+    with pytest.raises(OAuthError) as info:
+        await call()
+    message = f"{info.value} {info.value.description}"
+    for secret in (SECRET, refresh, code, verifier, json.dumps(refresh)[1:-1]):
+        assert secret not in message, grant
+    assert "grant_type" in message  # the rest of the echo is still shown
