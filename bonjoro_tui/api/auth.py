@@ -164,7 +164,8 @@ class BonjoroAuth(httpx.Auth):
         response = yield request
         if response.status_code != 401 or not self.can_refresh(profile):
             return
-        await response.aread()  # free the connection while we refresh
+        # The 401's body is never read (a hostile server could make it huge); httpx closes the
+        # response once this flow has sent the retry.
         profile = await self.refresh(reason="rejected", stale=sent)
         request.headers["Authorization"] = f"Bearer {profile.tokens.access_token}"
         yield request  # at most once: a second 401 is returned to the caller

@@ -36,6 +36,7 @@ from bonjoro_tui.api.auth import (
     refresh_lock,
 )
 from bonjoro_tui.auth.oauth import OAuthClient, OAuthError, TokenEndpointError
+from bonjoro_tui.httplimits import MAX_API_BODY, BodyTooLarge, read_capped
 from bonjoro_tui.settings import Settings
 from bonjoro_tui.store import StoredProfile, TokenStore
 
@@ -130,13 +131,6 @@ class ApiResponse:
                     return body[key]
         return ""
 
-    @classmethod
-    def from_httpx(cls, r: httpx.Response, attempts: int = 1) -> "ApiResponse":
-        try:
-            elapsed = r.elapsed.total_seconds()
-        except RuntimeError:
-            elapsed = 0.0
-        return cls(r.request.method, str(r.request.url), r.status_code, r.reason_phrase, r.headers, elapsed, r.content, attempts)
 
 
 @dataclass
@@ -165,6 +159,7 @@ class BonjoroClient:
         max_retries: int = 3,
         max_retry_wait: float = 30.0,
         keep_unsaved: bool = False,
+        max_body: int = MAX_API_BODY,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -178,6 +173,7 @@ class BonjoroClient:
         self.sleep = sleep
         self.max_retries = max_retries
         self.max_retry_wait = max_retry_wait
+        self.max_body = max_body
 
     @property
     def on_refresh(self) -> Callable[[RefreshEvent], None] | None:
@@ -218,17 +214,17 @@ class BonjoroClient:
         idempotent = method in IDEMPOTENT
         attempt = 1
         while True:
+            request = self.http.build_request(
+                method, url, params=params, json=json, content=content,
+                headers={"Accept": "application/json", **(headers or {})},
+            )
+            started = time.perf_counter()
             try:
-                response = await self.http.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json,
-                    content=content,
-                    headers={"Accept": "application/json", **(headers or {})},
-                    auth=self.auth,
-                    follow_redirects=False,
-                )
+                response = await self.http.send(request, auth=self.auth, follow_redirects=False, stream=True)
+                body = await read_capped(response, self.max_body)
+            except BodyTooLarge as exc:
+                raise ApiError(f"{_origin_text(url)} answered {method} {path_or_url}, but {exc}",
+                               response.status_code) from None
             except httpx.TransportError as exc:
                 if idempotent and attempt <= self.max_retries:
                     await self.sleep(_backoff(attempt))
@@ -249,7 +245,8 @@ class BonjoroClient:
                     await self.sleep(wait)
                     attempt += 1
                     continue
-            return ApiResponse.from_httpx(response, attempt)
+            return ApiResponse(response.request.method, str(response.request.url), status, response.reason_phrase,
+                               response.headers, time.perf_counter() - started, body, attempt)
 
     async def me(self) -> dict[str, Any]:
         r = await self.request("GET", "/me")

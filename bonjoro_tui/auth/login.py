@@ -231,7 +231,9 @@ async def verify_api_key(settings: Settings, http: httpx.AsyncClient, key: str) 
     check_sign_in(settings, "api_key", user_secret=True)
     url = f"{settings.api_base}/me"
     try:
-        response = await http.get(url, headers={"Authorization": f"Bearer {key}"}, follow_redirects=False)
+        # Only the status matters: the body is never read (a hostile server cannot fill memory).
+        async with http.stream("GET", url, headers={"Authorization": f"Bearer {key}"}, follow_redirects=False) as response:
+            pass
     except httpx.HTTPError as exc:
         raise LoginError(
             f"could not check the API key: cannot reach {url} ({type(exc).__name__})",

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 import httpx
 
 from bonjoro_tui.auth.errors import AuthError, clean_text
+from bonjoro_tui.httplimits import MAX_OAUTH_BODY, BodyTooLarge, read_capped
 from bonjoro_tui.redact import Redactor
 from bonjoro_tui.settings import Settings
 from bonjoro_tui.tokens import TokenResponseError, TokenSet
@@ -150,13 +152,18 @@ class OAuthClient:
         except TokenResponseError as exc:
             raise TokenEndpointError(f"the token endpoint at {_origin(url)} sent an unusable answer: {exc}") from None
 
-    async def _post(self, url: str, data: dict[str, str], *, form: bool, what: str) -> httpx.Response:
+    async def _post(self, url: str, data: dict[str, str], *, form: bool, what: str) -> "_Answer":
         headers = {"Accept": "application/json", "Cache-Control": "no-store"}
+        if form:
+            request = self.http.build_request("POST", url, data=data, headers=headers)
+        else:
+            request = self.http.build_request("POST", url, json=data, headers=headers)
         try:
-            if form:
-                response = await self.http.post(url, data=data, headers=headers, follow_redirects=False)
-            else:
-                response = await self.http.post(url, json=data, headers=headers, follow_redirects=False)
+            response = await self.http.send(request, follow_redirects=False, stream=True)
+            content = await read_capped(response, MAX_OAUTH_BODY)
+        except BodyTooLarge as exc:
+            raise TokenEndpointError(f"the {what} at {_origin(url)} sent too much: {exc}",
+                                     status=response.status_code, hint="check the configured endpoint URL") from None
         except httpx.TimeoutException:
             raise TokenEndpointError(
                 f"the {what} at {_origin(url)} did not answer in time", hint="check the connection and try again"
@@ -166,10 +173,10 @@ class OAuthClient:
             raise TokenEndpointError(
                 f"could not reach the {what} at {_origin(url)}: {reason}", hint="check the connection and try again"
             ) from None
-        return response
+        return _Answer(response.status_code, response.headers, content)
 
     @staticmethod
-    def _json(response: httpx.Response, url: str, *, what: str) -> Any:
+    def _json(response: "_Answer", url: str, *, what: str) -> Any:
         status = response.status_code
         content = response.content
         if not content.strip():
@@ -184,7 +191,7 @@ class OAuthClient:
                 hint="check the configured endpoint URL" if status < 500 else "try again later",
             ) from None
 
-    def _raise_for_error(self, response: httpx.Response, url: str, *, what: str, sent: Mapping[str, str]) -> None:
+    def _raise_for_error(self, response: "_Answer", url: str, *, what: str, sent: Mapping[str, str]) -> None:
         """Raise the error the server's answer says. ``sent`` is the request we made: a server
         that quotes it back (an ``error_description`` holding our body) gets every secret in it
         masked before the text reaches a message."""
@@ -226,6 +233,15 @@ class OAuthClient:
                 message, status=status, retry_after=response.headers.get("retry-after"), hint=hint
             )
         raise error
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """An authorization server's answer, its body read within ``MAX_OAUTH_BODY``."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
 
 
 #: Request fields whose values never appear in a message, even quoted back by the server.

@@ -1,0 +1,41 @@
+"""How much of a server's answer we hold in memory: a hostile or broken server must not be able
+to exhaust it (a 3 GB body, or a small gzip bomb that decodes to one).
+
+Bodies are read as a stream, *decoded* bytes counted, and the read stops at the limit: the
+answer becomes a clear error instead. A ``Content-Length`` above the limit is refused before
+anything is read.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+#: An API answer: the explorer shows multi-megabyte pages; Bonjoro's largest are far smaller.
+MAX_API_BODY = 64 * 1024 * 1024
+#: A token, revocation or error answer from an authorization server is a few kilobytes.
+MAX_OAUTH_BODY = 1024 * 1024
+
+
+class BodyTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the answer is larger than {limit // (1024 * 1024)} MB, so it was not read")
+        self.limit = limit
+
+
+async def read_capped(response: httpx.Response, limit: int) -> bytes:
+    """The decoded body of a streamed ``response``, at most ``limit`` bytes (else
+    :class:`BodyTooLarge`); the response is closed either way."""
+    try:
+        declared = response.headers.get("content-length", "")
+        if declared.strip().isdigit() and int(declared) > limit:
+            raise BodyTooLarge(limit)
+        chunks: list[bytes] = []
+        total = 0
+        async for chunk in response.aiter_bytes():
+            total += len(chunk)
+            if total > limit:
+                raise BodyTooLarge(limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        await response.aclose()
