@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 from typing import Awaitable, Callable, Iterator
 
@@ -20,7 +21,9 @@ from bonjoro_tui.tui.screens.explorer import ExplorerScreen
 from bonjoro_tui.tui.screens.login import LoginScreen
 from bonjoro_tui.tui.widgets.steps import StepList
 
+from . import helpers
 from .fakes import Clock
+from .helpers import make_app
 
 SANDBOX_PORT = 28811  # below the ephemeral range, so no random port collides
 CALLBACK_PORT = 28812
@@ -83,15 +86,11 @@ def fixed_randomness() -> Iterator[None]:
 
 def build_app(session, clock: Clock) -> BonjoroApp:
     # No browser on this machine: the wizard offers "approve in the sandbox" and the paste field.
-    return BonjoroApp(session, now=clock, open_browser=lambda url: False, tick_interval=0.5)
+    return make_app(session, clock, tick_interval=0.5)
 
 
-async def until(pilot, condition: Callable[[], object], what: str, tries: int = 600) -> None:
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"never happened: {what}")
+#: A failing scene names what never happened, without the screen (scripts/screenshots.py too).
+until = functools.partial(helpers.until, show=None)
 
 
 async def _start_code_flow(pilot) -> LoginScreen:

@@ -18,11 +18,8 @@ from bonjoro_tui.tui.widgets.countdown import Countdown, level_for
 from bonjoro_tui.tui.widgets.json_tree import CHUNK, JsonTree
 
 from .fakes import ME, FakeSession
+from .helpers import make_app
 from .screen import screen_text
-
-
-def make_app(session: FakeSession) -> BonjoroApp:
-    return BonjoroApp(session, now=session.now, open_browser=lambda url: False, tick_interval=0.05)
 
 
 async def test_first_launch_signed_out_shows_how_to_sign_in():

@@ -24,13 +24,8 @@ from bonjoro_tui.tui.widgets.json_tree import JsonTree
 from bonjoro_tui.tui.widgets.steps import StepList
 
 from .fakes import FakeSession
+from .helpers import make_app, notifications, start_code_flow, until
 from .screen import screen_text
-from .test_flows import make_app as make_real_app
-from .test_flows import notifications, start_code_flow, until
-
-
-def make_app(session: FakeSession) -> BonjoroApp:
-    return BonjoroApp(session, now=session.now, open_browser=lambda url: False, tick_interval=0.05)
 
 
 def api_key_profile(session, key: str = "another-api-key-0123456789") -> StoredProfile:
@@ -44,7 +39,7 @@ def api_key_profile(session, key: str = "another-api-key-0123456789") -> StoredP
 @pytest.mark.integration
 async def test_a_refused_api_key_is_not_saved_and_the_previous_sign_in_stays(session, clock):
     login_api_key(session.settings, session.store, "sandbox-api-key", clock)
-    app = make_real_app(session, clock)
+    app = make_app(session, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("l")
@@ -182,7 +177,7 @@ async def test_the_wizard_opens_on_the_method_list():
 
 @pytest.mark.integration
 async def test_a_paste_anywhere_while_waiting_completes_the_sign_in_and_clears_the_field(session, clock):
-    app = make_real_app(session, clock)
+    app = make_app(session, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await start_code_flow(pilot)
         assert "c copies it" in screen_text(app)
@@ -204,7 +199,7 @@ async def test_a_paste_anywhere_while_waiting_completes_the_sign_in_and_clears_t
 
 @pytest.mark.integration
 async def test_cancelling_the_wizard_is_not_reported_as_a_failure(session, clock):
-    app = make_real_app(session, clock)
+    app = make_app(session, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await start_code_flow(pilot)
         await pilot.press("escape")

@@ -15,44 +15,16 @@ from textual.widgets import Input
 
 from bonjoro_tui.auth.login import login_api_key
 from bonjoro_tui.sandbox import browser
-from bonjoro_tui.tui.app import BonjoroApp
 from bonjoro_tui.tui.screens.explorer import ExplorerScreen
 from bonjoro_tui.tui.screens.login import LoginScreen
 from bonjoro_tui.tui.screens.status import StatusScreen
 from bonjoro_tui.tui.widgets.json_tree import JsonTree
 from bonjoro_tui.tui.widgets.steps import StepList
 
+from .helpers import make_app, notifications, start_code_flow, until
 from .screen import screen_text
 
 pytestmark = pytest.mark.integration
-
-
-def make_app(session, clock, **kwargs) -> BonjoroApp:
-    kwargs.setdefault("open_browser", lambda url: False)  # no browser here: approve with `a`
-    return BonjoroApp(session, now=clock, tick_interval=0.05, **kwargs)
-
-
-async def until(pilot, condition, what: str, tries: int = 600) -> None:
-    """Let the app run until ``condition()`` holds (bounded by tries, not by wall-clock asserts)."""
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"never happened: {what}\n{screen_text(pilot.app)}")
-
-
-async def start_code_flow(pilot) -> LoginScreen:
-    await pilot.press("l")
-    screen = pilot.app.screen
-    assert isinstance(screen, LoginScreen)
-    await pilot.press("enter")  # the default method (code + PKCE) is preselected; Start is focused
-    await until(pilot, lambda: screen.url is not None and screen.query_one(StepList).step("WAITING").state == "running",
-                "the wizard waits for the redirect")
-    return screen
-
-
-def notifications(app) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 async def test_walk_sign_in_explore_refresh_auto_refresh_logout(session, clock):

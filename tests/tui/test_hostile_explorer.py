@@ -10,6 +10,7 @@ must show all of it as visible escapes, no click may run an action, and the app 
 
 from __future__ import annotations
 
+import functools
 import time
 
 import pytest
@@ -25,6 +26,7 @@ from bonjoro_tui.tui.app import BonjoroApp
 from bonjoro_tui.tui.screens.explorer import ExplorerScreen, raw_text
 from bonjoro_tui.tui.widgets.json_tree import JsonTree
 
+from . import helpers
 from . import hostile_server as hs
 from .screen import screen_text
 
@@ -49,12 +51,8 @@ def assert_no_raw_controls(text: str, where: str) -> None:
     assert not found, f"raw control characters {found} in {where}"
 
 
-async def until(pilot, condition, what: str, tries: int = 400) -> None:
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"never happened: {what}\n{screen_text(pilot.app)}")
+#: Waits at most 400 polls here.
+until = functools.partial(helpers.until, tries=400)
 
 
 async def open_explorer(pilot) -> ExplorerScreen:

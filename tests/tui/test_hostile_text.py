@@ -11,6 +11,7 @@ is checked first: the same click on the same string rendered as markup does run 
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -28,12 +29,13 @@ from bonjoro_tui.auth.login import login_client_credentials
 from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.account.session import open_session
 from bonjoro_tui.settings import load_settings
-from bonjoro_tui.tui.app import BonjoroApp
 from bonjoro_tui.tui.screens.login import LoginScreen
 from bonjoro_tui.tui.screens.status import StatusScreen
 from bonjoro_tui.tui.widgets.last_refresh import LastRefresh
 from bonjoro_tui.tui.widgets.steps import StepList
 
+from . import helpers
+from .helpers import make_app
 from .screen import screen_text
 
 pytestmark = pytest.mark.integration
@@ -91,12 +93,8 @@ def assert_no_click_ran(spy: ActionSpy, shots: Path) -> None:
     assert list(shots.iterdir()) == []
 
 
-async def until(pilot, condition, what: str, tries: int = 400) -> None:
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"never happened: {what}\n{shown(pilot.app)}")
+#: Waits at most 400 polls here; a failure shows the screen trimmed (``shown``).
+until = functools.partial(helpers.until, tries=400, show=shown)
 
 
 def notifications(app) -> list:
@@ -162,10 +160,6 @@ async def hostile_session(hostile, clock, shots):
 
 #: Wide enough that no hostile value is folded: each shows on one line, exactly as escaped.
 WIDE = (800, 60)
-
-
-def make_app(session, clock) -> BonjoroApp:
-    return BonjoroApp(session, now=clock, open_browser=lambda url: False, tick_interval=0.05)
 
 
 async def test_wizard_and_status_show_a_hostile_me_and_scope_as_text(hostile_session, hostile, clock, shots):
