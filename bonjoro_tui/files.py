@@ -54,7 +54,8 @@ is *not* ours but is writable by another user (say ``BONJORO_TUI_DATA_DIR=/tmp/x
 sticky bit) could have our directory swapped between check and use. The per-file checks (no
 link, a regular file, owned by us) still hold on whatever is opened.
 
-This module is part of the headless core: it imports nothing beyond the standard library.
+This module is part of the headless core: it imports nothing beyond the standard library and the
+one error base (``bonjoro_tui.errors``).
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ import fcntl
 import os
 import stat
 from pathlib import Path
+
+from bonjoro_tui.errors import BonjoroError
 
 __all__ = [
     "UnsafePathError",
@@ -86,7 +89,7 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR
 _NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS, errno.EXDEV}
 
 
-class UnsafePathError(OSError):
+class UnsafePathError(OSError, BonjoroError):
     """A path of ours is not safe to use; ``str()`` says which, why, and what to do.
 
     An :class:`OSError` (errno ``ELOOP`` for a symbolic link, ``EPERM`` for a wrong owner or
@@ -95,7 +98,7 @@ class UnsafePathError(OSError):
     """
 
     def __init__(self, path: str | os.PathLike[str], message: str, code: int = errno.EPERM) -> None:
-        super().__init__(code, message, os.fspath(path))
+        OSError.__init__(self, code, message, os.fspath(path))  # errno, strerror, filename
         self.path = Path(path)
         self.message = message
 

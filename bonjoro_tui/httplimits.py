@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import httpx
 
+from bonjoro_tui.errors import BonjoroError
+
 #: An API answer: the explorer shows multi-megabyte pages; Bonjoro's largest are far smaller.
 MAX_API_BODY = 64 * 1024 * 1024
 #: A token, revocation or error answer from an authorization server is a few kilobytes.
 MAX_OAUTH_BODY = 1024 * 1024
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(BonjoroError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"the answer is larger than {limit // (1024 * 1024)} MB, so it was not read")
         self.limit = limit

@@ -27,6 +27,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
+from bonjoro_tui.errors import BonjoroError
+
 SANDBOX = "sandbox"
 LIVE = "live"
 SANDBOX_PUBLIC_CLIENT = "sandbox-public"
@@ -78,7 +80,7 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-class SettingsError(ValueError):
+class SettingsError(BonjoroError, ValueError):
     """A setting has a value we cannot use; the message names where it came from."""
 
 

@@ -58,6 +58,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from bonjoro_tui.errors import BonjoroError
 from bonjoro_tui import files
 from bonjoro_tui.files import UnsafePathError
 from bonjoro_tui.redact import mask
@@ -69,7 +70,7 @@ FORMAT_VERSION = 1
 METHODS = ("code", "client_credentials", "api_key")
 
 
-class StoreError(Exception):
+class StoreError(BonjoroError):
     """Base class of token store errors; the message is fit for the user."""
 
 

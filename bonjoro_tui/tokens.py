@@ -6,13 +6,15 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
+from bonjoro_tui.errors import BonjoroError
+
 #: Refresh this long before expiry (capped by the token's lifetime, see ``effective_leeway``).
 DEFAULT_LEEWAY = 60.0
 #: Lifetimes above this (about 100 years) are treated as a malformed response.
 MAX_LIFETIME = 100 * 365 * 24 * 3600
 
 
-class TokenResponseError(ValueError):
+class TokenResponseError(BonjoroError, ValueError):
     """A token endpoint answered 2xx with a body that is not a usable token response."""
 
 

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol, runtime_checkable
 
 from bonjoro_tui.settings import SANDBOX, Settings
 from bonjoro_tui.store import StoreCorruptError, StoredProfile, StoreError, TokenStore
@@ -25,6 +25,31 @@ if TYPE_CHECKING:
 
     from bonjoro_tui.api.client import BonjoroClient, RefreshEvent
     from bonjoro_tui.debug import HttpDebugLog
+
+
+@runtime_checkable
+class AppSession(Protocol):
+    """What a front end may use of a session: the typed contract between the dashboard and the
+    core. :class:`Session` is the real one; the dashboard's tests implement it with a fake
+    (``tests/tui/fakes.py`` ``FakeSession``, checked against this protocol by a test)."""
+
+    settings: Settings
+    store: TokenStore
+    sandbox: Any  # the running SandboxServer, or None when the target is not the built-in sandbox
+    debug_log: "HttpDebugLog | None"
+    now: Callable[[], float]
+
+    @property
+    def http(self) -> "httpx.AsyncClient": ...
+
+    @property
+    def client(self) -> "BonjoroClient": ...
+
+    async def client_ready(self) -> "BonjoroClient": ...
+
+    def load_profile(self) -> "StoredProfile | None": ...
+
+    def add_secret(self, secret: str | None) -> None: ...
 
 
 class Session:

@@ -25,7 +25,7 @@ from bonjoro_tui.auth.login import LoginStep
 from bonjoro_tui.redact import mask
 
 if TYPE_CHECKING:
-    from bonjoro_tui.account.session import Session
+    from bonjoro_tui.account.session import AppSession
     from bonjoro_tui.auth.login import CodeLogin
     from bonjoro_tui.store import StoredProfile
 
@@ -43,7 +43,7 @@ class SignedIn:
 
 
 class SignIn:
-    def __init__(self, session: "Session", *, on_step: StepCallback | None = None) -> None:
+    def __init__(self, session: "AppSession", *, on_step: StepCallback | None = None) -> None:
         self.session = session
         self.on_step = on_step
         self._code: "CodeLogin | None" = None

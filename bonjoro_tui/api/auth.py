@@ -42,37 +42,18 @@ from bonjoro_tui.store import StoredProfile, StoreError, TokenStore
 from bonjoro_tui.tokens import DEFAULT_LEEWAY, TokenSet
 from bonjoro_tui.trust import describe, destination_error
 
-LOGIN_HINT = "run `bonjoro-tui login`"
+from bonjoro_tui.api.errors import (  # noqa: E402 - re-exported: the classes live in a light module
+    LOGIN_HINT,
+    ClientError,
+    Misdirected,
+    NotSignedIn,
+    RefreshFailed,
+    SignInAgain,
+    WrongTarget,
+)
 
-
-class ClientError(Exception):
-    """Base of the API client's errors; the message is one line fit for the user."""
-
-
-class NotSignedIn(ClientError):
-    """No usable tokens for this profile and target."""
-
-
-class WrongTarget(NotSignedIn):
-    """The stored profile was issued by another server: its token is never sent here."""
-
-
-class Misdirected(ClientError):
-    """A request would carry a profile's credentials to an origin it was not signed in with
-    (bonjoro_tui.trust, rule 1); nothing was sent."""
-
-    hint = (
-        "check that setting (`bonjoro-tui paths` lists the .env and config file in use); "
-        "to use that server on purpose, sign in there"
-    )
-
-
-class SignInAgain(NotSignedIn):
-    """The refresh token was refused (invalid_grant); the profile is now signed out."""
-
-
-class RefreshFailed(ClientError):
-    """A refresh could not be completed (network, server error); the old tokens are kept."""
+__all__ = ["LOGIN_HINT", "BonjoroAuth", "ClientError", "Misdirected", "NotSignedIn", "RefreshEvent", "RefreshFailed",
+           "SignInAgain", "WrongTarget", "oauth_for", "origin", "refresh_lock"]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Any, Awaitable, Callable, Mapping
 
 import httpx
 
+from bonjoro_tui.api.errors import ApiError
 from bonjoro_tui.api.auth import (
     LOGIN_HINT,
     BonjoroAuth,
@@ -65,15 +66,6 @@ UNREACHABLE_HINT = (
     "is the server running? check BONJORO_BASE_URL / BONJORO_API_BASE, and the .env and config file "
     "that `bonjoro-tui paths` lists"
 )
-
-
-class ApiError(ClientError):
-    hint: str = ""  # what to do next, when we know (e.g. the server cannot be reached)
-
-    def __init__(self, message: str, status: int | None = None, response: "ApiResponse | None" = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.response = response
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bonjoro_tui.errors import BonjoroError
 from bonjoro_tui.safetext import safe_text
 
 
@@ -11,16 +12,9 @@ def clean_text(value: str, limit: int = 200) -> str:
     return safe_text(value, limit=limit + 1)
 
 
-class AuthError(Exception):
+class AuthError(BonjoroError):
     """Base of every error of the auth package: ``str(exc)`` is a one-line message with no
     secret in it, ``hint`` a suggestion for what to do next (may be empty)."""
-
-    hint: str = ""
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        if hint is not None:
-            self.hint = hint
 
 
 class LoginError(AuthError):
@@ -75,3 +69,42 @@ class CallbackTimeout(LoginError):
 
 class LoginCancelled(LoginError):
     hint = "the sign-in was cancelled"
+
+
+class OAuthError(AuthError):
+    """An RFC 6749 §5.2 error response."""
+
+    def __init__(self, error: str, description: str | None = None, status: int | None = None) -> None:
+        self.error = error
+        self.description = description
+        self.status = status
+        text = f"the authorization server refused the request: {error}"
+        if description:
+            text += f" ({description})"
+        if status is not None:
+            text += f" [HTTP {status}]"
+        super().__init__(text, hint=_OAUTH_HINTS.get(error, ""))
+
+
+class InvalidGrant(OAuthError):
+    """The code or refresh token was refused: sign in again."""
+
+
+class TokenEndpointError(AuthError):
+    """The token endpoint gave no usable answer (network, timeout, 5xx, HTML, malformed)."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: str | None = None, hint: str | None = None
+    ) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message, hint=hint)
+
+
+_OAUTH_HINTS = {
+    "invalid_grant": "sign in again",
+    "invalid_client": "check BONJORO_CLIENT_ID and BONJORO_CLIENT_SECRET",
+    "unauthorized_client": "this client may not use this grant type; check the client's settings",
+    "unsupported_grant_type": "the server does not support this sign-in method",
+    "invalid_scope": "check BONJORO_SCOPE",
+}

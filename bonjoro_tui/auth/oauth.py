@@ -26,50 +26,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bonjoro_tui.auth.errors import AuthError, clean_text
+from bonjoro_tui.auth.errors import InvalidGrant, OAuthError, TokenEndpointError, clean_text
 from bonjoro_tui.httplimits import MAX_OAUTH_BODY, BodyTooLarge, read_capped
 from bonjoro_tui.redact import Redactor
 from bonjoro_tui.settings import Settings
 from bonjoro_tui.tokens import TokenResponseError, TokenSet
-
-
-class OAuthError(AuthError):
-    """An RFC 6749 §5.2 error response."""
-
-    def __init__(self, error: str, description: str | None = None, status: int | None = None) -> None:
-        self.error = error
-        self.description = description
-        self.status = status
-        text = f"the authorization server refused the request: {error}"
-        if description:
-            text += f" ({description})"
-        if status is not None:
-            text += f" [HTTP {status}]"
-        super().__init__(text, hint=_HINTS.get(error, ""))
-
-
-class InvalidGrant(OAuthError):
-    """The code or refresh token was refused: sign in again."""
-
-
-class TokenEndpointError(AuthError):
-    """The token endpoint gave no usable answer (network, timeout, 5xx, HTML, malformed)."""
-
-    def __init__(
-        self, message: str, *, status: int | None = None, retry_after: str | None = None, hint: str | None = None
-    ) -> None:
-        self.status = status
-        self.retry_after = retry_after
-        super().__init__(message, hint=hint)
-
-
-_HINTS = {
-    "invalid_grant": "sign in again",
-    "invalid_client": "check BONJORO_CLIENT_ID and BONJORO_CLIENT_SECRET",
-    "unauthorized_client": "this client may not use this grant type; check the client's settings",
-    "unsupported_grant_type": "the server does not support this sign-in method",
-    "invalid_scope": "check BONJORO_SCOPE",
-}
 
 
 def _origin(url: str) -> str:

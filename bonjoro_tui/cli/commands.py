@@ -19,6 +19,7 @@ import webbrowser
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Coroutine
 
+from bonjoro_tui.errors import BonjoroError
 from bonjoro_tui.account.format import duration
 from bonjoro_tui.account.methods import SignInMethod
 from bonjoro_tui.account.status import AccountStatus, describe
@@ -29,7 +30,7 @@ from bonjoro_tui.settings import Settings, SettingsError, load_settings
 API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
-class UsageError(Exception):
+class UsageError(BonjoroError):
     """Bad arguments that argparse could not catch: exit 2."""
 
 

@@ -12,20 +12,28 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import var
 
+from bonjoro_tui.account.format import countdown as duration
+from bonjoro_tui.account.methods import SignInMethod
 from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.tui.commands import BonjoroCommands
 from bonjoro_tui.tui.errors import explain
-from bonjoro_tui.account.format import countdown as duration
 from bonjoro_tui.tui.messages import RefreshHappened
 from bonjoro_tui.tui.screens.status import StatusScreen
 from bonjoro_tui.tui.text import notice
+
+if TYPE_CHECKING:
+    import httpx
+
+    from bonjoro_tui.account.session import AppSession
+    from bonjoro_tui.api.client import BonjoroClient, RefreshEvent
+    from bonjoro_tui.store import StoredProfile
 
 # The explorer, the wizard and help are imported when first shown, not at start-up: the explorer
 # alone pulls in TextArea, Select and TabbedContent (tens of milliseconds before the first frame).
@@ -100,13 +108,13 @@ class BonjoroApp(App[int]):
     }
 
     #: The stored profile (None: signed out). Screens watch it.
-    profile: var[Any] = var(None, always_update=True, init=False)
+    profile: var["StoredProfile | None"] = var(None, always_update=True, init=False)
     #: The body of ``GET /me`` for the signed-in user, when fetched.
     user: var[dict | None] = var(None, always_update=True, init=False)
 
     def __init__(
         self,
-        session: Any,
+        session: "AppSession",
         *,
         now: Callable[[], float] = time.time,
         open_browser: Callable[[str], bool] = open_in_browser,
@@ -117,12 +125,13 @@ class BonjoroApp(App[int]):
         self.session = session
         self.settings = session.settings
         self.store = session.store
-        self.sandbox = getattr(session, "sandbox", None)
+        self.sandbox = session.sandbox
         self.now = now
         self.open_browser = open_browser
         self.login_timeout = login_timeout
         self.tick_interval = tick_interval
         self._auto_refresh_for: str | None = None
+        self._wired: "BonjoroClient | None" = None
         self.refresh_events = 0
 
     # ---- wiring -------------------------------------------------------------------------------
@@ -132,23 +141,25 @@ class BonjoroApp(App[int]):
         return "SANDBOX" if self.settings.is_sandbox else "LIVE"
 
     @property
-    def client(self):
+    def client(self) -> "BonjoroClient":
         """The session's API client (built on first use, so the first frame does not wait for httpx)."""
         client = self.session.client
-        # The client tells us about every refresh it makes (auto, on a 401, or manual).
-        client.on_refresh = self._core_refreshed
+        if client is not self._wired:
+            # Wired once: the client tells us about every refresh it makes (auto, on a 401, or manual).
+            client.on_refresh = self._core_refreshed
+            self._wired = client
         return client
 
-    async def client_ready(self):
+    async def client_ready(self) -> "BonjoroClient":
         """``client`` for a worker: the first time it is built off the event loop (importing httpx
         and creating its client would otherwise hold up painting and keys)."""
         await self.session.client_ready()
         return self.client
 
     @property
-    def http(self):
+    def http(self) -> "httpx.AsyncClient":
         """The httpx client the core's sign-in functions use: the session's, shared with the client."""
-        return getattr(self.session, "http", None) or self.client.http
+        return self.session.http
 
     def on_mount(self) -> None:
         self.sub_title = f"{safe_text(self.target_label)} · {safe_text(self.settings.base_url or '')}"
@@ -188,7 +199,7 @@ class BonjoroApp(App[int]):
         """``errors.explain`` with this app's keys in the hints."""
         return explain(exc, target=target or self.settings.base_url or "the server", key=self.key_for)
 
-    def _core_refreshed(self, event: Any) -> None:
+    def _core_refreshed(self, event: "RefreshEvent") -> None:
         """Called by the core (maybe from another thread): becomes a message on the app."""
         self.post_message(RefreshHappened(event))
 
@@ -235,7 +246,7 @@ class BonjoroApp(App[int]):
         if self.profile is None:
             self.user = None
 
-    def signed_in(self, profile: Any, user: dict | None = None, *, switch: bool = True) -> None:
+    def signed_in(self, profile: "StoredProfile", user: dict | None = None, *, switch: bool = True) -> None:
         """A sign-in finished: remember it (and show the status screen unless told not to)."""
         self.profile = profile
         self._auto_refresh_for = None
@@ -266,7 +277,7 @@ class BonjoroApp(App[int]):
             self.notify(f"Not signed in: press {notice(self.key_for('login'))} to sign in.", title="Refresh",
                         severity="warning", markup=False)
             return
-        if self.profile.method == "api_key":
+        if self.profile.method == SignInMethod.API_KEY:
             self.notify("API keys cannot be refreshed: they do not expire. To use another key, sign in "
                         f"again ({notice(self.key_for('login'))}) with the API key method.", title="Refresh",
                         markup=False)
@@ -285,7 +296,7 @@ class BonjoroApp(App[int]):
         self.notify(f"New access token, valid for {duration(left)}.", title="Refreshed", markup=False)
 
     @work(exclusive=True, group="refresh")
-    async def auto_refresh(self) -> None:
+    async def refresh_before_expiry(self) -> None:
         """The token is about to expire: a request through the client refreshes it (and fetches /me)."""
         try:
             client = await self.client_ready()
@@ -327,7 +338,7 @@ class BonjoroApp(App[int]):
         tokens = profile.tokens
         if tokens.needs_refresh(self.now()) and self._auto_refresh_for != tokens.access_token:
             self._auto_refresh_for = tokens.access_token
-            self.auto_refresh()
+            self.refresh_before_expiry()
 
     # ---- actions ---------------------------------------------------------------------------------
 
@@ -335,8 +346,12 @@ class BonjoroApp(App[int]):
         self.refresh_now()
 
     def action_login(self) -> None:
-        if _is_login(self.screen):
-            self.screen.start_over()  # only enabled once a sign-in has stopped (see check_action)
+        screen = self.screen
+        if _is_login(screen):
+            from bonjoro_tui.tui.screens.login import LoginScreen
+
+            assert isinstance(screen, LoginScreen)
+            screen.start_over()  # only enabled once a sign-in has stopped (see check_action)
             return
         self.switch_mode("login")
 
@@ -353,7 +368,11 @@ class BonjoroApp(App[int]):
         from bonjoro_tui.tui.screens.confirm import ConfirmScreen
 
         question = "Sign out? The tokens are revoked at the server where possible and forgotten here."
-        self.push_screen(ConfirmScreen(question), lambda yes: self.logout() if yes else None)
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.logout()
+
+        self.push_screen(ConfirmScreen(question), confirmed)
 
     def action_help(self) -> None:
         if not _is(self.screen, "bonjoro_tui.tui.screens.help", "HelpScreen"):

@@ -1,7 +1,8 @@
 """What to tell the user about an exception from the core: what happened and what to do.
 
-Matched by class name along the MRO so this module needs no import of the core's modules
-(and cannot drift into handling protocol details itself).
+Matched with ``isinstance`` against the core's error classes, which live in light modules
+(``auth/errors.py``, ``api/errors.py``, ``store.py``, ``files.py``, ``tokens.py``; all
+:class:`~bonjoro_tui.errors.BonjoroError`), so this module loads no HTTP stack.
 
 An exception's text and hint often quote the server (an ``error_description``, an API error
 message, a callback's ``error``): both halves of the answer are escaped with
@@ -15,11 +16,12 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
+from bonjoro_tui.api.errors import ApiError, NotSignedIn, RefreshFailed, SignInAgain
+from bonjoro_tui.auth.errors import ApiKeyRejected, LoginCancelled, OAuthError, TokenEndpointError
+from bonjoro_tui.files import UnsafePathError
 from bonjoro_tui.safetext import safe_text
-
-
-def _names(exc: BaseException) -> set[str]:
-    return {cls.__name__ for cls in type(exc).__mro__}
+from bonjoro_tui.store import StoreCorruptError, StoreUnsafeError
+from bonjoro_tui.tokens import TokenResponseError
 
 
 def _default_key(binding_id: str) -> str:
@@ -38,29 +40,28 @@ def explain(
 
 def _explain(exc: BaseException, *, target: str, key: Callable[[str], str]) -> tuple[str, str]:
     login, refresh = key("login"), key("refresh")
-    names = _names(exc)
     text = str(exc) or type(exc).__name__
     hint = getattr(exc, "hint", None)
-    if "UnsafePathError" in names or "StoreUnsafeError" in names:
+    if isinstance(exc, (UnsafePathError, StoreUnsafeError)):
         # The message names the path, what is wrong and what to do (bonjoro_tui/files.py).
         return (text, hint or "Nothing was read from or written to that path. Fix it as said, then try again.")
-    if "StoreCorruptError" in names:
+    if isinstance(exc, StoreCorruptError):
         where = getattr(exc, "quarantined_to", None)
         return (
             f"The token store could not be read; it was moved aside to {where}.",
             f"Nothing was overwritten. Sign in again ({login}); inspect or delete the old file at leisure.",
         )
-    if "SignInAgain" in names:
+    if isinstance(exc, SignInAgain):
         return (f"The session ended: {text}", hint or f"Sign in again (press {login}).")
-    if "RefreshFailed" in names:
+    if isinstance(exc, RefreshFailed):
         return (f"The refresh failed: {text}", hint or f"Your previous tokens are kept; try again later ({refresh}).")
-    if "NotSignedIn" in names:
+    if isinstance(exc, NotSignedIn):
         return ("Not signed in.", hint or f"Press {login} to sign in.")
-    if "ApiKeyRejected" in names:
+    if isinstance(exc, ApiKeyRejected):
         return (text[:1].upper() + text[1:] + ".", "Check the key and try again; your previous sign-in is unchanged.")
-    if "LoginCancelled" in names:
+    if isinstance(exc, LoginCancelled):
         return ("Sign-in cancelled.", f"Press enter or {login} to start again.")
-    if "TokenResponseError" in names:
+    if isinstance(exc, TokenResponseError):
         return (f"The token endpoint sent a malformed response: {text}", hint or "Nothing was saved; try again later.")
     httpx = sys.modules.get("httpx")  # not imported yet: the error cannot be one of its exceptions
     if httpx is not None and isinstance(exc, httpx.TimeoutException):
@@ -70,13 +71,13 @@ def _explain(exc: BaseException, *, target: str, key: Callable[[str], str]) -> t
             f"Cannot reach {target}: {text}",
             "Check your network connection (or that the sandbox is running), then try again.",
         )
-    if "TokenEndpointError" in names:
+    if isinstance(exc, TokenEndpointError):
         return (f"The token endpoint failed: {text}", hint or "Nothing was saved; your previous tokens are kept. Try again later.")
-    if "OAuthError" in names:
+    if isinstance(exc, OAuthError):
         return (f"The server refused: {text}", hint or "Check the client settings, then sign in again.")
-    if "ApiError" in names and "could not reach" in text:
+    if isinstance(exc, ApiError) and "could not reach" in text:
         return (text[:1].upper() + text[1:], "Check your network connection (or that the sandbox is running), then try again.")
-    if "ApiError" in names:
+    if isinstance(exc, ApiError):
         return (f"The API call failed: {text}", hint or "Check the request and try again.")
     if hint:
         return (text, hint)

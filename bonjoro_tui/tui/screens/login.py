@@ -24,6 +24,7 @@ from textual.widgets import Button, Footer, Header, Input, RadioButton, RadioSet
 from bonjoro_tui.account.format import countdown as duration
 from bonjoro_tui.account.identity import display_name as user_name
 from bonjoro_tui.account.methods import SignInMethod
+from bonjoro_tui.auth.errors import LoginCancelled
 from bonjoro_tui.auth.login import LoginStep
 from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.tui.text import notice, plain, rich_plain
@@ -32,6 +33,7 @@ from bonjoro_tui.tui.widgets.steps import Step, StepList
 
 if TYPE_CHECKING:
     from bonjoro_tui.account.signin import SignIn
+    from bonjoro_tui.tui.app import BonjoroApp
 
 CODE_STEPS = [
     ("PREPARE", "Prepare"),
@@ -49,7 +51,9 @@ METHODS = {"method-code": SignInMethod.CODE, "method-client": SignInMethod.CLIEN
            "method-key": SignInMethod.API_KEY}
 
 
-class LoginScreen(Screen):
+class LoginScreen(Screen[None]):
+    if TYPE_CHECKING:
+        app: "BonjoroApp"
     CSS_PATH = "login.tcss"
     TITLE = "Sign in"
     BINDINGS = [
@@ -463,7 +467,7 @@ class LoginScreen(Screen):
 
 
 def _is_cancel(exc: BaseException) -> bool:
-    return any(cls.__name__ in ("LoginCancelled", "_Cancelled") for cls in type(exc).__mro__)
+    return isinstance(exc, (LoginCancelled, _Cancelled))
 
 
 class _Cancelled(Exception):

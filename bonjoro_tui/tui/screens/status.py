@@ -6,10 +6,11 @@ Only the countdown re-renders each second; the rest changes when the app's ``pro
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.events import Resize
@@ -38,8 +39,15 @@ def grid(rows: list[tuple[str, str | Text]]) -> Table:
     return table
 
 
-class StatusScreen(Screen):
+if TYPE_CHECKING:
+    from bonjoro_tui.store import StoredProfile
+    from bonjoro_tui.tui.app import BonjoroApp
+
+
+class StatusScreen(Screen[None]):
     TITLE = "Status"
+    if TYPE_CHECKING:
+        app: "BonjoroApp"
 
     def compose(self) -> ComposeResult:
         # The layout class is right before the first style pass (a change later restyles every node).
@@ -85,7 +93,7 @@ class StatusScreen(Screen):
         self.query_one(Countdown).show(profile.tokens if profile else None, self.app.now())
         self.query_one(LastRefresh).show(profile, self.app.now())
 
-    def show_profile(self, profile: Any) -> None:
+    def show_profile(self, profile: "StoredProfile | None") -> None:
         app = self.app
         settings = app.settings
         badge = Text()
@@ -133,7 +141,7 @@ class StatusScreen(Screen):
                 button.label = text
                 button.refresh(layout=True)  # Button.label does not ask for a layout: its width changes
         self.query_one("#do-login", Button).variant = "default" if signed_in else "primary"
-        self.query_one("#do-refresh", Button).disabled = not signed_in or profile.method == SignInMethod.API_KEY
+        self.query_one("#do-refresh", Button).disabled = profile is None or profile.method == SignInMethod.API_KEY
         self.query_one("#do-logout", Button).disabled = not signed_in
         self.tick()
 
@@ -150,12 +158,20 @@ class StatusScreen(Screen):
             ("Token store", str(s.store_path)),
         ])
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        actions = {
-            "do-login": "login",
-            "do-refresh": "refresh_token",
-            "do-explorer": "explorer",
-            "do-logout": "logout",
-        }
-        if event.button.id in actions:
-            self.app.run_action(actions[event.button.id])
+    # Each button does exactly what its key does: the same app action (awaited: ``run_action`` is a
+    # coroutine, and an un-awaited one did nothing at all).
+    @on(Button.Pressed, "#do-login")
+    async def _login(self) -> None:
+        await self.app.run_action("login")
+
+    @on(Button.Pressed, "#do-refresh")
+    async def _refresh(self) -> None:
+        await self.app.run_action("refresh_token")
+
+    @on(Button.Pressed, "#do-explorer")
+    async def _explorer(self) -> None:
+        await self.app.run_action("explorer")
+
+    @on(Button.Pressed, "#do-logout")
+    async def _logout(self) -> None:
+        await self.app.run_action("logout")

@@ -1,0 +1,51 @@
+"""The API client's errors (re-exported by ``api/client.py``); importing them loads no httpx."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bonjoro_tui.errors import BonjoroError
+
+if TYPE_CHECKING:
+    from bonjoro_tui.api.client import ApiResponse
+
+LOGIN_HINT = "run `bonjoro-tui login`"
+
+
+class ClientError(BonjoroError):
+    """Base of the API client's errors; the message is one line fit for the user."""
+
+
+class NotSignedIn(ClientError):
+    """No usable tokens for this profile and target."""
+
+
+class WrongTarget(NotSignedIn):
+    """The stored profile was issued by another server: its token is never sent here."""
+
+
+class Misdirected(ClientError):
+    """A request would carry a profile's credentials to an origin it was not signed in with
+    (bonjoro_tui.trust, rule 1); nothing was sent."""
+
+    hint = (
+        "check that setting (`bonjoro-tui paths` lists the .env and config file in use); "
+        "to use that server on purpose, sign in there"
+    )
+
+
+class SignInAgain(NotSignedIn):
+    """The refresh token was refused (invalid_grant); the profile is now signed out."""
+
+
+class RefreshFailed(ClientError):
+    """A refresh could not be completed (network, server error); the old tokens are kept."""
+
+
+class ApiError(ClientError):
+    """An API call failed (unreachable, refused, an answer we cannot use)."""
+
+    def __init__(self, message: str, status: int | None = None, response: "ApiResponse | None" = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.response = response
