@@ -4,7 +4,6 @@ client refreshes when it must, exactly once, and never loops."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import httpx
@@ -16,6 +15,7 @@ from bonjoro_tui.auth.login import CodeLogin
 from bonjoro_tui.sandbox import SandboxServer
 from bonjoro_tui.settings import load_settings
 from bonjoro_tui.store import TokenStore
+from support import redirect_browser
 
 
 class JumpyClock:
@@ -37,15 +37,7 @@ async def signed_in(sandbox, clock, http, ttl=None):
         sandbox.state.set_knobs(access_ttl=ttl)
     settings = load_settings().resolved_for_sandbox(sandbox.url)
     store = TokenStore(settings.store_path)
-
-    def browser(url: str) -> bool:
-        async def go():
-            async with httpx.AsyncClient(trust_env=False, follow_redirects=True, timeout=10) as b:
-                await b.get(url)
-        asyncio.ensure_future(go())
-        return True
-
-    profile = await CodeLogin(settings, store, http, now=clock).run(open_browser=browser, timeout=20)
+    profile = await CodeLogin(settings, store, http, now=clock).run(open_browser=redirect_browser(), timeout=20)
     registry.secret(profile.tokens.access_token, profile.tokens.refresh_token)
     sandbox.state.reset_stats()
     return BonjoroClient(settings, store, http=http, now=clock), store, profile

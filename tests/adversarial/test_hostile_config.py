@@ -25,6 +25,7 @@ from adversarial.recorder import RecorderServer
 from bonjoro_tui.sandbox import SandboxServer
 from bonjoro_tui.settings import load_settings
 from bonjoro_tui.trust import UntrustedConfiguration, check_sign_in, endpoint_report
+from support import write_browser_script
 
 pytestmark = pytest.mark.integration
 
@@ -51,13 +52,8 @@ class Shell:
     def __init__(self, sandbox: SandboxServer, tmp: Path) -> None:
         self.sandbox = sandbox
         self.cwd = Path.cwd()  # tests/conftest.py put us in an empty tmp directory
-        browser = tmp / "fake-browser"
         self.browser_log = tmp / "fake-browser.log"
-        browser.write_text(
-            "#!/bin/sh\n"
-            f'exec "{sys.executable}" -m bonjoro_tui.sandbox.browser "$1" >>"{self.browser_log}" 2>&1\n'
-        )
-        browser.chmod(0o700)
+        browser = write_browser_script(tmp, log=self.browser_log.name, mode=0o700)
         self.env = {**os.environ, "BONJORO_BASE_URL": sandbox.url, **CONFIDENTIAL, "BROWSER": str(browser),
                     "NO_PROXY": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1"}
 

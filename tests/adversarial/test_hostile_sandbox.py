@@ -25,11 +25,12 @@ from hypothesis import strategies as st
 
 from adversarial import figures, registry
 from adversarial.hostile import ErrorLogCounter, Tally, double_encode, drip, flood, port_open, quote, request, rss_kib
-from bonjoro_tui import serving
+from bonjoro_tui.plumbing import serving
 from bonjoro_tui.auth.login import CodeLogin
 from bonjoro_tui.sandbox import SandboxServer
 from bonjoro_tui.settings import load_settings
 from bonjoro_tui.store import TokenStore
+from support import redirect_browser
 
 TOKEN = "/api/v2/oauth/2/token"
 FOREIGN_LOCATION = (b"\r\nlocation: http://evil", b"\r\nlocation: https://evil", b"\r\nlocation: javascript",
@@ -226,13 +227,7 @@ def test_sandbox_survives_hostile_requests(scale, monkeypatch, tmp_path):
 
         async def sign_in():
             async with httpx.AsyncClient(trust_env=False, timeout=10) as http:
-                def browser(url: str) -> bool:
-                    async def go():
-                        async with httpx.AsyncClient(trust_env=False, follow_redirects=True, timeout=10) as b:
-                            await b.get(url)
-                    asyncio.ensure_future(go())
-                    return True
-                return await CodeLogin(settings_, store, http).run(open_browser=browser, timeout=20)
+                return await CodeLogin(settings_, store, http).run(open_browser=redirect_browser(), timeout=20)
 
         profile = loop.run_until_complete(sign_in())
         registry.secret(profile.tokens.access_token, profile.tokens.refresh_token)

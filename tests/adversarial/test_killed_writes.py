@@ -26,6 +26,7 @@ from bonjoro_tui.sandbox import SandboxServer
 from bonjoro_tui.settings import load_settings
 from bonjoro_tui.store import StoredProfile, StoreError, StoreWriteError, TokenStore
 from bonjoro_tui.tokens import TokenSet
+from support import redirect_browser
 
 T0 = 1_800_000_000.0
 
@@ -151,18 +152,7 @@ async def signed_in(sandbox, http):
 
     settings = load_settings().resolved_for_sandbox(sandbox.url)
     store = TokenStore(settings.store_path)
-
-    def browser(url: str) -> bool:
-        import asyncio
-
-        async def go():
-            async with httpx.AsyncClient(trust_env=False, follow_redirects=True, timeout=10) as b:
-                await b.get(url)
-
-        asyncio.ensure_future(go())
-        return True
-
-    p = await CodeLogin(settings, store, http).run(open_browser=browser, timeout=20)
+    p = await CodeLogin(settings, store, http).run(open_browser=redirect_browser(), timeout=20)
     registry.secret(p.tokens.access_token, p.tokens.refresh_token)
     return settings, store, p
 

@@ -21,6 +21,7 @@ from bonjoro_tui.auth.login import CodeLogin
 from bonjoro_tui.sandbox import SandboxServer
 from bonjoro_tui.settings import load_settings
 from bonjoro_tui.store import TokenStore
+from support import redirect_browser
 
 CHILD = Path(__file__).with_name("race_child.py")
 TESTS = str(Path(__file__).parents[1])
@@ -36,13 +37,7 @@ async def sign_in(sandbox):
     settings = load_settings().resolved_for_sandbox(sandbox.url)
     store = TokenStore(settings.store_path)
     async with httpx.AsyncClient(trust_env=False, timeout=10) as http:
-        def browser(url: str) -> bool:
-            async def go():
-                async with httpx.AsyncClient(trust_env=False, follow_redirects=True, timeout=10) as b:
-                    await b.get(url)
-            asyncio.ensure_future(go())
-            return True
-        profile = await CodeLogin(settings, store, http).run(open_browser=browser, timeout=20)
+        profile = await CodeLogin(settings, store, http).run(open_browser=redirect_browser(), timeout=20)
     registry.secret(profile.tokens.access_token, profile.tokens.refresh_token)
     return settings, store
 

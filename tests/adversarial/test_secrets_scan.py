@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from adversarial import figures, registry
 from bonjoro_tui.sandbox import SandboxServer
 from bonjoro_tui.sandbox.clients import API_KEY, CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET
+from support import write_browser_script
 
 ROOT = Path(__file__).resolve().parents[2]
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
@@ -33,9 +33,7 @@ def cli(env: dict, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
 
 
 def test_cli_with_debug_through_every_sign_in_method(isolated_environment, tmp_path):
-    browser = tmp_path / "browser"
-    browser.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m bonjoro_tui.sandbox.browser "$1" >/dev/null 2>&1\n')
-    browser.chmod(browser.stat().st_mode | stat.S_IXUSR)
+    browser = write_browser_script(tmp_path, name="browser", log=None)
     registry.secret(CONFIDENTIAL_CLIENT_SECRET, API_KEY)
     with SandboxServer(auto_approve=True) as sandbox:
         base = {**os.environ, "BONJORO_BASE_URL": sandbox.url, "BROWSER": str(browser), "NO_PROXY": "127.0.0.1,localhost"}

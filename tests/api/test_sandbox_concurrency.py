@@ -13,9 +13,10 @@ import pytest
 
 from bonjoro_tui.api.client import BonjoroClient
 from bonjoro_tui.auth.login import CodeLogin
-from bonjoro_tui.sandbox import SandboxServer, browser
+from bonjoro_tui.sandbox import SandboxServer
 from bonjoro_tui.settings import load_settings
 from bonjoro_tui.store import TokenStore
+from support import ApprovingBrowser
 
 pytestmark = pytest.mark.integration
 
@@ -50,14 +51,9 @@ async def _signed_in(sandbox, tmp_path, http, clock):
         cwd=tmp_path,
     )
     store = TokenStore(settings.store_path)
-    approvals = []
-
-    def open_browser(url: str) -> bool:  # the sandbox's stand-in for the user's browser
-        approvals.append(asyncio.get_running_loop().create_task(browser.approve(url)))
-        return True
-
-    await CodeLogin(settings, store, http, now=clock).run(open_browser=open_browser, timeout=30)
-    await asyncio.gather(*approvals)
+    browser = ApprovingBrowser()  # the sandbox's stand-in for the user's browser
+    await CodeLogin(settings, store, http, now=clock).run(open_browser=browser, timeout=30)
+    await browser.settle()
     return settings, store
 
 

@@ -15,10 +15,10 @@ from bonjoro_tui.auth.errors import AuthorizationDenied, StateMismatch
 from bonjoro_tui.auth.login import CodeLogin, LoginStep, login_api_key, login_client_credentials
 from bonjoro_tui.auth.oauth import InvalidGrant, OAuthClient
 from bonjoro_tui.sandbox import SandboxServer
-from bonjoro_tui.sandbox.browser import approve
 from bonjoro_tui.sandbox.clients import API_KEY, CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET
 from bonjoro_tui.settings import load_settings
 from bonjoro_tui.store import TokenStore
+from support import ApprovingBrowser, redirect_browser
 
 pytestmark = pytest.mark.integration
 
@@ -46,20 +46,6 @@ async def http():
         yield client
 
 
-def browser_for(results: list):
-    """open_browser: fetch the authorization URL and follow redirects to the callback."""
-
-    def open_browser(url: str) -> bool:
-        async def go() -> None:
-            async with httpx.AsyncClient(trust_env=False, follow_redirects=True, timeout=10) as b:
-                results.append(await b.get(url))
-
-        asyncio.ensure_future(go())
-        return True
-
-    return open_browser
-
-
 @pytest.mark.parametrize("token_format", ["json", "form"])
 async def test_code_login_against_sandbox(sandbox, http, token_format):
     settings = replace(load_settings(), token_format=token_format).resolved_for_sandbox(sandbox.url)
@@ -67,7 +53,7 @@ async def test_code_login_against_sandbox(sandbox, http, token_format):
     steps: list[LoginStep] = []
     results: list[httpx.Response] = []
     login = CodeLogin(settings, store, http, on_step=lambda s, d: steps.append(s))
-    profile = await login.run(open_browser=browser_for(results), timeout=20)
+    profile = await login.run(open_browser=redirect_browser(results), timeout=20)
     assert results and results[0].status_code == 200  # the browser landed on our success page
     assert steps[-1] == LoginStep.SAVED
     assert profile.target == "sandbox" and profile.method == "code"
@@ -139,17 +125,11 @@ async def run_with_consent(sandbox, http, decision: str):
     settings = load_settings().resolved_for_sandbox(sandbox.url)
     store = TokenStore(settings.store_path)
     login = CodeLogin(settings, store, http)
-    delivered: list[asyncio.Task] = []
-
-    def open_browser(url: str) -> bool:
-        delivered.append(asyncio.ensure_future(approve(url, decision=decision)))
-        return True
-
+    browser = ApprovingBrowser(decision)
     try:
-        return await login.run(open_browser=open_browser, timeout=20), store
+        return await login.run(open_browser=browser, timeout=20), store
     finally:
-        for task in delivered:
-            await asyncio.gather(task, return_exceptions=True)
+        await browser.settle(return_exceptions=True)
 
 
 async def test_consent_page_approve_with_sandbox_browser(consent_sandbox, http):
@@ -178,7 +158,7 @@ async def test_issuer_is_checked_by_default_against_the_sandbox(sandbox, http):
     assert settings.issuer == sandbox.url.rstrip("/")
     login = CodeLogin(settings, TokenStore(settings.store_path), http)
     assert login.expected_issuer == settings.issuer
-    await login.run(open_browser=browser_for([]), timeout=20)
+    await login.run(open_browser=redirect_browser([]), timeout=20)
 
 
 async def test_wrong_issuer_stops_the_sign_in_before_any_token_request(sandbox, http):
@@ -189,6 +169,6 @@ async def test_wrong_issuer_stops_the_sign_in_before_any_token_request(sandbox, 
     before = sandbox.state.stats()["token_requests"].get("authorization_code", 0)
     login = CodeLogin(settings, store, http)
     with pytest.raises(IssuerMismatch, match="RFC 9207"):
-        await login.run(open_browser=browser_for([]), timeout=20)
+        await login.run(open_browser=redirect_browser([]), timeout=20)
     assert sandbox.state.stats()["token_requests"].get("authorization_code", 0) == before
     assert store.load(settings.profile) is None

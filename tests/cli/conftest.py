@@ -10,7 +10,6 @@ callback.
 from __future__ import annotations
 
 import os
-import stat
 import subprocess
 import sys
 import tomllib
@@ -21,6 +20,7 @@ import httpx
 import pytest
 
 from bonjoro_tui.sandbox import SandboxServer
+from support import write_browser_script
 
 pytestmark = pytest.mark.integration
 
@@ -68,18 +68,6 @@ class Cli:
     def log_texts(self) -> list[str]:
         log_dir = Path(self.env["BONJORO_TUI_LOG_DIR"])
         return [p.read_text() for p in sorted(log_dir.rglob("*")) if p.is_file()] if log_dir.exists() else []
-
-
-def write_browser_script(directory: Path) -> Path:
-    """An executable for ``BROWSER``: approve in the sandbox and follow the redirect, quietly."""
-    script = directory / "fake-browser"
-    log = directory / "fake-browser.log"
-    script.write_text(
-        "#!/bin/sh\n"
-        f'exec "{sys.executable}" -m bonjoro_tui.sandbox.browser "$1" >>"{log}" 2>&1\n'
-    )
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return script
 
 
 @pytest.fixture
