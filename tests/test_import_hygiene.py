@@ -18,7 +18,7 @@ CORE_MODULES = [
     "bonjoro_tui.redact",
     "bonjoro_tui.settings",
     "bonjoro_tui.store",
-    "bonjoro_tui.debug",
+    "bonjoro_tui.plumbing.debug",
     "bonjoro_tui.api.catalog",
     "bonjoro_tui.api.auth",
     "bonjoro_tui.api.client",

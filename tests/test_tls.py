@@ -20,7 +20,7 @@ import uvicorn
 from bonjoro_tui.account.session import Session
 from bonjoro_tui.settings import load_settings
 from bonjoro_tui.store import TokenStore
-from bonjoro_tui.tls import DeferredTrustContext
+from bonjoro_tui.plumbing.tls import DeferredTrustContext
 
 TLS = Path(__file__).parent / "data" / "tls"
 

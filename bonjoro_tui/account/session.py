@@ -4,7 +4,7 @@ When the target is the sandbox, :func:`open_session` starts :class:`~bonjoro_tui
 in a background thread (its state — signing key, refresh-token families — persisted under
 ``data_dir/sandbox/state.json`` so tokens from an earlier run stay valid) and resolves every
 endpoint against it. With ``settings.debug`` every HTTP exchange is logged, redacted, through
-:mod:`bonjoro_tui.debug`. The TUI and every ``bonjoro-tui`` subcommand go through here.
+:mod:`bonjoro_tui.plumbing.debug`. The TUI and every ``bonjoro-tui`` subcommand go through here.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import httpx
 
     from bonjoro_tui.api.client import BonjoroClient, RefreshEvent
-    from bonjoro_tui.debug import HttpDebugLog
+    from bonjoro_tui.plumbing.debug import HttpDebugLog
 
 
 @runtime_checkable
@@ -97,7 +97,7 @@ class Session:
                 import httpx
 
                 from bonjoro_tui.api.client import DEFAULT_TIMEOUT
-                from bonjoro_tui.tls import DeferredTrustContext
+                from bonjoro_tui.plumbing.tls import DeferredTrustContext
 
                 # trust_env stays on: HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE and SSL_CERT_DIR are
                 # honoured. The CA bundle is read at the first TLS connection, not here: the
@@ -203,7 +203,7 @@ def open_session(
         store = TokenStore(settings.store_path)
         hooks: dict[str, list[Any]] = {}
         if settings.debug:
-            from bonjoro_tui.debug import open_debug_log
+            from bonjoro_tui.plumbing.debug import open_debug_log
 
             debug_log = open_debug_log(settings.log_dir, secrets=_known_secrets(settings, store))
             hooks = debug_log.event_hooks()

@@ -37,7 +37,7 @@ from bonjoro_tui.api.auth import (
     refresh_lock,
 )
 from bonjoro_tui.auth.oauth import OAuthClient, OAuthError, TokenEndpointError
-from bonjoro_tui.httplimits import MAX_API_BODY, BodyTooLarge, read_capped
+from bonjoro_tui.plumbing.httplimits import MAX_API_BODY, BodyTooLarge, read_capped
 from bonjoro_tui.settings import Settings
 from bonjoro_tui.store import StoredProfile, TokenStore
 

@@ -41,7 +41,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import uvicorn
 
-from bonjoro_tui import serving
+from bonjoro_tui.plumbing import serving
 from bonjoro_tui.auth.errors import (
     AuthorizationDenied,
     CallbackServerError,

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bonjoro_tui.auth.errors import InvalidGrant, OAuthError, TokenEndpointError, clean_text
-from bonjoro_tui.httplimits import MAX_OAUTH_BODY, BodyTooLarge, read_capped
+from bonjoro_tui.plumbing.httplimits import MAX_OAUTH_BODY, BodyTooLarge, read_capped
 from bonjoro_tui.redact import Redactor
 from bonjoro_tui.settings import Settings
 from bonjoro_tui.tokens import TokenResponseError, TokenSet

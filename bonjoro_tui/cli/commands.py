@@ -168,7 +168,7 @@ def _print_paths_best_effort(flags: dict[str, Any]) -> None:
 
 
 def _print_paths(data_dir: Path, config_dir: Path, log_dir: Path) -> None:
-    from bonjoro_tui.debug import LOG_FILE_NAME
+    from bonjoro_tui.plumbing.debug import LOG_FILE_NAME
 
     dotenv = Path.cwd() / ".env"
     rows = [

@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 
 import uvicorn
 
-from bonjoro_tui import serving
+from bonjoro_tui.plumbing import serving
 from bonjoro_tui.sandbox.app import create_app
 from bonjoro_tui.sandbox.state import SandboxState
 

@@ -22,7 +22,7 @@ from textual.reactive import var
 from bonjoro_tui.account.format import countdown as duration
 from bonjoro_tui.account.methods import SignInMethod
 from bonjoro_tui.safetext import safe_text
-from bonjoro_tui.tui.commands import BonjoroCommands
+from bonjoro_tui.tui.palette import BonjoroCommands
 from bonjoro_tui.tui.errors import explain
 from bonjoro_tui.tui.messages import RefreshHappened
 from bonjoro_tui.tui.screens.status import StatusScreen
@@ -365,7 +365,7 @@ class BonjoroApp(App[int]):
         if self.profile is None:
             self.notify("Not signed in.", title="Sign out", markup=False)
             return
-        from bonjoro_tui.tui.screens.confirm import ConfirmScreen
+        from bonjoro_tui.tui.modals.confirm import ConfirmScreen
 
         question = "Sign out? The tokens are revoked at the server where possible and forgotten here."
         def confirmed(yes: bool | None) -> None:
@@ -375,8 +375,8 @@ class BonjoroApp(App[int]):
         self.push_screen(ConfirmScreen(question), confirmed)
 
     def action_help(self) -> None:
-        if not _is(self.screen, "bonjoro_tui.tui.screens.help", "HelpScreen"):
-            from bonjoro_tui.tui.screens.help import HelpScreen
+        if not _is(self.screen, "bonjoro_tui.tui.modals.help", "HelpScreen"):
+            from bonjoro_tui.tui.modals.help import HelpScreen
 
             self.push_screen(HelpScreen())
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from adversarial import figures
 from adversarial.hostile import ErrorLogCounter, Tally, double_encode, drip, exchange, flood, port_open, quote, request, rss_kib
-from bonjoro_tui import serving
+from bonjoro_tui.plumbing import serving
 from bonjoro_tui.auth.callback import CallbackServer
 
 ISSUER = "http://127.0.0.1:9"

@@ -27,7 +27,7 @@ import pytest
 
 from adversarial import figures, registry
 from bonjoro_tui import files
-from bonjoro_tui.debug import LOG_FILE_NAME, open_debug_log
+from bonjoro_tui.plumbing.debug import LOG_FILE_NAME, open_debug_log
 from bonjoro_tui.files import UnsafePathError
 from bonjoro_tui.sandbox import SandboxServer
 from bonjoro_tui.sandbox.state import SandboxState

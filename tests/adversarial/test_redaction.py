@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
 
 from adversarial import figures
-from bonjoro_tui.debug import LOG_FILE_NAME, open_debug_log
+from bonjoro_tui.plumbing.debug import LOG_FILE_NAME, open_debug_log
 from bonjoro_tui.redact import Redactor, mask
 
 SOAK = "--soak" in sys.argv or os.environ.get("BONJORO_TUI_SOAK", "") not in ("", "0")

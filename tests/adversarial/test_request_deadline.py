@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from adversarial.hostile import request
-from bonjoro_tui import serving
+from bonjoro_tui.plumbing import serving
 from bonjoro_tui.sandbox import SandboxServer
 
 

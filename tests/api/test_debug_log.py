@@ -6,7 +6,7 @@ import stat
 
 import httpx
 
-from bonjoro_tui.debug import LOG_FILE_NAME, HttpDebugLog, debug_from_env, open_debug_log
+from bonjoro_tui.plumbing.debug import LOG_FILE_NAME, HttpDebugLog, debug_from_env, open_debug_log
 
 ACCESS = "at-" + "A" * 40
 REFRESH = "rt-" + "B" * 40

@@ -8,7 +8,7 @@ import stat
 import httpx
 import respx
 
-from bonjoro_tui.debug import LOG_FILE_NAME
+from bonjoro_tui.plumbing.debug import LOG_FILE_NAME
 from bonjoro_tui.account.session import open_session
 from bonjoro_tui.settings import load_settings
 

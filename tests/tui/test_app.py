@@ -11,7 +11,7 @@ from textual.widgets import Input, Tree
 
 from bonjoro_tui.tui.app import BonjoroApp
 from bonjoro_tui.tui.screens.explorer import ExplorerScreen
-from bonjoro_tui.tui.screens.help import HelpScreen
+from bonjoro_tui.tui.modals.help import HelpScreen
 from bonjoro_tui.tui.screens.login import LoginScreen
 from bonjoro_tui.tui.screens.status import StatusScreen
 from bonjoro_tui.tui.widgets.countdown import Countdown, level_for

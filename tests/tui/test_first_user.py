@@ -15,11 +15,11 @@ from bonjoro_tui.sandbox import browser
 from bonjoro_tui.store import StoredProfile
 from bonjoro_tui.tokens import TokenSet
 from bonjoro_tui.tui.app import BonjoroApp
-from bonjoro_tui.tui.screens.confirm import ConfirmScreen
+from bonjoro_tui.tui.modals.confirm import ConfirmScreen
 from bonjoro_tui.tui.screens.explorer import ExplorerScreen
-from bonjoro_tui.tui.screens.help import HelpScreen
+from bonjoro_tui.tui.modals.help import HelpScreen
 from bonjoro_tui.tui.screens.login import LoginScreen
-from bonjoro_tui.tui.screens.url import UrlScreen
+from bonjoro_tui.tui.modals.url import UrlScreen
 from bonjoro_tui.tui.widgets.json_tree import JsonTree
 from bonjoro_tui.tui.widgets.steps import StepList
 

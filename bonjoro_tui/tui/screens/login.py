@@ -436,7 +436,7 @@ class LoginScreen(Screen[None]):
 
     def action_show_url(self) -> None:
         if self.url:
-            from bonjoro_tui.tui.screens.url import UrlScreen
+            from bonjoro_tui.tui.modals.url import UrlScreen
 
             self.app.push_screen(UrlScreen(self.url))
 

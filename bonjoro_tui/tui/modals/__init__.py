@@ -1,0 +1,1 @@
+"""Screens pushed over another: the sign-out confirmation, the URL alone, help."""
