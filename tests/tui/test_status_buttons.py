@@ -7,13 +7,9 @@ from __future__ import annotations
 import pytest
 
 from bonjoro_tui.account.session import AppSession
-from bonjoro_tui.tui.app import BonjoroApp
 
 from .fakes import FakeSession
-
-
-def make_app(session) -> BonjoroApp:
-    return BonjoroApp(session, now=session.now, open_browser=lambda url: False, tick_interval=0.05)
+from .helpers import make_app
 
 
 def test_the_fake_session_keeps_the_typed_contract():
