@@ -27,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
+from bonjoro_tui import locations
 from bonjoro_tui.errors import BonjoroError
 
 SANDBOX = "sandbox"
@@ -132,11 +133,7 @@ class Settings:
 
     @property
     def store_path(self) -> Path:
-        return self.data_dir / "tokens.toml"
-
-    @property
-    def config_file(self) -> Path:
-        return self.config_dir / "config.toml"
+        return locations.tokens_file(self.data_dir)
 
     def with_client(self, client_id: str | None) -> "Settings":
         """These settings for the client that obtained a stored profile.
@@ -404,7 +401,7 @@ def load_settings(
 
     found = src.get("config_dir", config=False)
     config_dir = _as_dir(*found) if found else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
-    src.config_path = config_dir / "config.toml"
+    src.config_path = locations.config_file(config_dir)
     config = _load_config_toml(src.config_path)
     keymap_raw = config.pop("keymap", {})
     if not isinstance(keymap_raw, dict) or not all(
@@ -548,7 +545,7 @@ def best_effort_dirs(
         return Path(default(APP_NAME, appauthor=False))
 
     dirs = {"config_dir": resolve("config_dir", platformdirs.user_config_dir, config=False)}
-    src.config_path = dirs["config_dir"] / "config.toml"
+    src.config_path = locations.config_file(dirs["config_dir"])
     try:
         src.config = _load_config_toml(src.config_path)
     except SettingsError:

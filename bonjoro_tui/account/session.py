@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol, runtime_checkable
 
+from bonjoro_tui import locations
 from bonjoro_tui.settings import SANDBOX, Settings
 from bonjoro_tui.store import StoreCorruptError, StoredProfile, StoreError, TokenStore
 
@@ -190,7 +191,7 @@ def open_session(
     if settings.target == SANDBOX:
         from bonjoro_tui.sandbox import SandboxServer
 
-        state_dir = settings.data_dir / "sandbox"
+        state_dir = locations.sandbox_dir(settings.data_dir)
         from bonjoro_tui.files import private_dir  # 0700, checked; refused when others can write (files.py)
 
         private_dir(settings.data_dir, label="data directory")
@@ -228,8 +229,8 @@ def _start_sandbox(state_dir: Path, now: Callable[[], float], options: dict[str,
     from bonjoro_tui.sandbox import SandboxServer
     from bonjoro_tui.sandbox.server import SandboxServerError
 
-    state_file = state_dir / "state.json"
-    port_file = state_dir / "port"
+    state_file = state_dir / locations.SANDBOX_STATE_FILE
+    port_file = state_dir / locations.SANDBOX_PORT_FILE
     if "port" in options:
         sandbox = SandboxServer(state_file=state_file, now=now, **options)
         sandbox.start()

@@ -32,7 +32,6 @@ import time
 import weakref
 from dataclasses import dataclass, replace
 from typing import Any, AsyncGenerator, Callable
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -290,8 +289,3 @@ def _pair(profile: StoredProfile) -> tuple[str, str | None]:
 def _short(text: Any, limit: int = 160) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def same_origin(a: str, b: str) -> bool:
-    pa, pb = urlsplit(a), urlsplit(b)
-    return bool(pa.scheme and pa.netloc) and origin(a) == origin(b)

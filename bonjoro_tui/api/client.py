@@ -266,10 +266,6 @@ class BonjoroClient:
     async def refresh_now(self) -> StoredProfile:
         return await self.auth.refresh(reason="manual", force=True)
 
-    def profile(self) -> StoredProfile:
-        """The stored profile for these settings (raises NotSignedIn / WrongTarget)."""
-        return self.auth.current_profile()
-
     async def logout(self) -> bool:
         """Revoke (where an endpoint exists), then delete the local tokens whatever happened."""
         return (await self.logout_detailed()).revoked_all

@@ -19,6 +19,7 @@ import webbrowser
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Coroutine
 
+from bonjoro_tui import locations
 from bonjoro_tui.errors import BonjoroError
 from bonjoro_tui.account.format import duration
 from bonjoro_tui.account.methods import SignInMethod
@@ -172,11 +173,11 @@ def _print_paths(data_dir: Path, config_dir: Path, log_dir: Path) -> None:
 
     dotenv = Path.cwd() / ".env"
     rows = [
-        ("token store", data_dir / "tokens.toml"),
-        ("config file", config_dir / "config.toml"),
+        ("token store", locations.tokens_file(data_dir)),
+        ("config file", locations.config_file(config_dir)),
         (".env", dotenv if dotenv.is_file() else f"{dotenv} (none)"),
         ("debug log", log_dir / LOG_FILE_NAME),
-        ("sandbox state", data_dir / "sandbox" / "state.json"),
+        ("sandbox state", locations.sandbox_state_file(data_dir)),
         ("data dir", data_dir),
         ("config dir", config_dir),
         ("log dir", log_dir),

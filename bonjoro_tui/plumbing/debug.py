@@ -26,10 +26,11 @@ from typing import Any, AsyncIterator, Callable, Iterable, Mapping, TextIO
 
 import httpx
 
+from bonjoro_tui import locations
 from bonjoro_tui.redact import Redactor, mask
 from bonjoro_tui.safetext import safe_text
 
-LOG_FILE_NAME = "bonjoro-tui.log"
+LOG_FILE_NAME = locations.DEBUG_LOG_FILE
 BODY_LIMIT = 16_000
 _SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
 _LEARNED_FIELDS = ("access_token", "refresh_token", "id_token", "client_secret", "code", "token", "api_key")

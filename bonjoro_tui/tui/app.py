@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 
 from bonjoro_tui.account.format import countdown as duration
@@ -260,16 +261,22 @@ class BonjoroApp(App[int]):
 
     # ---- workers ---------------------------------------------------------------------------------
 
+    def report(self, exc: BaseException, title: str, *, severity: SeverityLevel = "error", prefix: str = "",
+               timeout: float | None = None) -> None:
+        """A worker's failure, the one way: what happened and what to do as a notification (text,
+        never markup), then the profile read again (the failure may have signed it out)."""
+        what, todo = self.explain(exc)
+        self.notify(f"{prefix}{notice(what)}\n{notice(todo)}", title=title, severity=severity,
+                    timeout=timeout, markup=False)
+        self.reload_profile()
+
     @work(exclusive=True, group="user")
     async def fetch_user(self) -> None:
         try:
             client = await self.client_ready()
             self.user = await client.me()
         except Exception as exc:
-            what, todo = self.explain(exc)
-            self.reload_profile()
-            self.notify(f"Could not fetch /me. {notice(what)}\n{notice(todo)}", title="Profile", severity="warning",
-                        markup=False)
+            self.report(exc, "Profile", severity="warning", prefix="Could not fetch /me. ")
 
     @work(exclusive=True, group="refresh")
     async def refresh_now(self) -> None:
@@ -286,10 +293,7 @@ class BonjoroApp(App[int]):
             client = await self.client_ready()
             self.profile = await client.refresh_now()
         except Exception as exc:
-            what, todo = self.explain(exc)
-            self.reload_profile()
-            self.notify(f"{notice(what)}\n{notice(todo)}", title="Refresh failed", severity="error", timeout=10,
-                        markup=False)
+            self.report(exc, "Refresh failed", timeout=10)
             return
         self._auto_refresh_for = None
         left = self.profile.tokens.expires_in(self.now()) if self.profile else None
@@ -302,10 +306,7 @@ class BonjoroApp(App[int]):
             client = await self.client_ready()
             self.user = await client.me()
         except Exception as exc:
-            what, todo = self.explain(exc)
-            self.reload_profile()
-            self.notify(f"{notice(what)}\n{notice(todo)}", title="Auto-refresh", severity="error", timeout=10,
-                        markup=False)
+            self.report(exc, "Auto-refresh", timeout=10)
             return
         self.reload_profile()
 
@@ -318,9 +319,7 @@ class BonjoroApp(App[int]):
             client = await self.client_ready()
             result = await client.logout_detailed()
         except Exception as exc:
-            what, todo = self.explain(exc)
-            self.notify(f"{notice(what)}\n{notice(todo)}", title="Sign out", severity="error", markup=False)
-            self.reload_profile()
+            self.report(exc, "Sign out")
             return
         self.reload_profile()
         self.user = None

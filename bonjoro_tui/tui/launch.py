@@ -22,10 +22,11 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from bonjoro_tui import locations
 from bonjoro_tui.safetext import safe_text
 
 #: The file in the log directory that collects crash reports (appended to, one record per crash).
-CRASH_LOG_NAME = "bonjoro-tui-crash.log"
+CRASH_LOG_NAME = locations.CRASH_LOG_FILE
 EXIT_CRASHED = 1
 
 

@@ -52,20 +52,8 @@ class StepList(Widget):
                 return s
         raise KeyError(key)
 
-    def set_state(self, key: str, state: str, detail: str | None = None) -> None:
-        s = self.step(key)
-        s.state = state
-        if detail is not None:
-            s.detail = detail
-        self.refresh(layout=True)
-
     def running(self) -> Step | None:
         return next((s for s in self.steps if s.state == "running"), None)
-
-    def reset(self) -> None:
-        for s in self.steps:
-            s.state, s.detail = "pending", ""
-        self.refresh(layout=True)
 
     def render(self) -> Table:
         table = Table.grid(padding=(0, 1))
