@@ -54,3 +54,42 @@ def test_every_top_level_module_is_core_or_a_front_end():
         "add the new module to the core contract's source_modules in pyproject.toml, "
         "or (a front end) to FRONT_ENDS here"
     )
+
+
+def test_there_is_no_import_loop():
+    """No module imports itself through others (TYPE_CHECKING imports aside): the last loop,
+    cli.py <-> commands.py over the exit codes, ended with cli/exitcodes.py."""
+    import grimp
+
+    graph = grimp.build_graph("bonjoro_tui", exclude_type_checking_imports=True)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    loops: list[list[str]] = []
+
+    def visit(module: str) -> None:  # Tarjan's strongly connected components
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                loops.append(sorted(component))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    assert loops == []
