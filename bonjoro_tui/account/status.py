@@ -95,7 +95,7 @@ def describe(settings: Settings, profile: "StoredProfile | None", now: float) ->
         profile=settings.profile,
         is_sandbox=settings.target == SANDBOX,
         target_id=settings.target_id,
-        base_url=settings.base_url if settings.target != SANDBOX or settings.base_url else None,
+        base_url=settings.base_url,
         api_base=settings.api_base,
         store=str(settings.store_path),
         signed_in=False,

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -230,11 +230,21 @@ class ExplorerScreen(Screen):
             event.stop()
             self.action_send()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        actions = {"send": self.action_send, "copy-body": self.action_copy_body, "copy-curl": self.action_copy_curl}
-        if event.button.id in actions:
-            event.stop()
-            actions[event.button.id]()
+    # Each button runs the same action as its key.
+    @on(Button.Pressed, "#send")
+    def _send_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_send()
+
+    @on(Button.Pressed, "#copy-body")
+    def _copy_body_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_copy_body()
+
+    @on(Button.Pressed, "#copy-curl")
+    def _copy_curl_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_copy_curl()
 
     def action_send(self) -> None:
         method = str(self.query_one("#http-method", Select).value)

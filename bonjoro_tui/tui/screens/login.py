@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import events, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -212,20 +212,41 @@ class LoginScreen(Screen[None]):
 
     # ---- starting ---------------------------------------------------------------------------
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        handlers = {
-            "start": self.start,
-            "approve": self.action_approve,
-            "copy": self.action_copy_url,
-            "open": self.action_open_again,
-            "cancel": self.action_cancel,
-            "to-status": lambda: self.app.switch_mode("status"),
-            "again": self.start_over,
-        }
-        handler = handlers.get(event.button.id or "")
-        if handler:
-            event.stop()
-            handler()
+    # Each button runs the same action as its key (or the one thing it says).
+    @on(Button.Pressed, "#start")
+    def _start_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.start()
+
+    @on(Button.Pressed, "#approve")
+    def _approve_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_approve()
+
+    @on(Button.Pressed, "#copy")
+    def _copy_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_copy_url()
+
+    @on(Button.Pressed, "#open")
+    def _open_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_open_again()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_cancel()
+
+    @on(Button.Pressed, "#to-status")
+    def _to_status_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.app.switch_mode("status")
+
+    @on(Button.Pressed, "#again")
+    def _again_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.start_over()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
