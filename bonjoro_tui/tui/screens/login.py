@@ -11,6 +11,7 @@ through ``safe_text`` / ``tui.text``: never as markup, never with raw control ch
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -35,20 +36,41 @@ if TYPE_CHECKING:
     from bonjoro_tui.account.signin import SignIn
     from bonjoro_tui.tui.app import BonjoroApp
 
-CODE_STEPS = [
-    ("PREPARE", "Prepare"),
-    ("LISTENING", "Callback server"),
-    ("BROWSER", "Browser"),
-    ("WAITING", "Waiting"),
-    ("CODE_RECEIVED", "Code received"),
-    ("EXCHANGING", "Exchanging code"),
-    ("SAVED", "Tokens saved"),
-    ("PROFILE", "/me fetched"),
-]
-CLIENT_STEPS = [("EXCHANGING", "Client credentials grant"), ("SAVED", "Tokens saved"), ("PROFILE", "/me fetched")]
-KEY_STEPS = [("CHECKING", "Key checked (GET /me)"), ("SAVED", "API key saved"), ("PROFILE", "/me fetched")]
-METHODS = {"method-code": SignInMethod.CODE, "method-client": SignInMethod.CLIENT_CREDENTIALS,
-           "method-key": SignInMethod.API_KEY}
+@dataclass(frozen=True)
+class MethodView:
+    """What the wizard shows of one sign-in method: its radio button, its steps, its help."""
+
+    radio_id: str
+    radio_label: str
+    steps: tuple[tuple[str, str], ...]  # (LoginStep value, label), in the order SignIn reports them
+    help: str
+
+
+#: One entry per sign-in method, in the order shown; adding a method adds one here
+#: (docs/DESIGN.md, "Where does my change go").
+METHOD_VIEWS: dict[SignInMethod, MethodView] = {
+    SignInMethod.CODE: MethodView(
+        "method-code", "Authorization code + PKCE (recommended)",
+        (("PREPARE", "Prepare"), ("LISTENING", "Callback server"), ("BROWSER", "Browser"), ("WAITING", "Waiting"),
+         ("CODE_RECEIVED", "Code received"), ("EXCHANGING", "Exchanging code"), ("SAVED", "Tokens saved"),
+         ("PROFILE", "/me fetched")),
+        "Opens Bonjoro's consent page in your browser; a server on 127.0.0.1 receives the "
+        "redirect. State and PKCE (S256) are verified. Works over SSH by pasting the redirect URL.",
+    ),
+    SignInMethod.CLIENT_CREDENTIALS: MethodView(
+        "method-client", "Client credentials (confidential client)",
+        (("EXCHANGING", "Client credentials grant"), ("SAVED", "Tokens saved"), ("PROFILE", "/me fetched")),
+        "Signs in as the application itself with its client id and secret "
+        "(BONJORO_CLIENT_ID / BONJORO_CLIENT_SECRET). No user and no browser involved.",
+    ),
+    SignInMethod.API_KEY: MethodView(
+        "method-key", "API key",
+        (("CHECKING", "Key checked (GET /me)"), ("SAVED", "API key saved"), ("PROFILE", "/me fetched")),
+        "Stores an API key and sends it as a Bearer token. It does not expire; "
+        "the sandbox accepts sandbox-api-key.",
+    ),
+}
+METHODS = {view.radio_id: method for method, view in METHOD_VIEWS.items()}
 
 
 class LoginScreen(Screen[None]):
@@ -79,9 +101,8 @@ class LoginScreen(Screen[None]):
             yield Static(id="endpoint-sources")
             with Vertical(id="choose"):
                 with MethodList(id="method"):
-                    yield RadioButton("Authorization code + PKCE (recommended)", value=True, id="method-code")
-                    yield RadioButton("Client credentials (confidential client)", id="method-client")
-                    yield RadioButton("API key", id="method-key")
+                    for method, view in METHOD_VIEWS.items():
+                        yield RadioButton(view.radio_label, value=method is SignInMethod.CODE, id=view.radio_id)
                 yield Input(placeholder="API key (hidden as you type)", password=True, id="api-key", compact=True)
                 yield Static(id="method-help")
                 yield Button("Start sign-in", id="start", variant="primary", compact=True)
@@ -178,14 +199,7 @@ class LoginScreen(Screen[None]):
         return True
 
     def _show_method_help(self) -> None:
-        text = {
-            SignInMethod.CODE: "Opens Bonjoro's consent page in your browser; a server on 127.0.0.1 receives the "
-            "redirect. State and PKCE (S256) are verified. Works over SSH by pasting the redirect URL.",
-            SignInMethod.CLIENT_CREDENTIALS: "Signs in as the application itself with its client id and secret "
-            "(BONJORO_CLIENT_ID / BONJORO_CLIENT_SECRET). No user and no browser involved.",
-            SignInMethod.API_KEY: "Stores an API key and sends it as a Bearer token. It does not expire; "
-            "the sandbox accepts sandbox-api-key.",
-        }[self.method]
+        text = METHOD_VIEWS[self.method].help
         if self.method is SignInMethod.CLIENT_CREDENTIALS and not self.app.settings.for_client_credentials().client_secret:
             text += "\n[yellow]No client secret is configured: this will be refused.[/yellow]"
         self.query_one("#method-help", Static).update(text)
@@ -264,8 +278,7 @@ class LoginScreen(Screen[None]):
     def start(self) -> None:
         if self.phase == "running":
             return
-        steps = {SignInMethod.CODE: CODE_STEPS, SignInMethod.CLIENT_CREDENTIALS: CLIENT_STEPS,
-                 SignInMethod.API_KEY: KEY_STEPS}[self.method]
+        steps = METHOD_VIEWS[self.method].steps
         step_list = self.query_one(StepList)
         step_list.steps = [Step(key, label) for key, label in steps]
         step_list.refresh(layout=True)
