@@ -51,6 +51,9 @@ REVOKE_PATH = "/oauth/revoke"
 API_PATH = "/api/v2"
 
 TOKEN_FORMATS = ("json", "form")
+#: How the client authenticates at the token and revocation endpoints (RFC 6749 §2.3.1, RFC 8414
+#: ``token_endpoint_auth_methods_supported`` names): HTTP Basic, in the body, or not at all.
+TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 _PROFILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -65,6 +68,7 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "revoke_url": ("BONJORO_REVOKE_URL",),
     "api_base": ("BONJORO_API_BASE",),
     "token_format": ("BONJORO_TOKEN_FORMAT",),
+    "token_auth": ("BONJORO_TOKEN_AUTH",),
     "profile": ("BONJORO_PROFILE",),
     "scope": ("BONJORO_SCOPE",),
     "issuer": ("BONJORO_ISSUER",),
@@ -97,7 +101,7 @@ class Settings:
     token_url: str | None
     revoke_url: str | None
     api_base: str | None
-    token_format: str
+    token_format: str  # "json" (Bonjoro's published token endpoint) or "form" (RFC 6749, every other server)
     data_dir: Path
     config_dir: Path
     log_dir: Path
@@ -117,6 +121,10 @@ class Settings:
     #: from a ``.env`` ``BONJORO_BASE_URL``. A ``.env`` is untrusted input (a cloned repository's):
     #: see :mod:`bonjoro_tui.trust` for what it may and may not decide.
     untrusted: frozenset[str] = field(default_factory=frozenset, compare=False, hash=False)
+    #: How a client secret is presented: "client_secret_basic" (HTTP Basic, RFC 6749's MUST, the
+    #: default for every server but Bonjoro's published endpoint), "client_secret_post" (in the
+    #: body, as Bonjoro's definition shows) or "none".
+    token_auth: str = "client_secret_post"
 
     @property
     def is_sandbox(self) -> bool:
@@ -139,17 +147,17 @@ class Settings:
         """These settings for the client that obtained a stored profile.
 
         Tokens are bound to the client they were issued to: a refresh, a re-grant or a
-        revocation must present that client. Against the sandbox, its two published clients
-        are known (the confidential one with its published secret unless one is configured);
-        otherwise the configured client is the only one we hold credentials for.
+        revocation must present that client, never the configured one. Against the sandbox, its
+        two published clients are known (the confidential one with its published secret). For any
+        other client we hold no secret (the configured secret is another client's): it is
+        presented as a public client, with its id alone — see ``api.auth.oauth_for``, which
+        refuses when that cannot work.
         """
-        if not client_id or client_id == self.client_id or not self.is_sandbox:
+        if not client_id or client_id == self.client_id:
             return self
-        if client_id == SANDBOX_CONFIDENTIAL_CLIENT:
+        if self.is_sandbox and client_id == SANDBOX_CONFIDENTIAL_CLIENT:
             return replace(self, client_id=client_id, client_secret=SANDBOX_CONFIDENTIAL_SECRET)
-        if client_id == SANDBOX_PUBLIC_CLIENT:
-            return replace(self, client_id=client_id, client_secret=None)
-        return self
+        return replace(self, client_id=client_id, client_secret=None)
 
     def for_client_credentials(self) -> "Settings":
         """Against the sandbox with no secret configured: its published confidential client."""
@@ -346,6 +354,8 @@ def _check_url(key: str, value: str, source: str) -> str:
         parts.port
     except ValueError:
         raise SettingsError(f"{source}: {value!r} has an invalid port") from None
+    if key == "base_url":
+        return value
     if key == "redirect_uri":
         if parts.scheme != "http" or parts.hostname not in {"127.0.0.1", "localhost"}:
             raise SettingsError(
@@ -355,7 +365,9 @@ def _check_url(key: str, value: str, source: str) -> str:
         if parts.query or parts.fragment:
             raise SettingsError(f"{source}: the redirect URI must not have a query or fragment")
         return value
-    return value.rstrip("/")
+    # Kept exactly as given: a token endpoint may end in "/" (django-oauth-toolkit's do) and an
+    # issuer is compared character for character (RFC 9207).
+    return value
 
 
 def _as_bool(value: Any, source: str) -> bool:
@@ -437,11 +449,19 @@ def load_settings(
         untrusted.add("redirect_uri")
 
     found = src.get("token_format")
-    token_format = "json"
+    token_format: str | None = None
     if found:
         token_format = _as_str(*found).lower()
         if token_format not in TOKEN_FORMATS:
             raise SettingsError(f"{found[1]}: token format {found[0]!r} is not 'json' or 'form'")
+        sources["token_format"] = found[1]
+    found = src.get("token_auth")
+    token_auth: str | None = None
+    if found:
+        token_auth = _as_str(*found).lower()
+        if token_auth not in TOKEN_AUTH_METHODS:
+            raise SettingsError(f"{found[1]}: {found[0]!r} is not one of {', '.join(TOKEN_AUTH_METHODS)}")
+        sources["token_auth"] = found[1]
 
     profile = text("profile") or "default"
     if not _PROFILE_RE.match(profile):
@@ -477,23 +497,47 @@ def load_settings(
             values["client_secret"] = None  # the sandbox's public client must not present one
     else:
         target = LIVE
-        explicit_base = values["base_url"] is not None
-        base = values["base_url"] or LIVE_BASE_URL
-        derived = _derive(base, revoke=explicit_base)
-        if not explicit_base:
+        # Every unset endpoint comes from ONE origin the user gave: the base URL, else the origin of
+        # the endpoint they named — never Bonjoro's when another server is configured.
+        given = next((k for k in ("base_url", "token_url", "authorize_url") if values[k]), None)
+        if given is None:
+            base = LIVE_BASE_URL
+            derived = _derive(base, revoke=False)
             derived["authorize_url"] = LIVE_AUTHORIZE_URL
+        else:
+            base = str(values["base_url"]).rstrip("/") if given == "base_url" else _origin_of(str(values[given]))
+            derived = _derive(base, revoke=given == "base_url")  # a revocation path is only guessed under a base
+            if given != "base_url":
+                sources["base_url"] = f"derived from {sources[given]}"
+                if given in untrusted:
+                    untrusted.add("base_url")
         for key, value in derived.items():
             if values[key] is None:
                 values[key] = value
-                if explicit_base:
-                    sources[key] = f"derived from {sources['base_url']}"
-                    if "base_url" in untrusted:
+                if given is not None:
+                    sources[key] = f"derived from {sources[given]}"
+                    if given in untrusted:
                         untrusted.add(key)
                 elif value is not None:
                     sources[key] = "the default (Bonjoro's published API)" if key != "authorize_url" else (
                         "the default (the seed article's; Bonjoro publishes none)"
                     )
         values["base_url"] = base
+
+    # The body format and client authentication the token endpoint expects: Bonjoro's published
+    # endpoint (live and the sandbox) takes JSON with the secret in it; any other server is an
+    # RFC 6749 server — a form body, and HTTP Basic, which RFC 6749 §2.3.1 says it MUST support.
+    bonjoro_endpoint = target == SANDBOX or urlsplit(values["token_url"] or "").path == TOKEN_PATH
+    if token_format is None:
+        token_format = "json" if bonjoro_endpoint else "form"
+        sources["token_format"] = (
+            "the default (JSON, for Bonjoro's published token endpoint)" if bonjoro_endpoint
+            else "the default (a form body, RFC 6749, for a token endpoint that is not Bonjoro's)"
+        )
+    if token_auth is None:
+        token_auth = "client_secret_post" if bonjoro_endpoint else "client_secret_basic"
+        sources["token_auth"] = "the default (" + (
+            "in the body, as Bonjoro's definition shows)" if bonjoro_endpoint else "HTTP Basic, RFC 6749 §2.3.1)")
 
     return Settings(
         profile=profile,
@@ -507,6 +551,7 @@ def load_settings(
         revoke_url=values["revoke_url"],
         api_base=values["api_base"],
         token_format=token_format,
+        token_auth=token_auth,
         data_dir=dirs["data_dir"],
         config_dir=config_dir,
         log_dir=dirs["log_dir"],
@@ -553,6 +598,11 @@ def best_effort_dirs(
     dirs["data_dir"] = resolve("data_dir", platformdirs.user_data_dir)
     dirs["log_dir"] = resolve("log_dir", platformdirs.user_log_dir)
     return dirs
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _with_port(uri: str, port: int) -> str:

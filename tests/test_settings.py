@@ -238,7 +238,10 @@ def test_client_credentials_on_the_sandbox_default_to_its_published_confidential
     assert s.with_client("sandbox-confidential") == cc
     assert cc.with_client("sandbox-public").client_secret is None
     live = load_settings(env={**os.environ, "BONJORO_CLIENT_ID": "abc"})
-    assert live.for_client_credentials() is live and live.with_client("other") is live
+    assert live.for_client_credentials() is live
+    # Issue 12: a profile's own client, always — never the configured one (whose secret is not its).
+    other = live.with_client("other")
+    assert (other.client_id, other.client_secret) == ("other", None)
 
 
 def test_port_flag_beats_the_port_of_a_redirect_uri_from_a_lower_layer(tmp_path):

@@ -124,7 +124,8 @@ class SignIn:
         self._step(LoginStep.PROFILE, "GET /me")
         try:
             client = await self.session.client_ready()
-            me = await client.me()
+            # Right after the grant: a 401 here is the answer, not a stale token (no second grant).
+            me = await client.me(refresh_on_401=False)
         except Exception as exc:  # noqa: BLE001 - best effort: the sign-in has succeeded
             return SignedIn(profile, None, exc)
         return SignedIn(profile, Identity.from_me(me), me=me)

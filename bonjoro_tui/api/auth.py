@@ -36,7 +36,7 @@ from typing import Any, AsyncGenerator, Callable
 import httpx
 
 from bonjoro_tui.auth.oauth import InvalidGrant, OAuthClient, OAuthError, TokenEndpointError
-from bonjoro_tui.settings import Settings
+from bonjoro_tui.settings import SANDBOX_CLIENTS, Settings
 from bonjoro_tui.store import StoredProfile, StoreError, TokenStore
 from bonjoro_tui.tokens import DEFAULT_LEEWAY, TokenSet
 from bonjoro_tui.trust import describe, destination_error
@@ -44,6 +44,7 @@ from bonjoro_tui.trust import describe, destination_error
 from bonjoro_tui.api.errors import (  # noqa: E402 - re-exported: the classes live in a light module
     LOGIN_HINT,
     ClientError,
+    ClientMismatch,
     Misdirected,
     NotSignedIn,
     RefreshFailed,
@@ -51,7 +52,7 @@ from bonjoro_tui.api.errors import (  # noqa: E402 - re-exported: the classes li
     WrongTarget,
 )
 
-__all__ = ["LOGIN_HINT", "BonjoroAuth", "ClientError", "Misdirected", "NotSignedIn", "RefreshEvent", "RefreshFailed",
+__all__ = ["LOGIN_HINT", "BonjoroAuth", "ClientError", "ClientMismatch", "Misdirected", "NotSignedIn", "RefreshEvent", "RefreshFailed",
            "SignInAgain", "WrongTarget", "oauth_for", "origin", "refresh_lock"]
 
 
@@ -89,11 +90,32 @@ def refresh_lock(store: TokenStore, profile: str) -> asyncio.Lock:
 
 
 def oauth_for(oauth: OAuthClient, profile: StoredProfile) -> OAuthClient:
-    """The OAuth client for the client that obtained ``profile`` (tokens are bound to it)."""
-    settings = oauth.settings.with_client(profile.client_id)
-    if settings is oauth.settings:
+    """The OAuth client for the client that obtained ``profile`` (tokens are bound to it).
+
+    When that is not the configured client and the configured one has a secret, the profile's
+    client is confidential as far as we can tell and we hold no secret of its: refused, naming
+    the stored client, rather than presenting another client's credentials (the server would
+    answer invalid_grant, and the profile would be signed out for nothing).
+    """
+    configured = oauth.settings
+    settings = configured.with_client(profile.client_id)
+    if settings is configured:
         return oauth
+    known = configured.is_sandbox and profile.client_id in SANDBOX_CLIENTS  # the sandbox's published clients
+    needs_secret = profile.method == "client_credentials" or bool(configured.client_secret)
+    if needs_secret and not settings.client_secret and not known:
+        raise ClientMismatch(
+            f"profile {profile.name!r} was issued to client {profile.client_id!r}, but the configured client is "
+            f"{configured.client_id!r} ({configured.source('client_id')}); its secret is not that client's",
+            hint=f"set BONJORO_CLIENT_ID={profile.client_id} and that client's secret to refresh or revoke, "
+            "or sign in again with the configured client",
+        )
     return OAuthClient(settings, oauth.http, oauth.now)
+
+
+#: A request extension: a 401 is returned as it is, without a refresh and a retry (the sign-in's own
+#: /me right after a grant: a fresh token the API refuses will not be better for a second grant).
+NO_RETRY_ON_401 = "bonjoro_tui.no_retry_on_401"
 
 
 class BonjoroAuth(httpx.Auth):
@@ -142,7 +164,7 @@ class BonjoroAuth(httpx.Auth):
         sent = profile.tokens.access_token
         request.headers["Authorization"] = f"Bearer {sent}"
         response = yield request
-        if response.status_code != 401 or not self.can_refresh(profile):
+        if response.status_code != 401 or not self.can_refresh(profile) or request.extensions.get(NO_RETRY_ON_401):
             return
         # The 401's body is never read (a hostile server could make it huge); httpx closes the
         # response once this flow has sent the retry.

@@ -24,6 +24,7 @@ import httpx
 from bonjoro_tui.api.errors import ApiError
 from bonjoro_tui.api.auth import (
     LOGIN_HINT,
+    NO_RETRY_ON_401,
     BonjoroAuth,
     ClientError,
     Misdirected,
@@ -200,7 +201,9 @@ class BonjoroClient:
         json: Any = None,
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        refresh_on_401: bool = True,
     ) -> ApiResponse:
+        """``refresh_on_401=False``: a 401 is returned, not answered by a refresh and a retry."""
         method = method.upper()
         url = self.url_for(path_or_url)
         idempotent = method in IDEMPOTENT
@@ -209,6 +212,7 @@ class BonjoroClient:
             request = self.http.build_request(
                 method, url, params=params, json=json, content=content,
                 headers={"Accept": "application/json", **(headers or {})},
+                extensions=None if refresh_on_401 else {NO_RETRY_ON_401: True},
             )
             started = time.perf_counter()
             try:
@@ -240,8 +244,8 @@ class BonjoroClient:
             return ApiResponse(response.request.method, str(response.request.url), status, response.reason_phrase,
                                response.headers, time.perf_counter() - started, body, attempt)
 
-    async def me(self) -> dict[str, Any]:
-        r = await self.request("GET", "/me")
+    async def me(self, *, refresh_on_401: bool = True) -> dict[str, Any]:
+        r = await self.request("GET", "/me", refresh_on_401=refresh_on_401)
         if r.status == 401:
             raise NotSignedIn(f"the server rejected the token (401); {LOGIN_HINT}")
         if not r.ok:

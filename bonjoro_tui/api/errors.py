@@ -34,6 +34,11 @@ class Misdirected(ClientError):
     )
 
 
+class ClientMismatch(ClientError):
+    """A refresh or revocation would have to present another client than the one the profile's
+    tokens were issued to; nothing was sent."""
+
+
 class SignInAgain(NotSignedIn):
     """The refresh token was refused (invalid_grant); the profile is now signed out."""
 

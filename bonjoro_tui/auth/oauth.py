@@ -18,11 +18,12 @@ Errors:
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 import httpx
 
@@ -79,22 +80,33 @@ class OAuthClient:
         url = self.settings.revoke_url
         if not url:
             return False
-        data = {"token": token, **self._client_auth()}
+        fields, headers = self._client_auth()
+        data = {"token": token, **fields}
         if token_type_hint:
             data["token_type_hint"] = token_type_hint
-        response = await self._post(url, data, form=True, what="revocation endpoint")
+        response = await self._post(url, data, form=True, what="revocation endpoint", headers=headers)
         if response.status_code == 200:
             return True
-        self._raise_for_error(response, url, what="revocation endpoint", sent=data)
+        self._raise_for_error(response, url, what="revocation endpoint",
+                              sent={**data, "client_secret": self.settings.client_secret or ""})
         raise AssertionError("unreachable")  # pragma: no cover
 
     # ------------------------------------------------------------------ plumbing
 
-    def _client_auth(self) -> dict[str, str]:
-        auth = {"client_id": self.settings.client_id or ""}
-        if self.settings.client_secret:
-            auth["client_secret"] = self.settings.client_secret
-        return auth
+    def _client_auth(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(body fields, headers) that identify the client (RFC 6749 §2.3.1). With a secret and
+        ``client_secret_basic``: an ``Authorization: Basic`` header of the form-encoded id and
+        secret, and no secret in the body; with ``client_secret_post``: both in the body. A
+        public client (no secret, or ``none``) sends its ``client_id`` in the body only."""
+        client_id = self.settings.client_id or ""
+        secret = self.settings.client_secret if self.settings.token_auth != "none" else None
+        if secret and self.settings.token_auth == "client_secret_basic":
+            pair = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
+            return {}, {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+        fields = {"client_id": client_id}
+        if secret:
+            fields["client_secret"] = secret
+        return fields, {}
 
     async def _token_request(self, data: dict[str, str]) -> TokenSet:
         url = self.settings.token_url
@@ -103,18 +115,21 @@ class OAuthClient:
         if not self.settings.client_id:
             raise TokenEndpointError("no client id is configured (BONJORO_CLIENT_ID)")
         sent_at = self.now()
-        payload = {**data, **self._client_auth()}
-        response = await self._post(url, payload, form=self.settings.token_format == "form", what="token endpoint")
+        fields, headers = self._client_auth()
+        payload = {**data, **fields}
+        response = await self._post(url, payload, form=self.settings.token_format == "form", what="token endpoint",
+                                    headers=headers)
         if response.status_code != 200:
-            self._raise_for_error(response, url, what="token endpoint", sent=payload)
+            self._raise_for_error(response, url, what="token endpoint", sent={**payload, "client_secret": self.settings.client_secret or ""})
         body = self._json(response, url, what="token endpoint")
         try:
             return TokenSet.from_response(body, sent_at)
         except TokenResponseError as exc:
             raise TokenEndpointError(f"the token endpoint at {_origin(url)} sent an unusable answer: {exc}") from None
 
-    async def _post(self, url: str, data: dict[str, str], *, form: bool, what: str) -> "_Answer":
-        headers = {"Accept": "application/json", "Cache-Control": "no-store"}
+    async def _post(self, url: str, data: dict[str, str], *, form: bool, what: str,
+                    headers: dict[str, str] | None = None) -> "_Answer":
+        headers = {"Accept": "application/json", "Cache-Control": "no-store", **(headers or {})}
         if form:
             request = self.http.build_request("POST", url, data=data, headers=headers)
         else:
@@ -190,10 +205,21 @@ class OAuthClient:
                 kind = "an HTML page" if body is None and b"<" in response.content[:200] else "no OAuth error"
                 message = f"the {what} at {origin} answered HTTP {status} with {kind}"
                 hint = "check the configured endpoint URL"
+            if status == 415:
+                hint = self._format_hint()
             raise TokenEndpointError(
                 message, status=status, retry_after=response.headers.get("retry-after"), hint=hint
             )
+        if what == "token endpoint" and error.error in ("unsupported_grant_type", "invalid_request"):
+            # The usual sign of a body in the format the server does not read (it sees no grant_type).
+            error.hint = f"{error.hint}; {self._format_hint()}" if error.hint else self._format_hint()
         raise error
+
+    def _format_hint(self) -> str:
+        sent = self.settings.token_format
+        other = "form" if sent == "json" else "json"
+        return (f"the request was sent as a {sent} body ({self.settings.source('token_format')}); if this server "
+                f"expects a {other} body, set BONJORO_TOKEN_FORMAT={other}")
 
 
 @dataclass(frozen=True)

@@ -175,3 +175,14 @@ async def test_cancel_before_the_code_flow_starts(session):
 async def test_paste_before_a_code_flow_waits_is_refused(session):
     with pytest.raises(LoginError, match="not waiting"):
         SignIn(session).paste("http://127.0.0.1:1/callback?code=x&state=y")
+
+
+async def test_a_client_credentials_sign_in_makes_one_token_request_even_when_me_answers_401(session):
+    """Issue 12: the /me right after a client-credentials grant answered 401 (as a server whose
+    /me needs a user does) was taken for a stale token: a second grant, and a second 401."""
+    steps = Steps(SAVED=lambda: session.sandbox.state.fail_next(1, 401, "api"))
+    done = await run(session, SignInMethod.CLIENT_CREDENTIALS, steps)
+    grants = session.sandbox.state.stats()["token_requests"]
+    assert grants == {"client_credentials": 1}, grants
+    assert done.identity is None and "401" in str(done.identity_error)
+    assert_saved(session, done)

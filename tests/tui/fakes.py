@@ -42,7 +42,7 @@ class FakeClient:
         self.fail_with: Exception | None = None
         self.responses: dict[str, Any] = {"/me": ME}
 
-    async def me(self) -> dict:
+    async def me(self, *, refresh_on_401: bool = True) -> dict:
         if self.fail_with:
             raise self.fail_with
         return ME
