@@ -21,7 +21,7 @@ from typing import Any, Awaitable, Callable, Mapping
 
 import httpx
 
-from bonjoro_tui.api.errors import ApiError
+from bonjoro_tui.api.errors import ApiError, RevocationFailed
 from bonjoro_tui.api.auth import (
     LOGIN_HINT,
     NO_RETRY_ON_401,
@@ -50,6 +50,7 @@ __all__ = [
     "ClientError",
     "LogoutResult",
     "Misdirected",
+    "RevocationFailed",
     "NotSignedIn",
     "RateLimit",
     "RefreshEvent",
@@ -132,6 +133,8 @@ class LogoutResult:
     revoked: list[str] = field(default_factory=list)  # token kinds the server confirmed revoked
     not_revoked: list[str] = field(default_factory=list)  # "refresh_token: reason"
     deleted: bool = False
+    #: Revocations that were attempted and failed (a subset of ``not_revoked``, by token kind).
+    failed: list[str] = field(default_factory=list)
 
     @property
     def revoked_all(self) -> bool:
@@ -274,7 +277,12 @@ class BonjoroClient:
         """Revoke (where an endpoint exists), then delete the local tokens whatever happened."""
         return (await self.logout_detailed()).revoked_all
 
-    async def logout_detailed(self) -> LogoutResult:
+    async def logout_detailed(self, *, forget: bool = False) -> LogoutResult:
+        """Revoke where an endpoint exists, then forget the local tokens.
+
+        If a revocation was attempted and failed, the tokens are still valid at the server: they
+        are kept (so the user can retry) and :class:`RevocationFailed` says which and until when —
+        unless ``forget``, which removes them locally anyway."""
         name = self.settings.profile
         result = LogoutResult(name)
         async with refresh_lock(self.store, name):
@@ -289,10 +297,10 @@ class BonjoroClient:
                     # Refused before anything is sent, and the local tokens are kept: deleting
                     # them would sign the user out while the tokens stay valid at the server.
                     self.auth.check_destination(profile, "revoke_url")
-                try:
-                    await self._revoke(profile, result)
-                finally:
-                    result.deleted = self.store.delete(name)
+                await self._revoke(profile, result)
+                if result.failed and not forget:
+                    raise RevocationFailed(_still_valid(profile, result, self.now()), result)
+                result.deleted = self.store.delete(name)
         return result
 
     async def _revoke(self, profile: StoredProfile, result: LogoutResult) -> None:
@@ -314,6 +322,7 @@ class BonjoroClient:
                     result.not_revoked.append(f"{hint}: no revocation endpoint")
             except (OAuthError, TokenEndpointError, httpx.TransportError) as exc:
                 result.not_revoked.append(f"{hint}: {' '.join(str(exc).split())[:120]}")
+                result.failed.append(hint)
 
     async def aclose(self) -> None:
         if self._own_http:
@@ -324,6 +333,25 @@ class BonjoroClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def _still_valid(profile: StoredProfile, result: LogoutResult, now: float) -> str:
+    from datetime import datetime, timezone
+
+    def iso(ts: float) -> str:
+        return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    kinds = {"access_token": "the access token", "refresh_token": "the refresh token"}
+    which = " and ".join(kinds.get(k, k) for k in result.failed)
+    t = profile.tokens
+    until = ""
+    if "access_token" in result.failed and t.expires_at is not None:
+        until = f"; the access token until {iso(t.expires_at)}"
+    if "refresh_token" in result.failed:
+        until += "; the refresh token until the server expires it"
+    reasons = "; ".join(n for n in result.not_revoked if n.split(":", 1)[0] in result.failed)
+    return (f"could not revoke {which} of profile {profile.name!r} ({reasons}): still valid at the server{until}; "
+            "the local tokens are kept")
 
 
 def retry_after(value: str | None, now: float) -> float | None:

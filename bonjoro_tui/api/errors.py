@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from bonjoro_tui.errors import BonjoroError
 
 if TYPE_CHECKING:
-    from bonjoro_tui.api.client import ApiResponse
+    from bonjoro_tui.api.client import ApiResponse, LogoutResult
 
 LOGIN_HINT = "run `bonjoro-tui login`"
 
@@ -54,3 +54,12 @@ class ApiError(ClientError):
         super().__init__(message)
         self.status = status
         self.response = response
+
+
+class RevocationFailed(ClientError):
+    """Logout could not revoke tokens that are still valid at the server; they are kept."""
+
+    def __init__(self, message: str, result: "LogoutResult") -> None:
+        super().__init__(message, hint="try `bonjoro-tui logout` again later, or `bonjoro-tui logout --forget` to "
+                         "remove them here anyway (they stay valid at the server until they expire)")
+        self.result = result

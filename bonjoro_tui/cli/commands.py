@@ -206,7 +206,7 @@ async def cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_logout(args: argparse.Namespace, settings: Settings) -> int:
     async def body(session: Any) -> int:
-        result = await session.client.logout_detailed()
+        result = await session.client.logout_detailed(forget=args.forget)
         revoked = ", ".join(result.revoked) or "nothing"
         print(f"Signed out of profile {result.profile!r}: local tokens deleted; revoked at the server: {revoked}.")
         for note in result.not_revoked:

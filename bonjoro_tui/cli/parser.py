@@ -66,7 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("refresh", parents=[common], help="refresh the access token now")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
-    sub.add_parser("logout", parents=[common], help="revoke the tokens and forget them")
+    p = sub.add_parser("logout", parents=[common], help="revoke the tokens and forget them")
+    p.add_argument(
+        "--forget",
+        action="store_true",
+        help="remove the local tokens even if the server could not revoke them (they stay valid there until they expire)",
+    )
     sub.add_parser("paths", parents=[common], help="where tokens, config and logs live")
 
     p = sub.add_parser("api", parents=[common], help="call the Bonjoro API (refreshes automatically)")

@@ -311,15 +311,19 @@ class BonjoroApp(App[int]):
         self.reload_profile()
 
     @work(exclusive=True, group="logout")
-    async def logout(self) -> None:
+    async def logout(self, forget: bool = False) -> None:
         if self.profile is None:
             self.notify("Not signed in.", title="Sign out", markup=False)
             return
+        from bonjoro_tui.api.errors import RevocationFailed
+
         try:
             client = await self.client_ready()
-            result = await client.logout_detailed()
+            result = await client.logout_detailed(forget=forget)
         except Exception as exc:
             self.report(exc, "Sign out")
+            if isinstance(exc, RevocationFailed):
+                self._offer_forget(str(exc))
             return
         self.reload_profile()
         self.user = None
@@ -328,6 +332,18 @@ class BonjoroApp(App[int]):
         else:
             note = "local tokens removed. Not revoked: " + notice("; ".join(result.not_revoked))
         self.notify(f"Signed out: {note}", title="Signed out", markup=False)
+
+    def _offer_forget(self, why: str) -> None:
+        """The server could not revoke: the same choice as ``bonjoro-tui logout --forget``."""
+        from bonjoro_tui.tui.modals.confirm import ConfirmScreen
+
+        def chosen(yes: bool | None) -> None:
+            if yes:
+                self.logout(forget=True)
+
+        question = (f"{safe_text(why[:1].upper() + why[1:])}.\n\nForget them here anyway? They stay valid at the "
+                    "server until they expire.")
+        self.push_screen(ConfirmScreen(question), chosen)
 
     async def check_expiry(self) -> None:
         """Each tick: when the token is within its refresh leeway, let the client refresh it once."""

@@ -350,10 +350,18 @@ async def test_logout_revokes_refresh_then_access_token_and_deletes_locally(mock
     assert store.load(settings.profile) is None
 
 
-async def test_logout_deletes_local_tokens_even_when_revocation_fails(mock, settings, store, make_client):
+async def test_logout_keeps_the_tokens_when_revocation_fails_unless_told_to_forget(mock, settings, store, make_client):
+    """Issue 12 (logout tells the truth) reverses what this test used to assert: deleting tokens
+    the server still honours signed the user out here while they stayed valid there."""
+    from bonjoro_tui.api.client import RevocationFailed
+
     store.save(make_profile(settings))
     mock.post(REVOKE_URL).mock(side_effect=httpx.ConnectError("down"))
-    assert await make_client().logout() is False
+    with pytest.raises(RevocationFailed, match="still valid at the server"):
+        await make_client().logout()
+    assert store.load(settings.profile) is not None
+    result = await make_client().logout_detailed(forget=True)
+    assert result.deleted and result.failed == ["refresh_token", "access_token"]
     assert store.load(settings.profile) is None
     with pytest.raises(NotSignedIn):
         await make_client().logout()

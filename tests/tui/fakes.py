@@ -69,7 +69,7 @@ class FakeClient:
         self.store.save(p)
         return p
 
-    async def logout_detailed(self):
+    async def logout_detailed(self, *, forget: bool = False):
         self.store.delete(self.settings.profile)
 
         class R:
