@@ -266,7 +266,7 @@ class BonjoroApp(App[int]):
         """A worker's failure, the one way: what happened and what to do as a notification (text,
         never markup), then the profile read again (the failure may have signed it out)."""
         what, todo = self.explain(exc)
-        self.notify(f"{prefix}{notice(what)}\n{notice(todo)}", title=title, severity=severity,
+        self.notify(f"{notice(prefix)}{notice(what)}\n{notice(todo)}", title=title, severity=severity,
                     timeout=timeout, markup=False)
         self.reload_profile()
 

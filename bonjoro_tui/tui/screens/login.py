@@ -199,9 +199,9 @@ class LoginScreen(Screen[None]):
         return True
 
     def _show_method_help(self) -> None:
-        text = METHOD_VIEWS[self.method].help
+        text = rich_plain(METHOD_VIEWS[self.method].help)
         if self.method is SignInMethod.CLIENT_CREDENTIALS and not self.app.settings.for_client_credentials().client_secret:
-            text += "\n[yellow]No client secret is configured: this will be refused.[/yellow]"
+            text.append("\nNo client secret is configured: this will be refused.", style="yellow")
         self.query_one("#method-help", Static).update(text)
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
