@@ -173,3 +173,24 @@ def destination_error(settings: Settings, profile: "StoredProfile", key: str) ->
         f"refusing to send profile {profile.name!r}'s credentials to {here}: it was signed in with "
         f"{bound}, and {describe(settings, key)}"
     )
+
+
+def redirect_hint(settings: Settings, key: str) -> str:
+    """What to do about a refused destination, by where the setting came from."""
+    name = setting_name(key)
+    if key in settings.untrusted:
+        return (f"{name} comes from the .env in the working directory, which may not redirect a signed-in "
+                f"profile: remove it there (or run bonjoro-tui from another directory); if you trust that server, "
+                "set it in the environment or config.toml instead and sign in there")
+    return f"unset {name} ({settings.source(key)}) to use the server you signed in with, or sign in again there"
+
+
+def blocked_reason(settings: Settings, profile: "StoredProfile") -> str | None:
+    """Why this profile's credentials would be refused with these settings (None: they would go)."""
+    if profile.target != settings.target_id:
+        return None  # another server's profile: status says "not signed in" for that already
+    for key in ("api_base",) if profile.method == "api_key" else ("api_base", "revoke_url"):
+        reason = destination_error(settings, profile, key)
+        if reason is not None:
+            return f"{reason} ({redirect_hint(settings, key)})"
+    return None

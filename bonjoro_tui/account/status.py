@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from bonjoro_tui.account.format import iso
 from bonjoro_tui.redact import mask
 from bonjoro_tui.settings import SANDBOX, Settings
+from bonjoro_tui.trust import blocked_reason
 
 if TYPE_CHECKING:
     from bonjoro_tui.store import StoredProfile
@@ -40,6 +41,9 @@ class AccountStatus:
     has_refresh_token: bool = False
     last_refresh_at: float | None = None
     last_refresh_result: str | None = None
+    #: Signed in, but these settings would send the credentials elsewhere: every request is refused
+    #: (bonjoro_tui.trust) — why, and what to do.
+    blocked: str | None = None
 
     @property
     def target(self) -> str:
@@ -86,6 +90,8 @@ class AccountStatus:
         if self.reason is not None:
             info["reason"] = self.reason
             info["signed_in_to"] = self.signed_in_to
+        if self.blocked is not None:
+            info["blocked"] = self.blocked
         return info
 
 
@@ -126,6 +132,7 @@ def describe(settings: Settings, profile: "StoredProfile | None", now: float) ->
         has_refresh_token=t.refresh_token is not None,
         last_refresh_at=profile.last_refresh_at,
         last_refresh_result=profile.last_refresh_result,
+        blocked=blocked_reason(settings, profile),
     )
 
 

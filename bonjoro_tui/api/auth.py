@@ -39,7 +39,7 @@ from bonjoro_tui.auth.oauth import InvalidGrant, OAuthClient, OAuthError, TokenE
 from bonjoro_tui.settings import SANDBOX_CLIENTS, Settings
 from bonjoro_tui.store import StoredProfile, StoreError, TokenStore
 from bonjoro_tui.tokens import DEFAULT_LEEWAY, TokenSet
-from bonjoro_tui.trust import describe, destination_error
+from bonjoro_tui.trust import describe, destination_error, redirect_hint
 
 from bonjoro_tui.api.errors import (  # noqa: E402 - re-exported: the classes live in a light module
     LOGIN_HINT,
@@ -217,7 +217,7 @@ class BonjoroAuth(httpx.Auth):
         signed in with (``key``: "api_base", "token_url" or "revoke_url")."""
         reason = destination_error(self.settings, profile, key)
         if reason is not None:
-            raise Misdirected(reason)
+            raise Misdirected(reason, hint=redirect_hint(self.settings, key))
 
     @staticmethod
     def can_refresh(profile: StoredProfile) -> bool:

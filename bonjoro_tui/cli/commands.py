@@ -134,6 +134,8 @@ def _status_text(info: dict[str, Any], where: str) -> list[str]:
     if info.get("last_refresh_at"):
         lines.append(f"  last refresh:  {info['last_refresh_at']} ({info['last_refresh_result']})")
     lines.append(f"  token store:   {info['store']}")
+    if info.get("blocked"):
+        lines.append(f"  BLOCKED:       {info['blocked']}")
     return lines
 
 
@@ -148,6 +150,9 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print("\n".join(_status_lines(status)))
     if status.signed_in:
+        if status.blocked:
+            print(f"bonjoro-tui: warning: every request of this profile would be refused: {_one_line(status.blocked)}",
+                  file=sys.stderr)
         return EXIT_OK
     return _fail(f"not signed in: {status.reason}; run `bonjoro-tui login`", EXIT_NOT_SIGNED_IN)
 

@@ -11,6 +11,7 @@ The rule these tests hold the product to is in bonjoro_tui/trust.py and docs/SEC
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -123,6 +124,12 @@ def test_a_dotenv_api_base_cannot_take_the_access_token(shell, attacker):
     assert r.returncode == 1, r.stdout + r.stderr
     assert f"BONJORO_API_BASE in {dotenv} line 2" in r.stderr
     assert "refusing to send" in r.stderr
+    assert "remove it there" in r.stderr  # what to do, by where the setting came from
+    # status says so too (found by a new-user review: it said "Signed in" and nothing else)
+    status = shell.run("status")
+    assert status.returncode == 0 and "BLOCKED:" in status.stdout and "BONJORO_API_BASE" in status.stdout
+    assert "every request of this profile would be refused" in status.stderr
+    assert "refusing to send" in json.loads(shell.run("status", "--json").stdout)["blocked"]
     assert attacker.requests == []
     assert shell.stored == stored
     tally(attacker, ".env API base at `api`: requests to the attacker")
@@ -245,6 +252,9 @@ async def test_the_dashboard_does_not_send_the_token_to_a_dotenv_api_base(shell,
                     break
             messages = " ".join(str(n.message) for n in app._notifications)
             assert "refusing to send" in messages and "BONJORO_API_BASE in" in messages, messages
+            from tui.screen import screen_text
+
+            assert "Blocked" in screen_text(app)  # stays on the status screen after the toast fades
             await pilot.press("e")  # the explorer: its first request is /me
             await pilot.pause(0.3)
             app.screen.action_send()

@@ -113,6 +113,8 @@ class StatusScreen(Screen[None]):
             ("Client id", status.client_id or settings.client_id or "—"),
             ("Client secret", status.client_secret_masked or "(none: public client)"),
         ]
+        if status.blocked:
+            rows.append(("Blocked", rich_plain(status.blocked, "bold red")))
         self.query_one("#account", Static).update(grid(rows))
 
         if signed_in:
