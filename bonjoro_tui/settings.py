@@ -23,7 +23,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import platformdirs
 
@@ -71,14 +71,26 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "token_auth": ("BONJORO_TOKEN_AUTH",),
     "profile": ("BONJORO_PROFILE",),
     "scope": ("BONJORO_SCOPE",),
+    "cc_scope": ("BONJORO_CC_SCOPE",),
+    "authorize_params": ("BONJORO_AUTHORIZE_PARAMS",),
     "issuer": ("BONJORO_ISSUER",),
+    "userinfo_url": ("BONJORO_USERINFO_URL",),
     "data_dir": ("BONJORO_TUI_DATA_DIR",),
     "config_dir": ("BONJORO_TUI_CONFIG_DIR",),
     "log_dir": ("BONJORO_TUI_LOG_DIR",),
     "debug": ("BONJORO_DEBUG",),
     "callback_port": ("BONJORO_CALLBACK_PORT",),
 }
-_URL_KEYS = ("redirect_uri", "base_url", "authorize_url", "token_url", "revoke_url", "api_base", "issuer")
+_URL_KEYS = ("redirect_uri", "base_url", "authorize_url", "token_url", "revoke_url", "api_base", "issuer",
+             "userinfo_url")
+#: The endpoints an issuer's metadata fills in (bonjoro_tui.auth.discovery) when they are not set.
+DISCOVERED_KEYS = ("authorize_url", "token_url", "revoke_url", "userinfo_url")
+#: Authorization request parameters bonjoro-tui sets itself: BONJORO_AUTHORIZE_PARAMS may not
+#: name them (nor ``request`` / ``request_uri``, which would carry them in another form, RFC 9101/9126).
+OWNED_AUTHORIZE_PARAMS = frozenset({
+    "response_type", "client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method", "scope",
+    "request", "request_uri",
+})
 #: Flags whose command-line spelling differs from the settings key.
 _FLAG_NAMES = {"callback_port": "--port"}
 _TRUE = {"1", "true", "yes", "on"}
@@ -125,6 +137,25 @@ class Settings:
     #: default for every server but Bonjoro's published endpoint), "client_secret_post" (in the
     #: body, as Bonjoro's definition shows) or "none".
     token_auth: str = "client_secret_post"
+    #: Where the signed-in user's identity comes from when there is no API base of one's own
+    #: (OpenID Connect userinfo): BONJORO_USERINFO_URL, or the issuer's ``userinfo_endpoint``.
+    userinfo_url: str | None = None
+    #: BONJORO_AUTHORIZE_PARAMS: extra (name, value) pairs for the authorization request, in order.
+    authorize_params: tuple[tuple[str, str], ...] = ()
+    #: BONJORO_CC_SCOPE: the scope asked for in a client-credentials grant (None: ``scope``).
+    cc_scope: str | None = None
+    #: The keys a flag, the environment, the .env or config.toml set (not derived, not defaults):
+    #: what discovery must not replace.
+    explicit: frozenset[str] = field(default_factory=frozenset, compare=False, hash=False)
+    #: The metadata document the endpoints were discovered from (bonjoro_tui.auth.discovery);
+    #: None until then, or when there is nothing to discover.
+    metadata_url: str | None = None
+
+    @property
+    def needs_discovery(self) -> bool:
+        """An issuer names a server that is not the built-in sandbox, and its metadata has not
+        been read yet (``account.session.open_session`` does it, once per session)."""
+        return self.issuer is not None and self.target != SANDBOX and self.metadata_url is None
 
     @property
     def is_sandbox(self) -> bool:
@@ -435,13 +466,23 @@ def load_settings(
         value = _as_str(found[0], found[1])
         if value:
             sources[key] = found[1]
+            explicit.add(key)
             if found[2] == DOTENV_LAYER:
                 untrusted.add(key)
         if value and key in _URL_KEYS:
             value = _check_url(key, value, found[1])
         return value or None
 
-    values = {key: text(key) for key in ("client_id", "client_secret", "scope", *_URL_KEYS) if key != "redirect_uri"}
+    explicit: set[str] = set()
+    values = {key: text(key) for key in ("client_id", "client_secret", "scope", "cc_scope", *_URL_KEYS)
+              if key != "redirect_uri"}
+    extra = src.find("authorize_params")
+    authorize_params = _authorize_params(extra[0], extra[1]) if extra else ()
+    if authorize_params and extra:
+        sources["authorize_params"] = extra[1]
+        explicit.add("authorize_params")
+        if extra[2] == DOTENV_LAYER:
+            untrusted.add("authorize_params")
     warnings: list[str] = list(src.ignored)
     redirect = _redirect_uri(src, warnings)
     values["redirect_uri"] = redirect[0] if redirect else None
@@ -455,6 +496,7 @@ def load_settings(
         if token_format not in TOKEN_FORMATS:
             raise SettingsError(f"{found[1]}: token format {found[0]!r} is not 'json' or 'form'")
         sources["token_format"] = found[1]
+        explicit.add("token_format")
     found = src.get("token_auth")
     token_auth: str | None = None
     if found:
@@ -462,6 +504,7 @@ def load_settings(
         if token_auth not in TOKEN_AUTH_METHODS:
             raise SettingsError(f"{found[1]}: {found[0]!r} is not one of {', '.join(TOKEN_AUTH_METHODS)}")
         sources["token_auth"] = found[1]
+        explicit.add("token_auth")
 
     profile = text("profile") or "default"
     if not _PROFILE_RE.match(profile):
@@ -489,7 +532,8 @@ def load_settings(
         found = src.get(key)
         dirs[key] = _as_dir(*found) if found else Path(default(APP_NAME, appauthor=False))
 
-    if values["base_url"] is None and values["token_url"] is None and values["client_id"] in (None, *SANDBOX_CLIENTS):
+    if (values["base_url"] is None and values["token_url"] is None and values["issuer"] is None
+            and values["client_id"] in (None, *SANDBOX_CLIENTS)):
         # No client, or one of the sandbox's own published clients: the built-in sandbox.
         target = SANDBOX
         values["client_id"] = values["client_id"] or SANDBOX_PUBLIC_CLIENT
@@ -499,7 +543,9 @@ def load_settings(
         target = LIVE
         # Every unset endpoint comes from ONE origin the user gave: the base URL, else the origin of
         # the endpoint they named — never Bonjoro's when another server is configured.
-        given = next((k for k in ("base_url", "token_url", "authorize_url") if values[k]), None)
+        # An issuer counts as the origin given (its metadata, read in open_session, fills the
+        # endpoints: bonjoro_tui.auth.discovery); only the API base is derived from it here.
+        given = next((k for k in ("base_url", "token_url", "authorize_url", "issuer") if values[k]), None)
         if given is None:
             base = LIVE_BASE_URL
             derived = _derive(base, revoke=False)
@@ -512,7 +558,7 @@ def load_settings(
                 if given in untrusted:
                     untrusted.add("base_url")
         for key, value in derived.items():
-            if values[key] is None:
+            if values[key] is None and not (values["issuer"] and key in DISCOVERED_KEYS):
                 values[key] = value
                 if given is not None:
                     sources[key] = f"derived from {sources[given]}"
@@ -527,17 +573,11 @@ def load_settings(
     # The body format and client authentication the token endpoint expects: Bonjoro's published
     # endpoint (live and the sandbox) takes JSON with the secret in it; any other server is an
     # RFC 6749 server — a form body, and HTTP Basic, which RFC 6749 §2.3.1 says it MUST support.
-    bonjoro_endpoint = target == SANDBOX or urlsplit(values["token_url"] or "").path == TOKEN_PATH
+    defaults = token_endpoint_defaults(target, values["token_url"])
     if token_format is None:
-        token_format = "json" if bonjoro_endpoint else "form"
-        sources["token_format"] = (
-            "the default (JSON, for Bonjoro's published token endpoint)" if bonjoro_endpoint
-            else "the default (a form body, RFC 6749, for a token endpoint that is not Bonjoro's)"
-        )
+        token_format, sources["token_format"] = defaults["token_format"]
     if token_auth is None:
-        token_auth = "client_secret_post" if bonjoro_endpoint else "client_secret_basic"
-        sources["token_auth"] = "the default (" + (
-            "in the body, as Bonjoro's definition shows)" if bonjoro_endpoint else "HTTP Basic, RFC 6749 §2.3.1)")
+        token_auth, sources["token_auth"] = defaults["token_auth"]
 
     return Settings(
         profile=profile,
@@ -559,11 +599,62 @@ def load_settings(
         callback_port=callback_port,
         scope=values["scope"],
         issuer=values["issuer"],
+        userinfo_url=values["userinfo_url"],
+        authorize_params=authorize_params,
+        cc_scope=values["cc_scope"],
+        explicit=frozenset(explicit),
         keymap=dict(keymap_raw),
         sources=sources,
         warnings=warnings,
         untrusted=frozenset(untrusted),
     )
+
+
+def token_endpoint_defaults(target: str, token_url: str | None) -> dict[str, tuple[str, str]]:
+    """``{"token_format": (value, source), "token_auth": (value, source)}`` for a token endpoint
+    whose body format and client authentication were not configured."""
+    bonjoro_endpoint = target == SANDBOX or urlsplit(token_url or "").path == TOKEN_PATH
+    return {
+        "token_format": ("json", "the default (JSON, for Bonjoro's published token endpoint)") if bonjoro_endpoint
+        else ("form", "the default (a form body, RFC 6749, for a token endpoint that is not Bonjoro's)"),
+        "token_auth": ("client_secret_post", "the default (in the body, as Bonjoro's definition shows)")
+        if bonjoro_endpoint else ("client_secret_basic", "the default (HTTP Basic, RFC 6749 §2.3.1)"),
+    }
+
+
+def check_url(key: str, value: str, source: str) -> str:
+    """The checks every URL setting passes (http(s), plain http for loopback only, no
+    credentials, a valid port); ``source`` names where the value came from in the message."""
+    return _check_url(key, value, source)
+
+
+def _authorize_params(value: Any, source: str) -> tuple[tuple[str, str], ...]:
+    """BONJORO_AUTHORIZE_PARAMS: ``prompt=consent&audience=x`` (or, in config.toml, a table of
+    strings), in order; repeated names are kept (RFC 8707 ``resource`` may repeat)."""
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise SettingsError(f"{source}: authorize_params must map parameter names to strings")
+        pairs = [(k.strip(), v) for k, v in value.items()]
+    else:
+        text = _as_str(value, source)
+        if not text:
+            return ()
+        try:
+            pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
+        except ValueError:
+            raise SettingsError(
+                f"{source}: {text!r} is not a query string such as prompt=consent&audience=https://api.example"
+            ) from None
+    for name, _ in pairs:
+        if not name:
+            raise SettingsError(f"{source}: an authorization parameter has no name")
+        if name.lower() in OWNED_AUTHORIZE_PARAMS:
+            hint = " (use BONJORO_SCOPE)" if name.lower() == "scope" else ""
+            raise SettingsError(
+                f"{source}: bonjoro-tui sets the authorization parameter {name!r} itself; "
+                f"it cannot be added{hint}"
+            )
+    return tuple(pairs)
 
 
 def best_effort_dirs(

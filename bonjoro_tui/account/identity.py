@@ -44,3 +44,49 @@ def display_name(body: Any) -> str:
     """``Name <email>`` for a ``/me`` body, "—" for none."""
     who = Identity.from_me(body)
     return who.display if who is not None else "—"
+
+
+def token_subject(token: str) -> str | None:
+    """The ``sub`` claim of a JWT access token, decoded WITHOUT verification (only to pick which
+    published read names the signed-in user); None for an opaque token."""
+    import base64
+    import json
+
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    sub = payload.get("sub") if isinstance(payload, dict) else None
+    return str(sub) if isinstance(sub, (str, int)) and not isinstance(sub, bool) and str(sub) else None
+
+
+async def fetch_me(client: Any, *, refresh_on_401: bool = True) -> dict[str, Any]:
+    """The signed-in user's body: ``GET /me`` (the seed's call), or — where it is not served (404
+    or 405, as on live Bonjoro, which publishes none) — the published ``GET /users/{id}`` for
+    the access token's ``sub``. Both front ends get the user through here."""
+    from bonjoro_tui.api.errors import ApiError
+
+    try:
+        me: dict[str, Any] = await client.me(refresh_on_401=refresh_on_401)
+        return me
+    except ApiError as exc:
+        if exc.status not in (404, 405):
+            raise
+        profile = client.auth.current_profile()
+        sub = token_subject(profile.tokens.access_token)
+        if sub is None:
+            raise ApiError(f"GET /me is not served here ({exc.status}) and the access token names no user (no JWT "
+                           "'sub'), so the user cannot be looked up", exc.status) from None
+    r = await client.request("GET", f"/users/{sub}", refresh_on_401=refresh_on_401)
+    if not r.ok:
+        raise ApiError(f"GET /me is not served here, and GET /users/{sub} answered {r.status} {r.reason}", r.status, r)
+    try:
+        body = r.json()
+    except ValueError:
+        raise ApiError(f"GET /users/{sub} answered with a body that is not JSON", r.status, r) from None
+    if not isinstance(body, dict):
+        raise ApiError(f"GET /users/{sub} answered with JSON that is not an object", r.status, r)
+    return body

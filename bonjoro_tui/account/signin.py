@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from bonjoro_tui.account.identity import Identity
+from bonjoro_tui.account.identity import Identity, fetch_me
 from bonjoro_tui.account.methods import SignInMethod
 from bonjoro_tui.auth.login import LoginStep
 from bonjoro_tui.redact import mask
@@ -111,7 +111,9 @@ class SignIn:
             key = (api_key or "").strip()
             session.add_secret(key)
             self._step(LoginStep.CHECKING, f"GET {settings.api_base}/me with {mask(key)}")
-            await core.verify_api_key(settings, http, key)
+            used = await core.verify_api_key(settings, http, key)
+            if used != "GET /me":
+                self._step(LoginStep.CHECKING, f"GET /me is not served here; {used} accepted {mask(key)}")
             profile = core.login_api_key(settings, store, key, session.now)
             self._step(LoginStep.SAVED, f"{mask(key)} → {store.path}")
         else:  # pragma: no cover - the enum is closed
@@ -125,7 +127,7 @@ class SignIn:
         try:
             client = await self.session.client_ready()
             # Right after the grant: a 401 here is the answer, not a stale token (no second grant).
-            me = await client.me(refresh_on_401=False)
+            me = await fetch_me(client, refresh_on_401=False)
         except Exception as exc:  # noqa: BLE001 - best effort: the sign-in has succeeded
             return SignedIn(profile, None, exc)
         return SignedIn(profile, Identity.from_me(me), me=me)

@@ -220,8 +220,15 @@ def _check_api_key_text(key: str) -> str:
     return key
 
 
-async def verify_api_key(settings: Settings, http: httpx.AsyncClient, key: str) -> None:
-    """One ``GET {api_base}/me`` with the key as a Bearer token, before anything is saved.
+#: Reads that check an API key, in order: the seed's ``GET /me`` (Bonjoro does not publish it),
+#: then the published ``GET /users`` (Bonjoro's definition: a page of the team's users).
+KEY_CHECKS = ("/me", "/users?limit=1")
+
+
+async def verify_api_key(settings: Settings, http: httpx.AsyncClient, key: str) -> str:
+    """Try the key as a Bearer token against the API before anything is saved; returns the read
+    that answered (``"GET /me"``, or ``"GET /users?limit=1"`` when ``/me`` is 404/405 — as live
+    Bonjoro most likely answers, since it publishes no ``GET /me``).
 
     Raises :class:`ApiKeyRejected` on 401/403 and :class:`LoginError` when the API cannot
     be reached or answers anything else. The key is never logged or put in a message.
@@ -229,23 +236,29 @@ async def verify_api_key(settings: Settings, http: httpx.AsyncClient, key: str) 
     key = _check_api_key_text(key)
     _require(settings, "api_base")
     check_sign_in(settings, "api_key", user_secret=True)
-    url = f"{settings.api_base}/me"
-    try:
-        # Only the status matters: the body is never read (a hostile server cannot fill memory).
-        async with http.stream("GET", url, headers={"Authorization": f"Bearer {key}"}, follow_redirects=False) as response:
-            pass
-    except httpx.HTTPError as exc:
-        raise LoginError(
-            f"could not check the API key: cannot reach {url} ({type(exc).__name__})",
-            hint="is the server running? your previous sign-in is unchanged",
-        ) from None
-    if response.status_code in (401, 403):
-        raise ApiKeyRejected(f"the API key was rejected ({response.status_code}) by {url}")
-    if not 200 <= response.status_code < 300:
-        raise LoginError(
-            f"could not check the API key: {url} answered HTTP {response.status_code}",
-            hint="try again later; your previous sign-in is unchanged",
-        )
+    for path in KEY_CHECKS:
+        url = f"{settings.api_base}{path}"
+        try:
+            # Only the status matters: the body is never read (a hostile server cannot fill memory).
+            async with http.stream("GET", url, headers={"Authorization": f"Bearer {key}"},
+                                   follow_redirects=False) as response:
+                pass
+        except httpx.HTTPError as exc:
+            raise LoginError(
+                f"could not check the API key: cannot reach {url} ({type(exc).__name__})",
+                hint="is the server running? your previous sign-in is unchanged",
+            ) from None
+        if response.status_code in (404, 405) and path != KEY_CHECKS[-1]:
+            continue  # not served here: try the published read
+        if response.status_code in (401, 403):
+            raise ApiKeyRejected(f"the API key was rejected ({response.status_code}) by {url}")
+        if not 200 <= response.status_code < 300:
+            raise LoginError(
+                f"could not check the API key: {url} answered HTTP {response.status_code}",
+                hint="try again later; your previous sign-in is unchanged",
+            )
+        return f"GET {path}"
+    raise AssertionError("unreachable")  # pragma: no cover - the last check returns or raises
 
 
 def login_api_key(

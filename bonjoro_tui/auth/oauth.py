@@ -248,7 +248,10 @@ def _oauth_error(body: Any, status: int, scrub: Callable[[str], str] = str) -> O
     description = body.get("error_description")
     if isinstance(error, str) and error:
         desc = text(description) if isinstance(description, str) and description else None
-        cls = InvalidGrant if error == "invalid_grant" else OAuthError
+        # Laravel Passport before league/oauth2-server 8 answers a dead refresh token with 401
+        # invalid_request "The refresh token is invalid." — the same news as invalid_grant.
+        passport_dead = error == "invalid_request" and status == 401 and "refresh token is invalid" in (desc or "").lower()
+        cls = InvalidGrant if error == "invalid_grant" or passport_dead else OAuthError
         return cls(text(error, 60), desc, status)
     if isinstance(error, Mapping) and isinstance(error.get("message"), str):
         return OAuthError(f"http_{status}", text(error["message"]), status)

@@ -41,3 +41,21 @@ async def read_capped(response: httpx.Response, limit: int) -> bytes:
         return b"".join(chunks)
     finally:
         await response.aclose()
+
+
+def read_capped_sync(response: httpx.Response, limit: int) -> bytes:
+    """:func:`read_capped` for a synchronous client's streamed ``response``."""
+    try:
+        declared = response.headers.get("content-length", "")
+        if declared.strip().isdigit() and int(declared) > limit:
+            raise BodyTooLarge(limit)
+        chunks: list[bytes] = []
+        total = 0
+        for chunk in response.iter_bytes():
+            total += len(chunk)
+            if total > limit:
+                raise BodyTooLarge(limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        response.close()

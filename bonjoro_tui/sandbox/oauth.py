@@ -229,6 +229,9 @@ async def token(req: Request, state: SandboxState) -> Response:
         return _client_error(exc)
     except GrantError as exc:
         state.count("token_errors", label)
+        if exc.error == "invalid_grant" and params.get("grant_type") == "refresh_token" and state.knobs["passport"]:
+            # league/oauth2-server before 8.x: OAuthServerException::invalidRefreshToken()
+            return oauth_error("invalid_request", "The refresh token is invalid.", 401)
         return oauth_error(exc.error, exc.description, exc.status)
     return json_response(tokens, 200, NO_STORE)
 

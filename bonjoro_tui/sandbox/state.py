@@ -36,6 +36,10 @@ DEFAULT_KNOBS: dict[str, Any] = {
     "rate_limit": 600,  # API requests per token per minute (Bonjoro's X-RateLimit-Limit)
     "greet_count": 50,  # seeded greets (raise it for large responses)
     "auto_approve": False,  # skip the consent page
+    # Behave as an older Laravel Passport would (what live Bonjoro most likely is): no GET /me
+    # (Bonjoro publishes none), and a dead refresh token answered 401 invalid_request "The
+    # refresh token is invalid." instead of 400 invalid_grant.
+    "passport": False,
     "clock_offset": 0.0,  # seconds added to the real clock (see advance_clock)
 }
 _KNOB_RANGES: dict[str, tuple[type, float, float]] = {
@@ -57,9 +61,9 @@ class KnobError(ValueError):
 
 
 def _check_knob(name: str, value: Any) -> Any:
-    if name == "auto_approve":
+    if name in ("auto_approve", "passport"):
         if not isinstance(value, bool):
-            raise KnobError("auto_approve must be true or false")
+            raise KnobError(f"{name} must be true or false")
         return value
     if name not in _KNOB_RANGES:
         raise KnobError(f"unknown knob {name!r} (known: {', '.join(DEFAULT_KNOBS)})")

@@ -21,6 +21,7 @@ from textual.notifications import SeverityLevel
 from textual.reactive import var
 
 from bonjoro_tui.account.format import countdown as duration
+from bonjoro_tui.account.identity import fetch_me
 from bonjoro_tui.account.methods import SignInMethod
 from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.tui.palette import BonjoroCommands
@@ -274,7 +275,7 @@ class BonjoroApp(App[int]):
     async def fetch_user(self) -> None:
         try:
             client = await self.client_ready()
-            self.user = await client.me()
+            self.user = await fetch_me(client)
         except Exception as exc:
             self.report(exc, "Profile", severity="warning", prefix="Could not fetch /me. ")
 
@@ -304,7 +305,7 @@ class BonjoroApp(App[int]):
         """The token is about to expire: a request through the client refreshes it (and fetches /me)."""
         try:
             client = await self.client_ready()
-            self.user = await client.me()
+            self.user = await fetch_me(client)
         except Exception as exc:
             self.report(exc, "Auto-refresh", timeout=10)
             return
