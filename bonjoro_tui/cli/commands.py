@@ -291,6 +291,49 @@ def _print_body(content: bytes) -> None:
     sys.stdout.buffer.flush()
 
 
+# --------------------------------------------------------------------------- doctor
+
+#: ok, fail, warn, skip: the marks of `doctor`, and their ASCII stand-ins for a terminal that cannot show them.
+_DOCTOR_MARKS = {"ok": "✓", "fail": "✗", "warn": "!", "skip": "-"}
+_DOCTOR_ASCII = {"ok": "+", "fail": "x", "warn": "!", "skip": "-"}
+
+
+def _doctor_marks() -> dict[str, str]:
+    try:
+        "".join(_DOCTOR_MARKS.values()).encode(sys.stdout.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return _DOCTOR_ASCII
+    return _DOCTOR_MARKS
+
+
+async def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from bonjoro_tui.account.doctor import Check, failed, report_json, run_checks
+
+    marks = _doctor_marks()
+
+    def show(check: Check) -> None:
+        # Details quote servers (error descriptions, titles, claims): escaped, one line each.
+        print(f"{marks[check.status]} {_one_line(check.name)}: {_one_line(check.detail)}", flush=True)
+        if check.todo:
+            print(f"    → {_one_line(check.todo)}" if marks is _DOCTOR_MARKS else f"    -> {_one_line(check.todo)}",
+                  flush=True)
+
+    async def body(session: Any) -> int:
+        s = session.settings
+        if not args.json:
+            where = f"the built-in sandbox ({s.base_url})" if s.is_sandbox else s.target_id
+            print(f"bonjoro-tui doctor: profile {s.profile!r}, target {_one_line(where)}", flush=True)
+        checks = await run_checks(session, timeout=args.timeout, on_check=None if args.json else show)
+        if args.json:
+            _print_json(report_json(s, checks))
+        else:
+            counts = {status: sum(1 for c in checks if c.status == status) for status in ("fail", "warn", "skip")}
+            print(f"{len(checks)} checks: {counts['fail']} failed, {counts['warn']} warnings, {counts['skip']} skipped")
+        return EXIT_FAILURE if failed(checks) else EXIT_OK
+
+    return await _with_session(settings, body)
+
+
 # --------------------------------------------------------------------------- login
 
 
@@ -404,4 +447,5 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Coroutine[Any, Any
     "logout": cmd_logout,
     "paths": cmd_paths,
     "api": cmd_api,
+    "doctor": cmd_doctor,
 }

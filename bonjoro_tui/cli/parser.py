@@ -79,4 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", metavar="PATH", help="path relative to the API base (e.g. /me) or an absolute URL")
     p.add_argument("--data", "-d", help="JSON body, or @FILE to read it from a file (@- for stdin)")
     p.add_argument("--include", "-i", action="store_true", help="print the status line and headers first")
+
+    p = sub.add_parser(
+        "doctor", parents=[common],
+        help="check that the configured server (and the stored sign-in) answer as bonjoro-tui expects",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS", help="for each step (default 5)")
     return parser
