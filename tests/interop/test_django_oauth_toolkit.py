@@ -272,3 +272,23 @@ def test_wrong_secret_is_a_clear_error_naming_the_client_settings(cli, dot, gran
     assert "BONJORO_CLIENT_ID" in line and "BONJORO_CLIENT_SECRET" in line, r.err
     assert "not-the-secret" not in r.all
     assert cli.stored() is None
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def test_discovery_from_the_issuer_alone(cli, dot):
+    """Only the issuer and a client id: the endpoints come from DOT's metadata (RFC 8414 at
+    ``{issuer}/.well-known/oauth-authorization-server`` and RFC 8414 §3's root form, or OpenID
+    Connect discovery at ``{issuer}/.well-known/openid-configuration``; DOT serves all three)."""
+    public = dot.clients["public"]
+    cli.configure({"BONJORO_ISSUER": dot.issuer, "BONJORO_CLIENT_ID": public["client_id"]})
+    mark = dot.mark()
+
+    stored = login(cli, dot, identity=False)  # the URL it opens is DOT's published authorization endpoint
+    assert stored["client_id"] == public["client_id"] and "read" in stored["scope"].split()  # DOT's default scope
+    assert stored["target"] == dot.url
+    assert [e["status"] for e in token_requests(dot, mark, "authorization_code")] == [200]
+    assert_status(cli, public["client_id"])
+    refresh_rotates(cli, dot)
+    logout_revokes(cli, dot)  # the revocation endpoint is in DOT's RFC 8414 metadata
