@@ -5,9 +5,10 @@
   DOT's ``ScopedProtectedResourceMetadataView`` (scope ``read``), which answers a bad or expired
   token with RFC 6750's 401 and a ``WWW-Authenticate`` challenge (DOT's plain
   ``ProtectedResourceView`` answers a bare 403).
-* :class:`RecordExchanges`: every request to DOT's token and revocation endpoints, as the
-  server saw it — body format, how the client authenticated, the answer's status and OAuth
-  error — but never a secret, a code or a token. ``GET /_harness/exchanges`` lists them.
+* :class:`RecordExchanges`: every request to DOT's token and revocation endpoints (and to their
+  paths without the trailing slash), as the server saw it — body format, how the client
+  authenticated, the answer's status and OAuth error — but never a secret, a code or a token.
+  ``GET /_harness/exchanges`` lists them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.views.generic import ScopedProtectedResourceMetadataView
 
-RECORDED_PATHS = ("/o/token/", "/o/revoke_token/")
+#: DOT's token and revocation endpoints, and the same paths without their trailing slash (Django
+#: answers those with a 301 to the slashed path: recorded, so a test shows what was sent).
+RECORDED_PATHS = ("/o/token/", "/o/revoke_token/", "/o/token", "/o/revoke_token")
 
 _lock = threading.Lock()
 _exchanges: list[dict] = []
