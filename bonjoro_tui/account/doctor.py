@@ -102,8 +102,14 @@ def _server(text: Any, limit: int = 160) -> str:
     return safe_text(" ".join(safe_text(text, multiline=True).split()), limit=limit)
 
 
+def _from(settings: Settings, key: str) -> str:
+    """``from the environment variable X`` / ``derived from …`` / ``from the default``."""
+    source = settings.source(key)
+    return source if source.startswith("derived from") else f"from {source}"
+
+
 def _setting(settings: Settings, key: str) -> str:
-    return f"{_SETTING_NAMES.get(key, key)} = {getattr(settings, key)} (from {settings.source(key)})"
+    return f"{_SETTING_NAMES.get(key, key)} = {getattr(settings, key)} ({_from(settings, key)})"
 
 
 # --------------------------------------------------------------------------- HTTP
@@ -229,8 +235,8 @@ class _Doctor:
     def check_settings(self) -> Check:
         s = self.settings
         where = f"the built-in sandbox at {s.base_url}" if s.target == SANDBOX else f"{s.target_id}"
-        detail = (f"target {where}; client {s.client_id or '(none)'} (from {s.source('client_id')}); "
-                  f"token body {s.token_format} (from {s.source('token_format')})")
+        detail = (f"target {where}; client {s.client_id or '(none)'} ({_from(s, 'client_id')}); "
+                  f"token body {s.token_format} ({_from(s, 'token_format')})")
         if not s.client_id:
             return Check("settings", "fail", detail + "; no client id is configured",
                          "set BONJORO_CLIENT_ID to the client Bonjoro registered for you")
@@ -388,7 +394,7 @@ class _Doctor:
             notes.append(f"issuer {_server(published, 100)}")
             if s.issuer and published != s.issuer:
                 todos.append(f"the published issuer differs from BONJORO_ISSUER = {s.issuer} "
-                             f"(from {s.source('issuer')}): set BONJORO_ISSUER={_server(published, 100)}")
+                             f"({_from(s, 'issuer')}): set BONJORO_ISSUER={_server(published, 100)}")
         for field_name, key in (("authorization_endpoint", "authorize_url"), ("token_endpoint", "token_url"),
                                 ("revocation_endpoint", "revoke_url")):
             value = doc.get(field_name)
@@ -541,10 +547,9 @@ class _Doctor:
     def format_check(self, name: str, mine: str, other: str, replies: dict[str, _Reply | str],
                      kinds: dict[str, tuple[str, str]]) -> Check:
         s = self.settings
-        source = s.source("token_format")
         seen = {f: (self.describe_oauth(replies[f]) if kinds[f][0] == "oauth" else kinds[f][1]) for f in (mine, other)}
         both = f"{mine}: {seen[mine]}; {other}: {seen[other]}"
-        switch = f"set BONJORO_TOKEN_FORMAT={other} (now {mine}, from {source})"
+        switch = f"set BONJORO_TOKEN_FORMAT={other} (now {mine}, {_from(s, 'token_format')})"
         mk, ok_ = kinds[mine][0] == "oauth", kinds[other][0] == "oauth"
         if mk and ok_:
             em, eo = kinds[mine][1], kinds[other][1]
@@ -752,7 +757,7 @@ class _Doctor:
         against = f"against the Date header of {len(self.dates)} answer(s) from {', '.join(hosts)}"
         if abs(skew) > MAX_SKEW:
             way = "ahead of" if skew > 0 else "behind"
-            return Check(name, "warn", f"the server's clock is {duration(abs(skew))} ({abs(skew):.0f} s) {way} this "
+            return Check(name, "warn", f"the server's clock is {duration(round(abs(skew)))} ({abs(skew):.0f} s) {way} this "
                          f"machine's ({against})",
                          "set this machine's clock (NTP): expiry is computed locally from expires_in, and a server "
                          "checking exp/iat on its own clock will disagree")

@@ -310,25 +310,35 @@ async def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     from bonjoro_tui.account.doctor import Check, failed, report_json, run_checks
 
     marks = _doctor_marks()
+    arrow = "→" if marks is _DOCTOR_MARKS else "->"
+
+    def fit(text: str) -> str:
+        """Escaped, on one line; on a terminal that cannot show some character, a stand-in."""
+        text = _one_line(text)
+        if marks is _DOCTOR_MARKS:
+            return text
+        encoding = sys.stdout.encoding or "ascii"
+        text = text.replace("—", "-").replace("…", "...").replace("’", "'")
+        return text.encode(encoding, errors="replace").decode(encoding)
 
     def show(check: Check) -> None:
         # Details quote servers (error descriptions, titles, claims): escaped, one line each.
-        print(f"{marks[check.status]} {_one_line(check.name)}: {_one_line(check.detail)}", flush=True)
+        print(f"{marks[check.status]} {fit(check.name)}: {fit(check.detail)}", flush=True)
         if check.todo:
-            print(f"    → {_one_line(check.todo)}" if marks is _DOCTOR_MARKS else f"    -> {_one_line(check.todo)}",
-                  flush=True)
+            print(f"    {arrow} {fit(check.todo)}", flush=True)
 
     async def body(session: Any) -> int:
         s = session.settings
         if not args.json:
             where = f"the built-in sandbox ({s.base_url})" if s.is_sandbox else s.target_id
-            print(f"bonjoro-tui doctor: profile {s.profile!r}, target {_one_line(where)}", flush=True)
+            print(fit(f"bonjoro-tui doctor: profile {s.profile!r}, target {where}"), flush=True)
         checks = await run_checks(session, timeout=args.timeout, on_check=None if args.json else show)
         if args.json:
             _print_json(report_json(s, checks))
         else:
             counts = {status: sum(1 for c in checks if c.status == status) for status in ("fail", "warn", "skip")}
-            print(f"{len(checks)} checks: {counts['fail']} failed, {counts['warn']} warnings, {counts['skip']} skipped")
+            warnings = "1 warning" if counts["warn"] == 1 else f"{counts['warn']} warnings"
+            print(f"{len(checks)} checks: {counts['fail']} failed, {warnings}, {counts['skip']} skipped")
         return EXIT_FAILURE if failed(checks) else EXIT_OK
 
     return await _with_session(settings, body)
