@@ -11,7 +11,9 @@ loopback socket, as Bonjoro would be). By default it is "broken" the ways the do
 - ``me``: whether ``GET /api/v2/me`` is served (no by default; ``GET /api/v2/users`` always is);
 - ``rate_limit``: whether API answers carry ``X-RateLimit-*`` (no by default);
 - ``skew``: seconds added to the ``Date`` header (3600 by default; uvicorn's own is turned off);
-- ``metadata``: whether ``/.well-known/oauth-authorization-server`` is served (no by default).
+- ``metadata``: whether ``/.well-known/oauth-authorization-server`` is served (no by default);
+- ``tls``: serve https with the test CA's certificate for ``localhost`` (tests/data/tls); ``url`` is
+  then ``https://localhost:PORT``.
 
 ``server.requests`` records every request: (method, path, headers as a dict, body).
 """
@@ -23,16 +25,18 @@ import socket
 import threading
 import time
 from email.utils import formatdate
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
+TLS = Path(__file__).resolve().parents[1] / "data" / "tls"
 HOSTILE = "bad \x1b]52;c;QUFB\x07 \x1b[2J \u202eevil\u202c"
 
 
 class DoctorServer:
     def __init__(self, *, authorize: int = 404, token: str = "html", me: bool = False, rate_limit: bool = False,
-                 skew: float = 3600.0, metadata: bool = False) -> None:
+                 skew: float = 3600.0, metadata: bool = False, tls: bool = False) -> None:
         self.knobs: dict[str, Any] = {"authorize": authorize, "token": token, "me": me, "rate_limit": rate_limit,
                                       "skew": skew, "metadata": metadata}
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
@@ -40,9 +44,10 @@ class DoctorServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
         self.port = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"https://localhost:{self.port}" if tls else f"http://127.0.0.1:{self.port}"
+        certs = {"ssl_certfile": str(TLS / "server.pem"), "ssl_keyfile": str(TLS / "server.key")} if tls else {}
         config = uvicorn.Config(self.app, log_config=None, log_level="warning", lifespan="off", interface="asgi3",
-                                date_header=False, server_header=False)
+                                date_header=False, server_header=False, **certs)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
 

@@ -286,6 +286,26 @@ async def test_nothing_listening():
         assert c[name].status == "skip"
 
 
+async def test_tls_is_checked_with_the_clients_trust_anchors(monkeypatch):
+    from account.doctor_app import TLS
+
+    with DoctorServer(tls=True, token="oauth", authorize=200, me=True, rate_limit=True, skew=0) as server:
+        settings = load_settings(env=env_for(server.url, BONJORO_CLIENT_ID="my-client"))
+        name = f"reach {server.url}"
+        monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+        monkeypatch.setenv("SSL_CERT_FILE", str(TLS / "ca.pem"))
+        checks = await run_checks(settings)
+        reach = by_name(checks)[name]
+        assert reach.status == "ok" and "certificate verified for localhost" in reach.detail, reach
+        assert by_name(checks)["token endpoint"].status == "ok"
+
+        monkeypatch.delenv("SSL_CERT_FILE")  # certifi's bundle does not know the test CA
+        checks = await run_checks(settings)
+    reach = by_name(checks)[name]
+    assert reach.status == "fail" and "not trusted" in reach.detail and "SSL_CERT_FILE" in reach.todo
+    assert by_name(checks)["token endpoint"].status == "skip"
+
+
 def test_jwt_decoding():
     header, claims = _decode_jwt(jwt({"alg": "none"}, {"sub": "x"}))  # type: ignore[misc]
     assert header == {"alg": "none"} and claims == {"sub": "x"}
