@@ -140,7 +140,8 @@ class CodeLogin:
         self._check_cancelled()
         port, path, redirect_host = _callback_address(s)
         # The redirect URI depends on the port the server gets; the state does not.
-        request = AuthorizationRequest.new(s.authorize_url, s.client_id, "", s.scope)  # type: ignore[arg-type]
+        request = AuthorizationRequest.new(s.authorize_url, s.client_id, "", s.scope,  # type: ignore[arg-type]
+                                           params=s.authorize_params)
         self._step(LoginStep.PREPARE, "state, PKCE verifier and S256 challenge generated")
         self.server = CallbackServer(
             request.state,

@@ -71,8 +71,9 @@ class OAuthClient:
                 "client credentials need a client secret (BONJORO_CLIENT_SECRET)",
             )
         data = {"grant_type": "client_credentials"}
-        if self.settings.scope:
-            data["scope"] = self.settings.scope
+        scope = self.settings.cc_scope or self.settings.scope  # BONJORO_CC_SCOPE, else BONJORO_SCOPE
+        if scope:
+            data["scope"] = scope
         return await self._token_request(data)
 
     async def revoke(self, token: str, token_type_hint: str | None = None) -> bool:

@@ -1,4 +1,9 @@
-"""PKCE (RFC 7636, S256 only), state, and the authorization request URL."""
+"""PKCE (RFC 7636, S256 only), state, and the authorization request URL.
+
+Extra parameters (``BONJORO_AUTHORIZE_PARAMS``: ``prompt``, ``audience``, ``resource`` …) follow
+ours in the URL; one that names a parameter we set ourselves is refused (``ValueError``; the
+settings refuse it first, naming where it came from).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ import re
 import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from bonjoro_tui.settings import OWNED_AUTHORIZE_PARAMS
 
 #: RFC 7636 §4.1: 43–128 characters from the unreserved set.
 VERIFIER_RE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
@@ -40,10 +47,18 @@ class AuthorizationRequest:
     verifier: str
     challenge: str
     scope: str | None = None
+    #: Extra (name, value) pairs, in order, after ours (never one of ``OWNED_AUTHORIZE_PARAMS``).
+    params: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        owned = sorted({name for name, _ in self.params if name.lower() in OWNED_AUTHORIZE_PARAMS})
+        if owned:
+            raise ValueError(f"the authorization request sets {', '.join(owned)} itself")
 
     @classmethod
     def new(
-        cls, authorize_url: str, client_id: str, redirect_uri: str, scope: str | None = None
+        cls, authorize_url: str, client_id: str, redirect_uri: str, scope: str | None = None,
+        params: tuple[tuple[str, str], ...] = (),
     ) -> "AuthorizationRequest":
         verifier = new_verifier()
         return cls(
@@ -54,6 +69,7 @@ class AuthorizationRequest:
             verifier=verifier,
             challenge=s256_challenge(verifier),
             scope=scope,
+            params=tuple(params),
         )
 
     @property
@@ -70,7 +86,7 @@ class AuthorizationRequest:
         if self.scope:
             params["scope"] = self.scope
         parts = urlsplit(self.authorize_url)
-        query = "&".join(q for q in (parts.query, urlencode(params)) if q)
+        query = "&".join(q for q in (parts.query, urlencode(params), urlencode(self.params)) if q)
         return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
     def __repr__(self) -> str:  # never show the verifier or state in a traceback
