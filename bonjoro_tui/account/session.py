@@ -3,7 +3,9 @@
 When the target is the sandbox, :func:`open_session` starts :class:`~bonjoro_tui.sandbox.SandboxServer`
 in a background thread (its state — signing key, refresh-token families — persisted under
 ``data_dir/sandbox/state.json`` so tokens from an earlier run stay valid) and resolves every
-endpoint against it. With ``settings.debug`` every HTTP exchange is logged, redacted, through
+endpoint against it. With an issuer configured instead (``BONJORO_ISSUER``, ``login --issuer``), the
+issuer's metadata is read here, synchronously, and fills in every endpoint not set explicitly
+(:mod:`bonjoro_tui.auth.discovery`). With ``settings.debug`` every HTTP exchange is logged, redacted, through
 :mod:`bonjoro_tui.plumbing.debug`. The TUI and every ``bonjoro-tui`` subcommand go through here.
 """
 
@@ -208,6 +210,13 @@ def open_session(
 
             debug_log = open_debug_log(settings.log_dir, secrets=_known_secrets(settings, store))
             hooks = debug_log.event_hooks()
+        if settings.needs_discovery:
+            # An issuer alone: its metadata (RFC 8414 / OpenID Connect) fills in the endpoints,
+            # here, once per session and before anything is sent, so every use case, trust check
+            # and status line sees the endpoints in use. Kept in these settings only (no file).
+            from bonjoro_tui.auth.discovery import resolve
+
+            settings = resolve(settings, log=debug_log.write if debug_log is not None else None)
     except BaseException:
         if debug_log is not None:
             debug_log.close()

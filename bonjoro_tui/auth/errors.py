@@ -108,3 +108,16 @@ _OAUTH_HINTS = {
     "unsupported_grant_type": "the server does not support this sign-in method",
     "invalid_scope": "check BONJORO_SCOPE",
 }
+
+
+class DiscoveryError(AuthError):
+    """The issuer's metadata (RFC 8414 / OpenID Connect discovery) could not be read or used."""
+
+    hint = (
+        "check BONJORO_ISSUER (it must be the server's issuer identifier exactly, trailing slash "
+        "included), or set the endpoints yourself (BONJORO_AUTHORIZE_URL, BONJORO_TOKEN_URL, …)"
+    )
+
+
+class MetadataNotFound(DiscoveryError):
+    """No metadata document at either well-known location (or the server could not be reached)."""

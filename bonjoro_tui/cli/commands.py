@@ -37,7 +37,8 @@ class UsageError(BonjoroError):
 
 def run_command(args: argparse.Namespace) -> int:
     handler = _COMMANDS[args.command]
-    flags = {"profile": args.profile, "debug": args.debug, "callback_port": getattr(args, "port", None)}
+    flags = {"profile": args.profile, "debug": args.debug, "callback_port": getattr(args, "port", None),
+             "issuer": getattr(args, "issuer", None)}
     try:
         settings = load_settings(flags)
         for warning in settings.warnings:

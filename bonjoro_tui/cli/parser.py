@@ -59,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-browser", action="store_true", help="print the URL only; paste the redirect URL back")
     p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS", help="how long to wait for the callback")
     p.add_argument("--port", type=int, default=None, help="loopback callback port (default: any free port)")
+    p.add_argument(
+        "--issuer",
+        default=None,
+        metavar="URL",
+        help="the authorization server's issuer: its RFC 8414 / OpenID Connect metadata fills in every "
+        "endpoint not set otherwise (default: $BONJORO_ISSUER)",
+    )
 
     p = sub.add_parser("status", parents=[common], help="who is signed in and how long the token lasts")
     p.add_argument("--json", action="store_true", help="machine-readable output")
