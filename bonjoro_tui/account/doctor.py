@@ -23,8 +23,9 @@ sandbox: its running origin) and returns a :class:`Check` per line — ``ok``, `
   (``trust.destination_error`` / ``blocked_reason``);
 - **access token**: its JWT header and claims, decoded *without verification* and labelled so
   (alg, kid, typ, iss, aud, sub, exp against the stored ``expires_at``); "opaque" otherwise;
-- **API identity**: ``GET /me`` (with the token only where ``trust.destination_error`` allows it),
-  else Bonjoro's published ``GET /users?limit=1``; **rate-limit headers** on the API's answer;
+- **API identity**: ``GET /me`` (with the token only where ``trust.destination_error`` allows it);
+  where it is not served, ``GET /users/{sub}`` for the token's ``sub`` (what ``account.identity``
+  does then) and Bonjoro's published ``GET /users?limit=1``; **rate-limit headers** on the answer;
 - **clock**: this machine's clock against the servers' ``Date`` headers (a warning past 30 s).
 
 Every request: short timeouts, redirects never followed, bodies read with ``read_capped``. The
@@ -675,21 +676,48 @@ class _Doctor:
         return self._identity(name, f"GET {base}/me {with_token}", me, signed_in, fallback=False)
 
     async def _fallback(self, name: str, base: str, headers: dict[str, str], me: _Reply, signed_in: bool) -> Check:
+        """``GET /me`` is not served (live Bonjoro publishes none): what bonjoro-tui does then —
+        ``GET /users/{sub}`` for the access token's ``sub`` (``account.identity.fetch_me``) — and
+        Bonjoro's published list, ``GET /users?limit=1``."""
+        from urllib.parse import quote
+
+        from bonjoro_tui.account.identity import Identity, token_subject
+
         s = self.settings
+        missing = f"GET {base}/me is not served ({me.summary()})"
+        published = "Bonjoro publishes GET /api/v2/users and GET /users/{id}, not GET /me"
+        sub = token_subject(self.profile.tokens.access_token) if signed_in and self.profile is not None else None
+        why_not = "the access token names no user (no JWT sub)" if signed_in else ""
+        if sub is not None:
+            path = f"/users/{quote(sub, safe='')}"
+            try:
+                by_id = await self.send("GET", base + path, headers=headers)
+            except _Unreachable as exc:
+                why_not = f"GET {path}: {exc}"
+            else:
+                self.api_replies.append(by_id)
+                body = by_id.json()
+                if 200 <= by_id.status < 300 and isinstance(body, dict):
+                    who = Identity.from_me(body)
+                    shown = _server(who.display, 100) if who is not None else "a body that names nobody"
+                    return Check(name, "ok", f"{missing}; GET {base}{_server(path, 80)} (the token's sub) answers "
+                                 f"HTTP {by_id.status}: signed in as {shown} — bonjoro-tui reads the user this way "
+                                 f"where GET /me is missing ({published})")
+                why_not = f"GET {_server(path, 80)} (the token's sub) answered {by_id.summary()}"
         try:
             users = await self.send("GET", base + "/users", params={"limit": "1"}, headers=headers)
         except _Unreachable as exc:
-            return Check(name, "fail", f"GET {base}/me: {me.summary()}; GET {base}/users?limit=1: {exc}",
-                         f"check {_setting(s, 'api_base')}")
+            return Check(name, "fail", f"{missing}; GET {base}/users?limit=1: {exc}", f"check {_setting(s, 'api_base')}")
         self.api_replies.append(users)
         answered = self._identity(name, f"GET {base}/users?limit=1", users, signed_in, fallback=True)
         if answered.status == "fail":
             return Check(name, "fail", f"neither GET {base}/me ({me.summary()}) nor GET {base}/users?limit=1 "
                          f"({users.summary()}) answers as Bonjoro's API does", f"check {_setting(s, 'api_base')}")
-        return Check(name, "warn", f"GET {base}/me is not served ({me.summary()}), but {answered.detail} — Bonjoro "
-                     "publishes GET /api/v2/users and GET /users/{id}, not GET /me",
-                     "the API works; bonjoro-tui's \"signed in as\" (login, the dashboard) uses GET /me and will show "
-                     "no identity against this server")
+        if not signed_in:
+            return Check(name, answered.status, f"{missing}, but {answered.detail} ({published})", answered.todo)
+        return Check(name, "warn", f"{missing}; {why_not}; but {answered.detail} — {published}",
+                     "the API works, but bonjoro-tui's \"signed in as\" (login, the dashboard) needs GET /me or "
+                     "GET /users/{the token's sub}, so it will show no identity against this server")
 
     def _identity(self, name: str, what: str, r: _Reply, signed_in: bool, *, fallback: bool) -> Check:
         from bonjoro_tui.account.identity import Identity

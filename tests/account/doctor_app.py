@@ -9,13 +9,14 @@ loopback socket, as Bonjoro would be). By default it is "broken" the ways the do
   client and answers ``invalid_client``; a form body gets ``invalid_request``), ``"oauth"`` (an OAuth
   error for either format), ``"hostile"`` (an OAuth error whose description holds terminal escapes);
 - ``me``: whether ``GET /api/v2/me`` is served (no by default; ``GET /api/v2/users`` always is);
+- ``users_by_id``: whether ``GET /api/v2/users/{id}`` is served (no by default);
 - ``rate_limit``: whether API answers carry ``X-RateLimit-*`` (no by default);
 - ``skew``: seconds added to the ``Date`` header (3600 by default; uvicorn's own is turned off);
 - ``metadata``: whether ``/.well-known/oauth-authorization-server`` is served (no by default);
 - ``tls``: serve https with the test CA's certificate for ``localhost`` (tests/data/tls); ``url`` is
   then ``https://localhost:PORT``.
 
-``server.requests`` records every request: (method, path, headers as a dict, body).
+``server.requests`` records every request: (method, path as sent, headers as a dict, body).
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ HOSTILE = "bad \x1b]52;c;QUFB\x07 \x1b[2J \u202eevil\u202c"
 
 class DoctorServer:
     def __init__(self, *, authorize: int = 404, token: str = "html", me: bool = False, rate_limit: bool = False,
-                 skew: float = 3600.0, metadata: bool = False, tls: bool = False) -> None:
+                 skew: float = 3600.0, metadata: bool = False, tls: bool = False, users_by_id: bool = False) -> None:
         self.knobs: dict[str, Any] = {"authorize": authorize, "token": token, "me": me, "rate_limit": rate_limit,
-                                      "skew": skew, "metadata": metadata}
+                                      "skew": skew, "metadata": metadata, "users_by_id": users_by_id}
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -80,7 +81,7 @@ class DoctorServer:
                 break
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         method, path = scope["method"], scope["path"]
-        self.requests.append((method, path, headers, body))
+        self.requests.append((method, scope.get("raw_path", b"").decode("latin-1") or path, headers, body))
         status, ctype, payload, extra = self.route(method, path, headers, body)
         date = formatdate(time.time() + self.knobs["skew"], usegmt=True)
         out = [(b"content-type", ctype.encode()), (b"content-length", str(len(payload)).encode()),
@@ -107,6 +108,8 @@ class DoctorServer:
             user = {"id": 7, "name": "Eve Example", "email": "eve@example.test"}
             if path == "/api/v2/me" and k["me"]:
                 return 200, "application/json", json.dumps({"data": user}).encode(), extra
+            if path.startswith("/api/v2/users/") and k["users_by_id"]:
+                return 200, "application/json", json.dumps({"data": dict(user, id=path.rsplit("/", 1)[1])}).encode(), extra
             if path == "/api/v2/users":
                 page = {"data": [user], "current_page": 1, "per_page": 1}
                 return 200, "application/json", json.dumps(page).encode(), extra

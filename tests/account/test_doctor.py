@@ -135,6 +135,22 @@ async def test_an_api_key_is_opaque():
     assert_no_secret(checks, "sandbox-api-key")
 
 
+async def test_a_sandbox_like_passport_without_get_me_still_passes():
+    """The sandbox's 'passport' knob: GET /me is 404, as on live Bonjoro; the user is read with the
+    published GET /users/{id} for the token's sub, as bonjoro-tui does."""
+    with SandboxServer(port=0, auto_approve=True) as server:
+        server.state.set_knobs(passport=True)
+        session = open_session(load_settings(env=env_for(server.url)))
+        try:
+            await sign_in(session)
+            checks = await run_checks(session)
+        finally:
+            await session.aclose()
+    assert_all_pass(checks, signed_in=True)
+    identity = by_name(checks)["API identity"]
+    assert "/me is not served" in identity.detail and "signed in as Alex Sandbox" in identity.detail
+
+
 def test_the_sandbox_must_be_running():
     with pytest.raises(ValueError):
         import asyncio
@@ -195,7 +211,24 @@ async def test_a_server_lacking_everything_says_what():
     assert_no_secret(checks, token, "r-secret-0123456789")
     # The token went to the API base only, as the binding allows.
     assert server.authorizations() and all(a == f"Bearer {token}" for a in server.authorizations())
-    assert {p for m, p, h, _ in server.requests if "authorization" in h} <= {"/api/v2/me", "/api/v2/users"}
+    assert {p for m, p, h, _ in server.requests if "authorization" in h} <= {
+        "/api/v2/me", "/api/v2/users/user-7", "/api/v2/users"}  # /me, the token's sub (what bonjoro-tui does), the list
+    assert "GET /users/user-7 (the token's sub) answered HTTP 404" in identity.detail
+
+
+async def test_no_get_me_but_the_users_of_the_tokens_sub_is_what_bonjoro_tui_uses():
+    with DoctorServer(users_by_id=True, token="oauth", authorize=200, rate_limit=True, skew=0) as server:
+        settings = load_settings(env=env_for(server.url, BONJORO_CLIENT_ID="my-client"))
+        token = jwt({"alg": "RS256", "typ": "JWT"}, {"sub": "7/..", "exp": time.time() + 3600})
+        save(settings, token, expires_at=time.time() + 3600)
+        checks = await run_checks(settings)
+        paths = [p for _, p, _, _ in server.requests if p.startswith("/api/v2/")]
+    identity = by_name(checks)["API identity"]
+    assert identity.status == "ok", identity
+    assert "/me is not served" in identity.detail and "the token's sub" in identity.detail
+    assert "signed in as Eve Example" in identity.detail
+    assert "/api/v2/users/7%2F.." in paths  # the sub is one path segment, whatever it holds
+    assert not failed(checks)
 
 
 async def test_a_form_only_token_endpoint_suggests_the_format():
