@@ -657,13 +657,18 @@ class _Doctor:
         p = self.profile
         headers = {"Accept": "application/json"}
         signed_in = False
+        expired = ""
         if p is not None and self.usable():
             refused = trust.destination_error(s, p, "api_base")
             if refused is not None:
                 return Check(name, "skip", "the token is not sent: the stored profile's binding refuses the API base "
                              "(see above)")
-            headers["Authorization"] = f"{p.tokens.token_type or 'Bearer'} {p.tokens.access_token}"
-            signed_in = True
+            if p.tokens.expires_at is not None and p.tokens.expires_at <= self.now():
+                # The doctor refreshes nothing: an expired token would only be refused.
+                expired = f"the stored access token expired at {iso(p.tokens.expires_at)}, so it was not sent"
+            else:
+                headers["Authorization"] = f"{p.tokens.token_type or 'Bearer'} {p.tokens.access_token}"
+                signed_in = True
         base = base.rstrip("/")
         try:
             me = await self.send("GET", base + "/me", headers=headers)
@@ -672,8 +677,15 @@ class _Doctor:
         self.api_replies.append(me)
         with_token = "with the token" if signed_in else "without a token"
         if me.status in (404, 405):
-            return await self._fallback(name, base, headers, me, signed_in)
-        return self._identity(name, f"GET {base}/me {with_token}", me, signed_in, fallback=False)
+            result = await self._fallback(name, base, headers, me, signed_in)
+        else:
+            result = self._identity(name, f"GET {base}/me {with_token}", me, signed_in, fallback=False)
+        if expired and result.status != "fail":
+            refresh = ("run `bonjoro-tui refresh` (bonjoro-tui also refreshes on its own at the next request)"
+                       if p is not None and p.tokens.refresh_token else "run `bonjoro-tui login`")
+            return Check(name, "warn", f"{expired}; {result.detail}",
+                         f"{refresh}, then `bonjoro-tui doctor` again to check the API with a token")
+        return result
 
     async def _fallback(self, name: str, base: str, headers: dict[str, str], me: _Reply, signed_in: bool) -> Check:
         """``GET /me`` is not served (live Bonjoro publishes none): what bonjoro-tui does then —

@@ -281,6 +281,18 @@ async def test_a_profile_bound_elsewhere_is_refused_and_its_token_never_sent():
     assert "opaque" in c["access token"].detail
 
 
+async def test_an_expired_token_is_not_sent():
+    with DoctorServer(me=True, rate_limit=True, skew=0, token="oauth", authorize=200) as server:
+        settings = load_settings(env=env_for(server.url, BONJORO_CLIENT_ID="my-client"))
+        save(settings, "expired-token-0123456789abcdef", expires_at=time.time() - 5)
+        checks = await run_checks(settings)
+    identity = by_name(checks)["API identity"]
+    assert identity.status == "warn" and "expired" in identity.detail and "not sent" in identity.detail
+    assert "bonjoro-tui refresh" in identity.todo
+    assert server.authorizations() == []
+    assert not failed(checks)
+
+
 async def test_a_rejected_token_says_refresh():
     with DoctorServer(me=True, rate_limit=True, skew=0, token="oauth", authorize=200) as server:
         settings = load_settings(env=env_for(server.url, BONJORO_CLIENT_ID="my-client"))
