@@ -554,6 +554,10 @@ class _Doctor:
         mk, ok_ = kinds[mine][0] == "oauth", kinds[other][0] == "oauth"
         if mk and ok_:
             em, eo = kinds[mine][1], kinds[other][1]
+            if em == eo == "invalid_client":
+                return Check(name, "ok", f"both formats get invalid_client ({both}): the doctor sends no secret, and "
+                             "a server that checks the client first stops there, so which format it reads cannot be "
+                             f"told from this; {mine} is configured")
             if em == eo:
                 return Check(name, "ok", f"it reads both formats alike ({both}); {mine} is configured")
             if em in _READ_GRANT_ERRORS and eo not in _READ_GRANT_ERRORS:
