@@ -80,6 +80,9 @@ async def fetch_me(client: Any, *, refresh_on_401: bool = True) -> dict[str, Any
         if sub is None:
             raise ApiError(f"GET /me is not served here ({exc.status}) and the access token names no user (no JWT "
                            "'sub'), so the user cannot be looked up", exc.status) from None
+    from urllib.parse import quote
+
+    sub = quote(sub, safe="")  # the token's claim is not ours to put in a path unescaped ("/", "..")
     r = await client.request("GET", f"/users/{sub}", refresh_on_401=refresh_on_401)
     if not r.ok:
         raise ApiError(f"GET /me is not served here, and GET /users/{sub} answered {r.status} {r.reason}", r.status, r)
