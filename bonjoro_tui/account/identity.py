@@ -26,7 +26,7 @@ class Identity:
         if not isinstance(name, str) or not name:
             name = " ".join(str(p) for p in (data.get("first_name"), data.get("last_name")) if isinstance(p, str) and p)
         email = data.get("email") if isinstance(data.get("email"), str) else None
-        raw_id = data.get("id")
+        raw_id = data.get("id", data.get("sub"))  # userinfo claims name the user by "sub"
         ident = str(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else None
         if not (name or email or ident):
             return None
@@ -64,11 +64,17 @@ def token_subject(token: str) -> str | None:
 
 
 async def fetch_me(client: Any, *, refresh_on_401: bool = True) -> dict[str, Any]:
-    """The signed-in user's body: ``GET /me`` (the seed's call), or — where it is not served (404
-    or 405, as on live Bonjoro, which publishes none) — the published ``GET /users/{id}`` for
-    the access token's ``sub``. Both front ends get the user through here."""
+    """The signed-in user's body: the userinfo claims for a server configured by its issuer alone
+    (OpenID Connect), else ``GET /me`` (the seed's call), or — where that is not served (404 or
+    405, as on live Bonjoro, which publishes none) — the published ``GET /users/{id}`` for the
+    access token's ``sub``. Both front ends get the user through here."""
+    from bonjoro_tui.account.userinfo import fetch_identity, uses_userinfo
     from bonjoro_tui.api.errors import ApiError
 
+    if uses_userinfo(client.settings):
+        # A server configured by its issuer, with no API of Bonjoro's shape: OpenID Connect userinfo.
+        _identity, claims = await fetch_identity(client.settings, client.http, client.auth.current_profile())
+        return claims
     try:
         me: dict[str, Any] = await client.me(refresh_on_401=refresh_on_401)
         return me
