@@ -330,7 +330,7 @@ async def test_each_hostile_case_in_each_status_field(clock, name):
     session = FakeSession(now=clock)
     me = {"data": {"id": "u", "name": raw + CLOSE_TAG, "email": raw + "@" + CLOSE_TAG}}
 
-    async def hostile_me() -> dict:
+    async def hostile_me(*, refresh_on_401: bool = True) -> dict:  # BonjoroClient.me's signature
         return me
 
     session.client.me = hostile_me
