@@ -106,10 +106,17 @@ async def _with_session(settings: Settings, body: Callable[[Any], Awaitable[int]
 # --------------------------------------------------------------------------- status / paths
 
 
-def _status_lines(status: AccountStatus) -> list[str]:
+def _status_lines(status: AccountStatus, settings: Settings | None = None) -> list[str]:
     """The lines of ``status``, each escaped with ``safe_text`` (scope, client id and last
-    refresh result come from the server)."""
-    return [safe_text(line) for line in _status_text(status.to_json(), status.where)]
+    refresh result come from the server). For a live target, the endpoints in use follow, each
+    with where it came from (live Bonjoro's authorize URL is a default we could not confirm)."""
+    lines = _status_text(status.to_json(), status.where)
+    if settings is not None and not status.is_sandbox:
+        for label, key in (("authorize", "authorize_url"), ("token", "token_url"), ("revoke", "revoke_url"),
+                           ("api", "api_base")):
+            value = getattr(settings, key)
+            lines.append(f"  {label + ':':<14} {value or '(none)'}" + (f"  ({settings.source(key)})" if value else ""))
+    return [safe_text(line) for line in lines]
 
 
 def _status_text(info: dict[str, Any], where: str) -> list[str]:
@@ -149,7 +156,7 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(status.to_json())
     else:
-        print("\n".join(_status_lines(status)))
+        print("\n".join(_status_lines(status, settings)))
     if status.signed_in:
         if status.blocked:
             print(f"bonjoro-tui: warning: every request of this profile would be refused: {_one_line(status.blocked)}",
