@@ -150,6 +150,9 @@ class Settings:
     #: The metadata document the endpoints were discovered from (bonjoro_tui.auth.discovery);
     #: None until then, or when there is nothing to discover.
     metadata_url: str | None = None
+    #: The issuer's metadata says every authorization response carries ``iss`` (RFC 9207 §2.4: a
+    #: response without it must then be refused — it may be a mix-up attack).
+    issuer_sends_iss: bool = False
 
     @property
     def needs_discovery(self) -> bool:

@@ -164,6 +164,7 @@ class CallbackServer:
         port: int = 0,
         path: str = "/callback",
         expected_issuer: str | None = None,
+        require_issuer: bool = False,
         timeout: float = 300.0,
         redirect_host: str | None = None,
         on_rejected: Callable[[LoginError], None] | None = None,
@@ -176,6 +177,8 @@ class CallbackServer:
         self.port = port
         self.path = path or "/"
         self.expected_issuer = expected_issuer
+        #: RFC 9207 §2.4: the server says it always sends ``iss``, so a callback without it is refused.
+        self.require_issuer = require_issuer and expected_issuer is not None
         self.timeout = timeout
         self.redirect_host = redirect_host or host
         self.on_rejected = on_rejected
@@ -363,6 +366,11 @@ class CallbackServer:
             what = "no state" if not state else "a state that does not match this sign-in"
             raise _Refused(400, StateMismatch(f"a callback with {what} was refused"))
         iss = params.get("iss")
+        if iss is None and self.require_issuer:
+            return IssuerMismatch(
+                f"the callback carries no issuer (iss), but {self.expected_issuer!r} says it always sends one "
+                "(RFC 9207): the response may come from another server (a mix-up attack)"
+            )
         if iss is not None and self.expected_issuer is not None and not _same(iss, self.expected_issuer):
             return IssuerMismatch(
                 f"the callback names the issuer {clean_text(iss, 80)!r}, not {self.expected_issuer!r}; "

@@ -85,6 +85,8 @@ class Metadata:
     issuer: str
     endpoints: dict[str, str]  # settings key -> URL, only those the document names
     auth_methods: tuple[str, ...] | None  # token_endpoint_auth_methods_supported; None: absent
+    #: authorization_response_iss_parameter_supported (RFC 9207 §3): the server always sends iss.
+    sends_iss: bool = False
 
 
 def metadata_urls(issuer: str) -> list[str]:
@@ -126,7 +128,8 @@ def parse_metadata(issuer: str, url: str, document: Any) -> Metadata:
     methods = document.get(AUTH_METHODS_FIELD)
     if methods is not None and not (isinstance(methods, list) and all(isinstance(m, str) for m in methods)):
         raise DiscoveryError(f"{AUTH_METHODS_FIELD} in the metadata at {url} is not a list of strings")
-    return Metadata(url, issuer, endpoints, tuple(methods) if methods is not None else None)
+    return Metadata(url, issuer, endpoints, tuple(methods) if methods is not None else None,
+                    document.get("authorization_response_iss_parameter_supported") is True)
 
 
 def fetch_metadata(issuer: str, *, http: httpx.Client | None = None, log: Log | None = None) -> Metadata:
@@ -219,7 +222,8 @@ def apply_metadata(settings: Settings, metadata: Metadata | None) -> Settings:
         else:
             values["token_auth"], sources["token_auth"] = _choose_auth(metadata, found_here)
     return replace(settings, **values, sources=sources, untrusted=frozenset(untrusted),
-                   metadata_url=metadata.url if metadata is not None else None)
+                   metadata_url=metadata.url if metadata is not None else None,
+                   issuer_sends_iss=metadata is not None and metadata.sends_iss)
 
 
 def _choose_auth(metadata: Metadata, found_here: str) -> tuple[str, str]:

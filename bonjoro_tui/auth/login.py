@@ -149,6 +149,7 @@ class CodeLogin:
             path=path,
             timeout=timeout,
             expected_issuer=self.expected_issuer,
+            require_issuer=s.issuer_sends_iss,
             redirect_host=redirect_host,
             on_rejected=lambda error: self._step(LoginStep.WAITING, f"{error}; still waiting for the real redirect"),
         )

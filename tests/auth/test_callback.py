@@ -190,6 +190,32 @@ async def test_issuer_checked_when_present():
     assert (await waiter).iss == "https://as.test"
 
 
+async def test_a_missing_issuer_is_refused_when_the_server_says_it_always_sends_one():
+    """RFC 9207 §2.4: with authorization_response_iss_parameter_supported in the issuer's metadata
+    (bonjoro_tui.auth.discovery sets settings.issuer_sends_iss), a response without iss is refused."""
+    server = CallbackServer(STATE, expected_issuer="https://as.test", require_issuer=True, timeout=10)
+    uri = await server.start()
+    waiter = asyncio.create_task(server.wait())
+    await get(uri, params={"code": "c", "state": STATE})
+    with pytest.raises(IssuerMismatch, match="carries no issuer"):
+        await waiter
+    lenient = CallbackServer(STATE, expected_issuer="https://as.test", timeout=10)  # metadata silent: accepted
+    uri = await lenient.start()
+    waiter = asyncio.create_task(lenient.wait())
+    await get(uri, params={"code": "c", "state": STATE})
+    assert (await waiter).iss is None
+
+
+def test_discovery_reads_whether_the_server_always_sends_iss():
+    from bonjoro_tui.auth.discovery import parse_metadata
+
+    doc = {"issuer": "https://as.test", "token_endpoint": "https://as.test/token",
+           "authorization_response_iss_parameter_supported": True}
+    assert parse_metadata("https://as.test", "https://as.test/.well-known/x", doc).sends_iss is True
+    doc.pop("authorization_response_iss_parameter_supported")
+    assert parse_metadata("https://as.test", "https://as.test/.well-known/x", doc).sends_iss is False
+
+
 async def test_second_callback_is_not_accepted():
     server = CallbackServer(STATE, timeout=10)
     uri = await server.start()
