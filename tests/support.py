@@ -9,17 +9,24 @@ The stand-ins for the user's browser in a sign-in against the sandbox, one copy 
   ``auto_approve``: fetch the authorization URL and follow its redirect to our callback;
 - :class:`ApprovingBrowser`: an ``open_browser`` that approves (or denies) at the consent page of a
   sandbox without ``auto_approve``, as the user would (``bonjoro_tui.sandbox.browser.approve``).
+
+And :class:`LoopbackServer`, the one copy of "serve an ASGI app with uvicorn on 127.0.0.1 (a free
+port) in a thread": the test servers in adversarial/, tui/ and account/ are built on it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import stat
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
 import httpx
+import uvicorn
 
 
 def write_browser_script(directory: Path, *, name: str = "fake-browser", log: str | None = "fake-browser.log",
@@ -69,3 +76,48 @@ class ApprovingBrowser:
 
     async def settle(self, *, return_exceptions: bool = False) -> list[Any]:
         return await asyncio.gather(*self.tasks, return_exceptions=return_exceptions)
+
+
+async def read_body(receive: Callable[[], Any]) -> bytes:
+    """The whole body of an ASGI http request (every ``http.request`` message's ``body``)."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
+
+class LoopbackServer:
+    """``with LoopbackServer(app) as server:`` — ``app`` served by uvicorn on 127.0.0.1 in a daemon
+    thread. The socket is bound (port 0) at construction, so ``port`` and ``url``
+    (``http://127.0.0.1:PORT``) are known before the server starts. ``__enter__`` waits (at most
+    ``start_timeout`` seconds, else RuntimeError naming ``name``) until uvicorn has started;
+    ``__exit__`` asks it to stop, joins the thread (at most 5 s) and closes the socket.
+    ``config``: further ``uvicorn.Config`` keywords (TLS files, ``date_header``…)."""
+
+    def __init__(self, app: Any, *, log_level: str = "warning", name: str = "the test server",
+                 start_timeout: float = 10, **config: Any) -> None:
+        self._name = name
+        self._start_timeout = start_timeout
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port: int = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level=log_level, lifespan="off", **config))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+
+    def __enter__(self) -> "LoopbackServer":
+        self._thread.start()
+        deadline = time.monotonic() + self._start_timeout
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self._name} did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(5)
+        self._sock.close()

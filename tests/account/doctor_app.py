@@ -22,49 +22,28 @@ loopback socket, as Bonjoro would be). By default it is "broken" the ways the do
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
-import uvicorn
+from support import LoopbackServer, read_body
 
 TLS = Path(__file__).resolve().parents[1] / "data" / "tls"
 HOSTILE = "bad \x1b]52;c;QUFB\x07 \x1b[2J \u202eevil\u202c"
 
 
-class DoctorServer:
+class DoctorServer(LoopbackServer):
     def __init__(self, *, authorize: int = 404, token: str = "html", me: bool = False, rate_limit: bool = False,
                  skew: float = 3600.0, metadata: bool = False, tls: bool = False, users_by_id: bool = False) -> None:
         self.knobs: dict[str, Any] = {"authorize": authorize, "token": token, "me": me, "rate_limit": rate_limit,
                                       "skew": skew, "metadata": metadata, "users_by_id": users_by_id}
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self.port = self._sock.getsockname()[1]
-        self.url = f"https://localhost:{self.port}" if tls else f"http://127.0.0.1:{self.port}"
         certs = {"ssl_certfile": str(TLS / "server.pem"), "ssl_keyfile": str(TLS / "server.key")} if tls else {}
-        config = uvicorn.Config(self.app, log_config=None, log_level="warning", lifespan="off", interface="asgi3",
-                                date_header=False, server_header=False, **certs)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
-
-    def __enter__(self) -> "DoctorServer":
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the doctor's test server did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(5)
-        self._sock.close()
+        super().__init__(self.app, name="the doctor's test server", interface="asgi3",
+                         date_header=False, server_header=False, **certs)
+        if tls:
+            self.url = f"https://localhost:{self.port}"
 
     def authorizations(self) -> list[str]:
         """The Authorization headers the server was sent."""
@@ -73,12 +52,7 @@ class DoctorServer:
     async def app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         method, path = scope["method"], scope["path"]
         self.requests.append((method, scope.get("raw_path", b"").decode("latin-1") or path, headers, body))

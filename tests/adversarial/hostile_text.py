@@ -19,14 +19,10 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
-import threading
-import time
 from dataclasses import dataclass, field
 
-import uvicorn
-
 from bonjoro_tui.settings import API_PATH, REVOKE_PATH, TOKEN_PATH
+from support import LoopbackServer
 
 #: A click on it would save a screenshot: the test puts a temporary directory where '/tmp' is.
 CLICK = "[@click=app.screenshot('pwned.svg','/tmp')]Verify[/]"
@@ -149,29 +145,14 @@ def _json(status: int, body: object) -> tuple[int, bytes, bytes]:
     return status, b"application/json", json.dumps(body).encode()
 
 
-class HostileServer:
+class HostileServer(LoopbackServer):
     """``with HostileServer() as hostile:`` — :class:`Hostile` served on 127.0.0.1 (a free port)."""
 
     def __init__(self) -> None:
         self.hostile = Hostile()
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self.hostile.port = self._sock.getsockname()[1]
-        config = uvicorn.Config(self.hostile, log_config=None, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+        super().__init__(self.hostile, name="the hostile server")
+        self.hostile.port = self.port
 
-    def __enter__(self) -> Hostile:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the hostile server did not start")
-            time.sleep(0.01)
+    def __enter__(self) -> Hostile:  # type: ignore[override]
+        super().__enter__()
         return self.hostile
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(5)
-        self._sock.close()

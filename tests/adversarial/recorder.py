@@ -8,12 +8,9 @@ Served by uvicorn on 127.0.0.1 (a free port) in a thread; used as the destinatio
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from dataclasses import dataclass, field
 
-import uvicorn
+from support import LoopbackServer, read_body
 
 
 @dataclass
@@ -41,12 +38,7 @@ class Recorder:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         self.requests.append(Seen(scope["method"], scope["path"], headers, body))
         # A plausible answer for every endpoint it stands in for: a token response, an empty
@@ -59,27 +51,14 @@ class Recorder:
         await send({"type": "http.response.body", "body": payload})
 
 
-class RecorderServer:
+class RecorderServer(LoopbackServer):
+    """``with RecorderServer() as recorder:`` — a :class:`Recorder` served on 127.0.0.1 (a free port)."""
+
     def __init__(self) -> None:
         self.recorder = Recorder()
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self.recorder.port = self._sock.getsockname()[1]
-        config = uvicorn.Config(self.recorder, log_config=None, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+        super().__init__(self.recorder, name="the recorder")
+        self.recorder.port = self.port
 
-    def __enter__(self) -> Recorder:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the recorder did not start")
-            time.sleep(0.01)
+    def __enter__(self) -> Recorder:  # type: ignore[override]
+        super().__enter__()
         return self.recorder
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(5)
-        self._sock.close()

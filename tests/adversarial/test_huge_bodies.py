@@ -7,13 +7,10 @@ from __future__ import annotations
 import gzip
 import os
 import resource
-import socket
-import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
 
 from adversarial import figures
 from bonjoro_tui.api.client import ApiError, BonjoroClient
@@ -23,6 +20,7 @@ from bonjoro_tui.auth.oauth import OAuthClient, TokenEndpointError
 from bonjoro_tui.settings import load_settings
 from bonjoro_tui.store import StoredProfile, TokenStore
 from bonjoro_tui.tokens import TokenSet
+from support import LoopbackServer
 
 CHUNK = b"x" * 65536
 BOMB = gzip.compress(b"\0" * (64 * 1024 * 1024))  # 64 MiB of zeros in ~64 KiB
@@ -45,16 +43,8 @@ async def endless(scope, receive, send):
 
 @pytest.fixture(scope="module")
 def server():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    srv = uvicorn.Server(uvicorn.Config(endless, log_config=None, log_level="critical", lifespan="off"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not srv.started:
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    srv.should_exit = True
-    thread.join(5)
+    with LoopbackServer(endless, log_level="critical", name="the endless server") as srv:
+        yield srv.url
 
 
 def rss_mib() -> float:

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
 import time
 from typing import Any
 
-import uvicorn
-
 from adversarial.hostile_text import CASES as SHARED_CASES  # the project's shared hostile strings
+from support import LoopbackServer
 
 CLICK = "[@click=app.screenshot('x','/tmp')]Verify[/]"
 BAD_MARKUP = "[/x]"
@@ -100,32 +97,11 @@ async def app(scope, receive, send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class HostileServer:
+class HostileServer(LoopbackServer):
     """``with HostileServer() as server:`` — ``server.url`` is ``http://127.0.0.1:PORT``."""
 
     def __init__(self) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self.port = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
-
-    def __enter__(self) -> "HostileServer":
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the hostile server did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(5)
-        self._sock.close()
+        super().__init__(app, name="the hostile server")
 
 
 #: The API key the tests store for the hostile server (a test value, never a real secret).
