@@ -693,7 +693,7 @@ class _Doctor:
 
     async def _fallback(self, name: str, base: str, headers: dict[str, str], me: _Reply, signed_in: bool) -> Check:
         """``GET /me`` is not served (live Bonjoro publishes none): what bonjoro-tui does then —
-        ``GET /users/{sub}`` for the access token's ``sub`` (``account.identity.fetch_me``) — and
+        ``GET /users/{sub}`` for the access token's ``sub`` (``account.whoami.fetch_me``) — and
         Bonjoro's published list, ``GET /users?limit=1``."""
         from urllib.parse import quote
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from bonjoro_tui.account.identity import Identity, fetch_me
+from bonjoro_tui.account.identity import Identity
+from bonjoro_tui.account.whoami import fetch_me
 from bonjoro_tui.account.methods import SignInMethod
 from bonjoro_tui.auth.login import LoginStep
 from bonjoro_tui.redact import mask

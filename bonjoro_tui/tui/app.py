@@ -21,7 +21,7 @@ from textual.notifications import SeverityLevel
 from textual.reactive import var
 
 from bonjoro_tui.account.format import countdown as duration
-from bonjoro_tui.account.identity import fetch_me
+from bonjoro_tui.account.whoami import fetch_me
 from bonjoro_tui.account.methods import SignInMethod
 from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.tui.palette import BonjoroCommands
