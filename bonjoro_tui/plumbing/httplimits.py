@@ -24,21 +24,35 @@ class BodyTooLarge(BonjoroError):
         self.limit = limit
 
 
+class _Capped:
+    """Collects a body's chunks and stops at the limit (both readers below share it)."""
+
+    def __init__(self, response: httpx.Response, limit: int) -> None:
+        declared = response.headers.get("content-length", "")
+        if declared.strip().isdigit() and int(declared) > limit:
+            raise BodyTooLarge(limit)
+        self.limit = limit
+        self.total = 0
+        self.chunks: list[bytes] = []
+
+    def add(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        if self.total > self.limit:
+            raise BodyTooLarge(self.limit)
+        self.chunks.append(chunk)
+
+    def body(self) -> bytes:
+        return b"".join(self.chunks)
+
+
 async def read_capped(response: httpx.Response, limit: int) -> bytes:
     """The decoded body of a streamed ``response``, at most ``limit`` bytes (else
     :class:`BodyTooLarge`); the response is closed either way."""
     try:
-        declared = response.headers.get("content-length", "")
-        if declared.strip().isdigit() and int(declared) > limit:
-            raise BodyTooLarge(limit)
-        chunks: list[bytes] = []
-        total = 0
+        capped = _Capped(response, limit)
         async for chunk in response.aiter_bytes():
-            total += len(chunk)
-            if total > limit:
-                raise BodyTooLarge(limit)
-            chunks.append(chunk)
-        return b"".join(chunks)
+            capped.add(chunk)
+        return capped.body()
     finally:
         await response.aclose()
 
@@ -46,16 +60,9 @@ async def read_capped(response: httpx.Response, limit: int) -> bytes:
 def read_capped_sync(response: httpx.Response, limit: int) -> bytes:
     """:func:`read_capped` for a synchronous client's streamed ``response``."""
     try:
-        declared = response.headers.get("content-length", "")
-        if declared.strip().isdigit() and int(declared) > limit:
-            raise BodyTooLarge(limit)
-        chunks: list[bytes] = []
-        total = 0
+        capped = _Capped(response, limit)
         for chunk in response.iter_bytes():
-            total += len(chunk)
-            if total > limit:
-                raise BodyTooLarge(limit)
-            chunks.append(chunk)
-        return b"".join(chunks)
+            capped.add(chunk)
+        return capped.body()
     finally:
         response.close()
