@@ -273,7 +273,8 @@ class LoginScreen(Screen[None]):
         self.phase = "choose"
         self.url = None
         self._render_phase()
-        self.query_one("#method").focus()
+        # With API key chosen, the key field: a key typed next must not reach the app's shortcuts.
+        self.query_one("#api-key" if self.method is SignInMethod.API_KEY else "#method").focus()
 
     def start(self) -> None:
         if self.phase == "running":
@@ -454,6 +455,11 @@ class LoginScreen(Screen[None]):
             self.paste(field.value)
 
     def action_cancel(self) -> None:
+        paste = self.query_one("#paste", Input)
+        if self.focused is paste:
+            # escape leaves the field, as everywhere else; a second escape cancels the sign-in
+            self.query_one("#cancel", Button).focus()
+            return
         if self.phase == "running":
             if self.method is SignInMethod.CODE and self.login is not None:
                 self.login.cancel()  # closes the callback server; the flow ends with LoginCancelled
