@@ -54,6 +54,8 @@ class AppSession(Protocol):
 
     def add_secret(self, secret: str | None) -> None: ...
 
+    def switch_profile(self, name: str) -> None: ...
+
 
 class Session:
     """Settings, store, sandbox and log are ready at once; ``http`` and ``client`` on first use.
@@ -140,6 +142,18 @@ class Session:
         if self._client is None:
             await asyncio.to_thread(lambda: self.client)
         return self.client
+
+    def switch_profile(self, name: str) -> None:
+        """Use the stored profile ``name`` from now on (``account.profiles.use_profile``): the
+        settings name it, and the API client is built again for it on next use (it is bound to
+        one profile; the HTTP client and the sandbox are shared and stay)."""
+        from dataclasses import replace
+
+        with self._build_lock:
+            if name == self.settings.profile:
+                return
+            self.settings = replace(self.settings, profile=name)
+            self._client = None  # the old one owns nothing (the http client is ours): dropped
 
     def add_secret(self, secret: str | None) -> None:
         """Tell the debug log about a secret it must mask (an API key read from stdin, …)."""

@@ -98,6 +98,13 @@ class FakeSession:
     def load_profile(self):
         return self.store.load(self.settings.profile)
 
+    def switch_profile(self, name: str) -> None:
+        from dataclasses import replace
+
+        self.settings = replace(self.settings, profile=name)
+        self.client = FakeClient(self.settings, self.store, self.now)
+        self.client.http = self.http
+
     def sign_in(self, lifetime: float = 3600) -> StoredProfile:
         p = StoredProfile(
             self.settings.profile, self.settings.target_id, "code", "sandbox-public",
