@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from bonjoro_tui.api.request_builder import example_body, path_param_names, resolve_refs
+
 SPEC_RESOURCE = "bonjoro-api-v2-openapi.json"
 API_PREFIX = "/api/v2"
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
@@ -30,6 +32,12 @@ class Param:
     required: bool = False
     type: str | None = None
     description: str | None = None
+    #: The schema's ``enum`` (empty: any value), ``default``, ``example`` (the parameter's own
+    #: example first) and ``format``; an array parameter's are those of its items.
+    enum: tuple[Any, ...] = field(default=(), compare=False, hash=False)
+    default: Any = field(default=None, compare=False, hash=False)
+    example: Any = field(default=None, compare=False, hash=False)
+    format: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,10 @@ class Endpoint:
     has_body: bool = False
     body_example: dict[str, Any] | None = field(default=None, compare=False, hash=False)
     description: str | None = None
+    #: The request body's schema with every ``$ref`` resolved (None: no JSON body documented),
+    #: and its media type. ``request_builder`` builds and checks bodies from it.
+    request_schema: dict[str, Any] | None = field(default=None, compare=False, hash=False)
+    body_media_type: str | None = None
 
     @property
     def spec_path(self) -> str:
@@ -51,7 +63,14 @@ class Endpoint:
 
     @property
     def path_params(self) -> tuple[Param, ...]:
-        return tuple(p for p in self.params if p.location == "path")
+        """The path's parameters, one for each ``{name}`` of the template, in its order (a declared
+        one the template lacks cannot be sent and is left out; an undeclared one is a string)."""
+        declared = {p.name: p for p in self.params if p.location == "path"}
+        return tuple(declared.get(n, Param(n, "path", True, "string")) for n in path_param_names(self.path))
+
+    @property
+    def query_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.location == "query")
 
     def label(self) -> str:
         return f"{self.method} {self.path}"
@@ -112,7 +131,9 @@ def _endpoint(spec: dict, spec_path: str, method: str, op: dict, shared: list) -
         if p is not None:
             params[(p.name, p.location)] = p
     tags = op.get("tags") or ["Other"]
-    body = op.get("requestBody")
+    body = _resolve(spec, op.get("requestBody"))
+    media_type, media = _media(body) if isinstance(body, dict) else (None, None)
+    schema = resolve_refs(spec, media.get("schema")) if isinstance(media, dict) and media.get("schema") else None
     return Endpoint(
         method=method.upper(),
         path=path,
@@ -121,8 +142,10 @@ def _endpoint(spec: dict, spec_path: str, method: str, op: dict, shared: list) -
         operation_id=op.get("operationId"),
         params=tuple(params.values()),
         has_body=isinstance(body, dict),
-        body_example=_body_example(spec, body) if isinstance(body, dict) else None,
+        body_example=_body_example(media, schema),
         description=op.get("description"),
+        request_schema=schema if isinstance(schema, dict) else None,
+        body_media_type=media_type,
     )
 
 
@@ -144,62 +167,41 @@ def _param(spec: dict, raw: Any) -> Param | None:
     raw = _resolve(spec, raw)
     if not isinstance(raw, dict) or not raw.get("name") or not raw.get("in"):
         return None
-    schema = _resolve(spec, raw.get("schema") or {})
+    resolved = resolve_refs(spec, raw.get("schema") or {})
+    schema: dict[str, Any] = resolved if isinstance(resolved, dict) else {}
+    items = schema.get("items")
+    values: dict[str, Any] = items if schema.get("type") == "array" and isinstance(items, dict) else schema
+    enum: list[Any] = values["enum"] if isinstance(values.get("enum"), list) else []
+    example = raw.get("example", schema.get("example", values.get("example")))
     return Param(
         name=str(raw["name"]),
         location=str(raw["in"]),
         required=bool(raw.get("required", raw.get("in") == "path")),
-        type=schema.get("type") if isinstance(schema, dict) else None,
-        description=raw.get("description"),
+        type=schema.get("type") if isinstance(schema.get("type"), str) else None,
+        description=raw.get("description") if isinstance(raw.get("description"), str) else None,
+        enum=tuple(enum),
+        default=schema.get("default"),
+        example=example,
+        format=values.get("format") if isinstance(values.get("format"), str) else None,
     )
 
 
-def _body_example(spec: dict, body: dict) -> dict[str, Any] | None:
-    """A starting JSON body built from the schema's property examples, when it has any; every
-    required property is present (a value made up from its format or type when it has no example)."""
+def _media(body: dict) -> tuple[str | None, dict | None]:
+    """The body's JSON media type (else its first) and that media object."""
     content = body.get("content") or {}
-    media = content.get("application/json") or next(iter(content.values()), None)
+    if not isinstance(content, dict) or not content:
+        return None, None
+    kind = "application/json" if "application/json" in content else next(iter(content))
+    media = content[kind]
+    return kind, media if isinstance(media, dict) else None
+
+
+def _body_example(media: dict | None, schema: Any) -> dict[str, Any] | None:
+    """The media's own example, else a body with every required property (see
+    ``request_builder.example_body``); None when the definition gives neither."""
     if not isinstance(media, dict):
         return None
     if isinstance(media.get("example"), dict):
         return media["example"]
-    schema = _resolve(spec, media.get("schema") or {})
-    props = schema.get("properties") if isinstance(schema, dict) else None
-    if not isinstance(props, dict):
-        return None
-    required = schema.get("required") if isinstance(schema.get("required"), list) else []
-    example: dict[str, Any] = {}
-    for name, prop in props.items():
-        prop = _resolve(spec, prop)
-        if not isinstance(prop, dict):
-            continue
-        if "example" in prop:
-            example[name] = prop["example"]
-        elif name in required:
-            example[name] = _made_up(prop)
-    return example or None
-
-
-#: Values for a required property that has no example, by its ``format``, then by its ``type``.
-_BY_FORMAT = {
-    "email": "someone@example.com",
-    "uuid": "00000000-0000-0000-0000-000000000000",
-    "date-time": "2026-01-01T00:00:00Z",
-    "date": "2026-01-01",
-    "uri": "https://example.com/",
-    "url": "https://example.com/",
-}
-_BY_TYPE: dict[str, Any] = {"string": "", "integer": 0, "number": 0, "boolean": False, "array": [], "object": {}}
-
-
-def _made_up(prop: dict) -> Any:
-    if isinstance(prop.get("enum"), list) and prop["enum"]:
-        return prop["enum"][0]
-    if "default" in prop:
-        return prop["default"]
-    if prop.get("format") in _BY_FORMAT:
-        return _BY_FORMAT[prop["format"]]
-    kind = prop.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), None)
-    return _BY_TYPE.get(kind, "") if isinstance(kind, str) else ""
+    body = example_body(schema) if isinstance(schema, dict) else None
+    return body if isinstance(body, dict) and body else None
