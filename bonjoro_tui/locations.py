@@ -12,6 +12,7 @@ TOKENS_FILE = "tokens.toml"  # in the data dir: the token store (bonjoro_tui.sto
 CONFIG_FILE = "config.toml"  # in the config dir: the user's settings and [keymap]
 DEBUG_LOG_FILE = "bonjoro-tui.log"  # in the log dir: --debug exchanges, redacted
 CRASH_LOG_FILE = "bonjoro-tui-crash.log"  # in the log dir: the dashboard's crash reports
+HISTORY_FILE = "history.json"  # in the data dir: the explorer's history and saved requests (no secrets)
 SANDBOX_DIR = "sandbox"  # in the data dir: the built-in sandbox's own files
 SANDBOX_STATE_FILE = "state.json"  # in SANDBOX_DIR: signing key, refresh families, knobs
 SANDBOX_PORT_FILE = "port"  # in SANDBOX_DIR: the port the last run listened on
@@ -23,6 +24,10 @@ def tokens_file(data_dir: Path) -> Path:
 
 def config_file(config_dir: Path) -> Path:
     return config_dir / CONFIG_FILE
+
+
+def history_file(data_dir: Path) -> Path:
+    return data_dir / HISTORY_FILE
 
 
 def sandbox_dir(data_dir: Path) -> Path:
