@@ -73,7 +73,7 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("screens/explorer.py", "f\"  {ep.summary or ''}\""): "the endpoint catalog: parsed from the API definition packaged with bonjoro-tui, not a response",
     ("screens/explorer.py", "f'Sending {exchange.method} {safe_text(exchange.path)} …'"):
         "the method is one of the explorer's fixed list of HTTP methods; the path is escaped",
-    ("screens/explorer.py", "f' {status} {httpx.codes.get_reason_phrase(status)} '"):
+    ("widgets/response.py", "f' {status} {httpx.codes.get_reason_phrase(status)} '"):
         "httpx's own table of standard reason phrases, looked up by the status code (an int)",
     ("widgets/json_tree.py", "str(value)"):
         "a JSON number here: strings, null and booleans are returned earlier in _scalar",

@@ -1,29 +1,21 @@
 """The API explorer: pick an endpoint from Bonjoro's published catalog (or type a path), send it
-with the signed-in token, and read the response as a lazy JSON tree or raw text.
+with the signed-in token, and read the response (``tui/widgets/response.py`` ``ResponseView``).
 
-Requests go through ``BonjoroClient.request`` (which refreshes as needed); JSON is parsed in a
-thread so a large body never freezes the screen.
+Requests go through ``BonjoroClient.request`` (which refreshes as needed).
 
-Server text is text: the body, its keys and values, header values and error messages reach the
-screen through :func:`~bonjoro_tui.safetext.safe_text` (control characters, escape sequences and
-bidi overrides shown as visible escapes) and only inside ``Text``/``Content`` objects, never as
-markup. A body the tree cannot show (nested deeper than ``MAX_DEPTH``, not JSON, not UTF-8, or
-any other failure to parse or build it) is an inline message, never the end of the app.
+Server text is text: error messages and history labels reach the screen through
+:func:`~bonjoro_tui.safetext.safe_text` and only inside ``Text``/``Content`` objects, never as
+markup; the response view does the same for the body and headers.
 """
 
 from __future__ import annotations
 
-import asyncio
-import codecs
 import json
-import re
 import shlex
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
-import httpx
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -38,53 +30,26 @@ from textual.widgets import (
     Input,
     OptionList,
     Select,
-    Static,
     TabbedContent,
     TabPane,
     TextArea,
     Tree,
 )
 
-from bonjoro_tui.jsonload import MAX_DEPTH, TooDeep, loads_in_pieces
 from bonjoro_tui.account.sandbox import served_routes, serves
 from bonjoro_tui.redact import mask
 from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.tui.errors import explain
-from bonjoro_tui.account.format import clock_time, size
+from bonjoro_tui.tui.exchange import Exchange
 from bonjoro_tui.tui.text import notice, plain
-from bonjoro_tui.tui.widgets.json_tree import JsonTree
+from bonjoro_tui.tui.widgets.response import RAW_LIMIT, ResponseView, raw_text
+
+__all__ = ["METHODS", "RAW_LIMIT", "Exchange", "ExplorerScreen", "raw_text"]
 
 if TYPE_CHECKING:
     from bonjoro_tui.tui.app import BonjoroApp
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-#: The Raw tab shows at most this much (a TextArea lays out and wraps all of its text at once:
-#: 256 kB of one-line JSON stalled the screen for half a second); "Copy body" copies everything.
-RAW_LIMIT = 64 * 1024
-#: A header value shown in the status line is cut to this many characters.
-HEADER_LIMIT = 40
-
-
-@dataclass
-class Exchange:
-    """One request of this run and what came back (or the error)."""
-
-    method: str
-    path: str
-    params: dict[str, str]
-    body: Any
-    at: float
-    status: int | None = None
-    elapsed: float = 0.0
-    content: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    error: str | None = None
-
-    def label(self) -> str:
-        outcome = str(self.status) if self.status is not None else "error"
-        query = f"?{urlencode(self.params)}" if self.params else ""
-        return f"{clock_time(self.at)[11:19]}  {self.method} {self.path}{query} → {outcome}"
-
 
 class ExplorerScreen(Screen):
     if TYPE_CHECKING:
@@ -104,7 +69,6 @@ class ExplorerScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.history: list[Exchange] = []
-        self.current: Exchange | None = None
         self._opened = False
         self._endpoints: list[Any] = []
 
@@ -122,25 +86,17 @@ class ExplorerScreen(Screen):
                     yield Button("Send", id="send", variant="primary", compact=True)
                 yield Input(placeholder="query, e.g. page=1&limit=5", id="query", compact=True)
                 yield TextArea("", language=None, id="body", soft_wrap=True)
-                yield Static(id="response-meta")
-                with TabbedContent(id="response-tabs"):
-                    with TabPane("Tree", id="tab-tree"):
-                        yield JsonTree(id="response-tree")
-                    with TabPane("Raw", id="tab-raw"):
-                        raw = TextArea("", read_only=True, soft_wrap=True, id="response-raw")
-                        raw.match_cursor_bracket = False  # no highlight of the matching bracket
-                        yield raw
-                    with TabPane("History", id="tab-history"):
-                        yield OptionList(id="history")
-                with Horizontal(id="response-actions"):
-                    yield Button("Copy body", id="copy-body", compact=True)
-                    yield Button("Copy as curl", id="copy-curl", compact=True)
-                    yield Checkbox("with token", id="curl-token", compact=True)
+                yield ResponseView(
+                    id="response",
+                    # The History tab lives among the response's tabs until it gets a place of its own.
+                    extra_panes=[TabPane("History", OptionList(id="history"), id="tab-history")],
+                    extra_actions=[Button("Copy as curl", id="copy-curl", compact=True),
+                                   Checkbox("with token", id="curl-token", compact=True)],
+                )
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#body").border_title = "JSON body"
-        self.query_one("#response-meta", Static).update(Text("No request sent yet.", style="dim"))
         self.load_catalog()
 
     def on_descendant_focus(self, event) -> None:
@@ -148,6 +104,19 @@ class ExplorerScreen(Screen):
         # rather than squeezed into a narrow pane.
         catalog = self.query_one("#catalog-pane")
         self.set_class(event.widget is catalog or catalog in event.widget.ancestors, "browsing")
+
+    @property
+    def response(self) -> ResponseView:
+        return self.query_one(ResponseView)
+
+    @property
+    def current(self) -> Exchange | None:
+        """The exchange the response view shows."""
+        return self.response.exchange
+
+    @current.setter
+    def current(self, exchange: Exchange | None) -> None:
+        self.response.exchange = exchange
 
     def on_screen_resume(self) -> None:
         if not self._opened and self.app.profile is not None:
@@ -220,7 +189,7 @@ class ExplorerScreen(Screen):
             summary.append(" [not in Bonjoro's published definition]", style="dim")
         if self._serves(ep) is False:
             summary.append("\nThe sandbox does not serve this endpoint: it will answer 404 here.", style="yellow")
-        self.query_one("#response-meta", Static).update(summary)
+        self.response.show_summary(summary)
         self.query_one("#path", Input).focus()
 
     # ---- sending ------------------------------------------------------------------------------
@@ -235,11 +204,6 @@ class ExplorerScreen(Screen):
     def _send_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.action_send()
-
-    @on(Button.Pressed, "#copy-body")
-    def _copy_body_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_copy_body()
 
     @on(Button.Pressed, "#copy-curl")
     def _copy_curl_pressed(self, event: Button.Pressed) -> None:
@@ -256,7 +220,7 @@ class ExplorerScreen(Screen):
             try:
                 body = json.loads(body_text)
             except json.JSONDecodeError as exc:
-                self._meta_error(f"The JSON body is not valid JSON: {exc}", "Fix the body and send again.")
+                self.response.show_error(f"The JSON body is not valid JSON: {exc}", "Fix the body and send again.")
                 return
         self._opened = True
         self.send(Exchange(method, path, params, body, at=self.app.now()))
@@ -264,7 +228,7 @@ class ExplorerScreen(Screen):
     @work(exclusive=True, group="send")
     async def send(self, exchange: Exchange) -> None:
         app = self.app
-        self.query_one("#response-meta", Static).update(Text(f"Sending {exchange.method} {safe_text(exchange.path)} …"))
+        self.response.show_summary(Text(f"Sending {exchange.method} {safe_text(exchange.path)} …"))
         started = app.now()
         try:
             client = await app.client_ready()  # built off the event loop if this is the first request
@@ -275,9 +239,7 @@ class ExplorerScreen(Screen):
             what, todo = explain(exc, target=app.settings.api_base or "the API")
             exchange.error = f"{what} {todo}"
             self._remember(exchange)
-            self._meta_error(what, todo)
-            self.query_one(JsonTree).show_message("(no response)")
-            self.query_one("#response-raw", TextArea).text = ""
+            self.response.show_error(what, todo, clear=True)
             app.reload_profile()
             return
         exchange.elapsed = max(0.0, app.now() - started)
@@ -285,90 +247,8 @@ class ExplorerScreen(Screen):
         exchange.content = bytes(response.content)
         exchange.headers = {k.lower(): v for k, v in dict(response.headers).items()}
         self._remember(exchange)
-        await self.show_exchange(exchange)
+        await self.response.show(exchange)
         app.reload_profile()  # a request may have refreshed the token
-
-    async def show_exchange(self, exchange: Exchange) -> None:
-        self.current = exchange
-        if exchange.error:
-            self._meta_error(exchange.error, "")
-            return
-        meta = self._meta(exchange)
-        self.query_one("#response-meta", Static).update(meta)
-        raw = raw_text(exchange.content)
-        raw_area = self.query_one("#response-raw", TextArea)
-        raw_area.text = ""
-        tree = self.query_one(JsonTree)
-        if not exchange.content:
-            raw_area.text = raw
-            tree.show_message("(empty body)")
-            return
-        # The tree is painted first; the Raw tab (hidden by default) is filled after that frame.
-        self.call_after_refresh(self._fill_raw, exchange, raw)
-        tree.show_message("parsing …")
-        try:
-            # In pieces: one json.loads of megabytes would hold the GIL, and so the screen, throughout.
-            document = await asyncio.to_thread(loads_in_pieces, exchange.content, max_depth=MAX_DEPTH)
-        except Exception as exc:  # whatever the body, the app stays up: the reason is shown inline
-            if self.current is exchange:
-                self._not_a_tree(exc, meta)
-            return
-        if self.current is not exchange:
-            return  # another response is shown meanwhile
-        try:
-            tree.show_document(document, label=f"{exchange.method} {exchange.path}")
-            if (exchange.status or 0) >= 400 and isinstance(document, dict):
-                for key in ("error", "errors"):
-                    if key in document:
-                        tree.expand_key(key)
-        except Exception as exc:  # noqa: BLE001 - a tree that cannot be built is a message, not a crash
-            tree.show_message(f"(the body could not be shown as a tree: {type(exc).__name__}: {exc}; see the Raw tab)")
-
-    def _not_a_tree(self, exc: Exception, meta: Text) -> None:
-        """Why the body is not shown as a tree, in the tree (and the status line when it matters)."""
-        tree = self.query_one(JsonTree)
-        if isinstance(exc, TooDeep):
-            note = f"Nested deeper than {MAX_DEPTH} levels: showing the raw body."
-            tree.show_message(f"({note} It is not shown as a tree.)", style="yellow")
-            meta.append("\n" + note, style="yellow")
-            self.query_one("#response-meta", Static).update(meta)
-            self.query_one("#response-tabs", TabbedContent).active = "tab-raw"
-        elif isinstance(exc, UnicodeDecodeError):
-            tree.show_message("(not JSON: the body is not valid UTF-8; see the Raw tab)")
-        elif isinstance(exc, ValueError):
-            tree.show_message("(not JSON: see the Raw tab)")
-        else:  # MemoryError, or anything else a hostile body may cause
-            tree.show_message(f"(the body could not be parsed: {type(exc).__name__}: {exc}; see the Raw tab)")
-
-    def _fill_raw(self, exchange: Exchange, raw: str) -> None:
-        if self.current is exchange:
-            self.query_one("#response-raw", TextArea).text = raw
-
-    def _meta(self, exchange: Exchange) -> Text:
-        status = exchange.status or 0
-        style = "bold green" if status < 300 else "bold yellow" if status < 400 else "bold red"
-        text = Text()
-        text.append(f" {status} {httpx.codes.get_reason_phrase(status)} ", style=f"reverse {style}")
-        text.append(f"  {exchange.elapsed * 1000:.0f} ms · {size(len(exchange.content))}")
-        limit = _header(exchange, "x-ratelimit-limit")
-        remaining = _header(exchange, "x-ratelimit-remaining")
-        if limit or remaining:
-            text.append(f" · rate limit {remaining or '?'}/{limit or '?'}")
-        if status == 401:
-            text.append("\nUnauthenticated: sign in again (l).", style="red")
-        elif status == 429:
-            text.append(f"\nRate limited: retry after {_header(exchange, 'retry-after') or '?'} s.", style="yellow")
-        elif status >= 500:
-            text.append("\nThe server failed; try again later.", style="red")
-        return text
-
-    def _meta_error(self, what: str, todo: str) -> None:
-        text = Text()
-        text.append("Request failed: ", style="bold red")
-        text.append(safe_text(what))
-        if todo:
-            text.append("\n" + safe_text(todo), style="italic")
-        self.query_one("#response-meta", Static).update(text)
 
     def _remember(self, exchange: Exchange) -> None:
         self.history.append(exchange)
@@ -384,17 +264,13 @@ class ExplorerScreen(Screen):
         self.query_one("#http-method", Select).value = exchange.method
         self.query_one("#path", Input).value = exchange.path
         self.query_one("#query", Input).value = urlencode(exchange.params)
-        self.query_one("#response-tabs", TabbedContent).active = "tab-tree"  # show_exchange may pick Raw
-        await self.show_exchange(exchange)
+        self.query_one("#response-tabs", TabbedContent).active = "tab-tree"  # show may pick Raw
+        await self.response.show(exchange)
 
     # ---- copying ---------------------------------------------------------------------------------
 
     def action_copy_body(self) -> None:
-        if self.current is None or not self.current.content:
-            self.notify("Nothing to copy yet: send a request first.", severity="warning")
-            return
-        self.app.copy_to_clipboard(self.current.content.decode("utf-8", "replace"))
-        self.notify(f"Copied the body ({size(len(self.current.content))}).", title="Copied")
+        self.response.copy_body()
 
     def action_copy_curl(self) -> None:
         exchange = self.current
@@ -444,33 +320,6 @@ class ExplorerScreen(Screen):
 
     def action_focus_filter(self) -> None:
         self.query_one("#catalog-filter").focus()
-
-
-def raw_text(content: bytes, limit: int = RAW_LIMIT) -> str:
-    """The body as the Raw tab shows it: at most ``limit`` characters of display text.
-
-    Decoded as UTF-8 (invalid bytes replaced), or UTF-16/32 when it starts with that BOM; CRLF
-    line ends read as newlines; every other control character, escape sequence and bidi
-    override shown as a visible escape (:func:`safe_text`), so nothing reaches the terminal raw.
-    """
-    head = content[:limit]
-    encoding = "utf-8"
-    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        encoding = "utf-32"
-    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    shown = safe_text(head.decode(encoding, "replace").replace("\r\n", "\n"), multiline=True)
-    if len(content) <= limit and len(shown) <= limit:
-        return shown
-    # The note goes first: the cursor starts on it, not on a "{" whose match TextArea would
-    # look for through the whole (cut) text.
-    return f"… truncated at {size(limit)} of {size(len(content))}; copy the body for all of it\n" + shown[:limit]
-
-
-def _header(exchange: Exchange, name: str) -> str | None:
-    """A response header's value as display text (escaped, cut), None when absent."""
-    value = exchange.headers.get(name)
-    return None if value is None else safe_text(value, limit=HEADER_LIMIT)
 
 
 def _method_style(method: str) -> str:
