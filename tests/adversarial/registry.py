@@ -56,5 +56,6 @@ def harvest_tree(root: Path, where: str) -> None:
             for table in (doc.get("profiles") or {}).values():
                 if isinstance(table, dict):
                     secret(table.get("access_token"), table.get("refresh_token"))
-        elif name.endswith(".log") or "logs" in path.parts:
+        elif name.endswith(".log") or "logs" in path.parts or name.startswith("history.json"):
+            # the explorer's history file is scanned like a log: no token may be in it
             output(f"{where}: {path.name}", raw)

@@ -10,6 +10,7 @@ from bonjoro_tui.account.session import open_session
 from bonjoro_tui.settings import load_settings
 
 from .fakes import Clock
+from .secrets_scan import assert_history_has_no_secrets, issued_secrets
 
 
 @pytest.fixture
@@ -44,5 +45,7 @@ def stop_session(session) -> None:
 async def session(clock):
     s = start_session(clock)
     yield s
+    # Whatever the test did, the explorer's history file kept no token (see secrets_scan.py).
+    assert_history_has_no_secrets(s.settings.data_dir, issued_secrets(s))
     await s.http.aclose()
     s.close()

@@ -1,9 +1,13 @@
-"""Looking for secrets in what the dashboard shows (SVG snapshots and screenshots)."""
+"""Looking for secrets in what the dashboard shows (SVG snapshots and screenshots) and keeps (the
+explorer's history file, ``history.json`` in the data dir)."""
 
 from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
+
+from bonjoro_tui import locations
 
 #: The sandbox's fixed credentials (see docs/SANDBOX.md): never to be shown.
 FIXED_SECRETS = ("sandbox-secret", "sandbox-api-key")
@@ -32,8 +36,22 @@ def issued_secrets(session) -> list[str]:
 
 
 def assert_no_secrets(svg: str, secrets: list[str] = ()) -> None:
-    raw = svg
-    text = svg_text(svg)
+    _assert_clean(svg, svg_text(svg), secrets)
+
+
+def history_text(data_dir: Path) -> str:
+    """The history file of a data dir and any copy of it moved aside ("" when there is none)."""
+    return "".join(p.read_text("utf-8", "replace") for p in sorted(Path(data_dir).glob(locations.HISTORY_FILE + "*"))
+                   if p.is_file())
+
+
+def assert_history_has_no_secrets(data_dir: Path, secrets: list[str] = ()) -> None:
+    """The history file holds no sandbox credential, no whole JWT and no 12 characters of a token."""
+    text = history_text(data_dir)
+    _assert_clean(text, text, secrets)
+
+
+def _assert_clean(raw: str, text: str, secrets: list[str] = ()) -> None:
     flat = re.sub(r"\s+", "", text)  # a secret wrapped over two rows is still found
     for secret in FIXED_SECRETS:
         assert secret not in raw and secret not in text and secret not in flat, f"{secret!r} is visible"
