@@ -39,7 +39,7 @@ from bonjoro_tui.auth.oauth import InvalidGrant, OAuthClient, OAuthError, TokenE
 from bonjoro_tui.settings import SANDBOX_CLIENTS, Settings
 from bonjoro_tui.store import StoredProfile, StoreError, TokenStore
 from bonjoro_tui.tokens import DEFAULT_LEEWAY, TokenSet
-from bonjoro_tui.trust import describe, destination_error, redirect_hint
+from bonjoro_tui.api.gate import check_destination, check_profile
 
 from bonjoro_tui.api.errors import (  # noqa: E402 - re-exported: the classes live in a light module
     LOGIN_HINT,
@@ -201,23 +201,12 @@ class BonjoroAuth(httpx.Auth):
         return saved
 
     def check(self, profile: StoredProfile | None) -> StoredProfile:
-        name = self.settings.profile
-        if profile is None:
-            raise NotSignedIn(f"not signed in (profile {name!r}); {LOGIN_HINT}")
-        if profile.target != self.settings.target_id:
-            where = describe(self.settings, "token_url") if self.settings.token_url else self.settings.target_id
-            raise WrongTarget(
-                f"profile {name!r} is signed in to {profile.target}, not {self.settings.target_id} "
-                f"({where}); {LOGIN_HINT} to sign in there (or pick another --profile)"
-            )
-        return profile
+        return check_profile(self.settings, profile)
 
     def check_destination(self, profile: StoredProfile, key: str) -> None:
         """Refuse, before anything is sent, credentials bound for an origin the profile was not
         signed in with (``key``: "api_base", "token_url" or "revoke_url")."""
-        reason = destination_error(self.settings, profile, key)
-        if reason is not None:
-            raise Misdirected(reason, hint=redirect_hint(self.settings, key))
+        check_destination(self.settings, profile, key)
 
     @staticmethod
     def can_refresh(profile: StoredProfile) -> bool:
