@@ -1,9 +1,13 @@
-"""The headless subcommands: login, status, refresh, logout, paths, api.
+"""The headless subcommands: login, status, refresh, logout, paths, token, exec, api, doctor.
 
 Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error, 4 not signed in.
 Secrets never reach the output: ``status`` shows at most :func:`~bonjoro_tui.redact.mask`;
-an API key is read from stdin or a hidden prompt, never from argv. Each command runs its own
-event loop (``asyncio.run``).
+an API key is read from stdin or a hidden prompt, never from argv; ``token`` is the one command
+that prints the access token (never to a terminal unless ``--show``), ``exec`` hands it to a
+child's environment only. Each command runs its own event loop (``asyncio.run``). A command with
+``--json`` prints a JSON error (``{"error": {...}}``) on stdout when it fails, besides the line on
+stderr. The logic the dashboard could reuse lives in ``bonjoro_tui.account`` (``fields``,
+``paginate``, ``jqfilter``, ``token``); this module only reads arguments and renders.
 """
 
 from __future__ import annotations
@@ -28,11 +32,17 @@ from bonjoro_tui.cli.exitcodes import EXIT_FAILURE, EXIT_NOT_SIGNED_IN, EXIT_OK,
 from bonjoro_tui.safetext import safe_json_dumps, safe_text
 from bonjoro_tui.settings import Settings, SettingsError, load_settings
 
-API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 class UsageError(BonjoroError):
     """Bad arguments that argparse could not catch: exit 2."""
+
+
+def _is_usage_error(exc: BaseException) -> bool:
+    from bonjoro_tui.account.fields import FieldError
+    from bonjoro_tui.account.jqfilter import JqError
+
+    return isinstance(exc, (UsageError, FieldError)) or (isinstance(exc, JqError) and exc.usage)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -44,27 +54,27 @@ def run_command(args: argparse.Namespace) -> int:
         for warning in settings.warnings:
             print(f"bonjoro-tui: warning: {safe_text(warning)}", file=sys.stderr)  # may quote a .env
         return asyncio.run(handler(args, settings))
-    except UsageError as exc:
-        return _fail(exc, EXIT_USAGE)
     except SettingsError as exc:
         # A bad setting is a usage error: the message names the flag, variable or file to fix.
         if args.command == "paths":
             _print_paths_best_effort(flags)
-        return _fail(exc, EXIT_USAGE)
+        return _fail(exc, EXIT_USAGE, as_json=getattr(args, "json", False))
     except KeyboardInterrupt:
-        return _fail("cancelled", 130)
+        return _fail("cancelled", 130, as_json=getattr(args, "json", False))
     except BrokenPipeError:
         # The reader went away (`bonjoro-tui api GET /x | head`): stop quietly, as Unix tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_FAILURE
     except Exception as exc:  # noqa: BLE001 - every failure becomes one line and an exit code
-        return _fail(exc, _exit_code_for(exc))
+        return _fail(exc, _exit_code_for(exc), as_json=getattr(args, "json", False))
 
 
 def _exit_code_for(exc: BaseException) -> int:
-    from bonjoro_tui.api.client import NotSignedIn
+    from bonjoro_tui.api.errors import NotSignedIn  # the light module: no httpx on a failure path
 
+    if _is_usage_error(exc):
+        return EXIT_USAGE
     return EXIT_NOT_SIGNED_IN if isinstance(exc, NotSignedIn) else EXIT_FAILURE
 
 
@@ -75,13 +85,18 @@ def _one_line(value: object) -> str:
     return " ".join(safe_text(value, multiline=True).split())
 
 
-def _fail(reason: object, code: int) -> int:
+def _fail(reason: object, code: int, *, as_json: bool = False, **extra: Any) -> int:
+    """One line on stderr; with ``as_json`` a JSON error on stdout too: ``{"error": {"message",
+    "hint", "exit_code", "type", …extra}}`` (escaped like every JSON we print)."""
     # The reason often quotes the server (an error_description, an API error message).
-    text = _one_line(reason) or type(reason).__name__
+    message = _one_line(reason) or type(reason).__name__
     hint = getattr(reason, "hint", "")
-    if hint:
-        text += f" ({_one_line(hint)})"
+    text = message + (f" ({_one_line(hint)})" if hint else "")
     print(f"bonjoro-tui: {text}", file=sys.stderr)
+    if as_json:
+        kind = type(reason).__name__ if isinstance(reason, BaseException) else "Error"
+        _print_json({"error": {"message": message, "hint": _one_line(hint) or None, "exit_code": code,
+                               "type": extra.pop("type", kind), **extra}})
     return code
 
 
@@ -251,34 +266,135 @@ def _read_data(spec: str | None) -> Any:
         raise UsageError(f"--data is not valid JSON: {exc}") from None
 
 
-async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
-    method = args.method.upper()
-    if method not in API_METHODS:
-        raise UsageError(f"unknown method {args.method!r}; use one of {', '.join(API_METHODS)}")
-    data = _read_data(args.data)
+def _plan_api(args: argparse.Namespace) -> Any:
+    """The request from the arguments (``account.fields``), every usage error raised before anything is sent."""
+    from bonjoro_tui.account.fields import Field, parse_field, parse_header, plan_request
 
-    async def body(session: Any) -> int:
-        r = await session.client.request(method, args.path, json=data)
+    if args.method and args.method_option and args.method.upper() != args.method_option.upper():
+        raise UsageError(f"two methods given: {args.method} and --method {args.method_option}")
+    if args.slurp and not args.paginate:
+        raise UsageError("--slurp needs --paginate")
+    stdin_used = [args.data == "@-"]
+
+    def read_stdin() -> str:
+        if stdin_used[0]:
+            raise UsageError("stdin (@-) can be read only once")
+        stdin_used[0] = True
+        return sys.stdin.read()
+
+    fields: list[Field] = [parse_field(spec, typed=True, read_stdin=read_stdin) for spec in args.field]
+    fields += [parse_field(spec, typed=False) for spec in args.raw_field]
+    headers = [parse_header(spec) for spec in args.header]
+    data = _read_data(args.data)
+    return plan_request(args.method_option or args.method, args.path, fields, data=data,
+                        has_data=args.data is not None, headers=headers, paginate=args.paginate)
+
+
+async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    from bonjoro_tui.account.jqfilter import JqFilter
+
+    plan = _plan_api(args)
+    jq = JqFilter(args.jq) if args.jq else None  # compiled before anything is sent
+    as_json = args.json
+
+    def show_headers(r: Any) -> None:
+        # The reason phrase and headers are server text: escaped, on a pipe too (they are
+        # metadata, and httpx decodes them as Latin-1, so they are not the server's bytes anyway).
+        print(f"HTTP/1.1 {r.status} {safe_text(r.reason)}")
+        for name, value in r.headers.multi_items():
+            print(f"{safe_text(name)}: {safe_text(value)}")
+        print()
+
+    def show(r: Any) -> None:
+        if not r.content:
+            return
+        try:
+            body = r.json()
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than json can parse or print
+            _print_body(r.content)
+            return
+        if jq is None:
+            _print_json(body)
+        else:
+            _print_jq(jq.apply(body))
+
+    def failed(r: Any) -> int:
+        code = EXIT_NOT_SIGNED_IN if r.status == 401 else EXIT_FAILURE
+        if r.status == 401:
+            reason = "the server rejected the token (401 Unauthorized); run `bonjoro-tui login`"
+        else:
+            message = r.error_message()
+            reason = f"HTTP {r.status} {r.reason}" + (f": {message}" if message else "")
+        if as_json:
+            try:
+                body: Any = r.json()
+            except (ValueError, RecursionError):
+                body = r.text
+            return _fail(reason, code, as_json=True, type="HttpError", status=r.status, body=body)
         if args.include:
-            # The reason phrase and headers are server text: escaped, on a pipe too (they are
-            # metadata, and httpx decodes them as Latin-1, so they are not the server's bytes anyway).
-            print(f"HTTP/1.1 {r.status} {safe_text(r.reason)}")
-            for name, value in r.headers.multi_items():
-                print(f"{safe_text(name)}: {safe_text(value)}")
-            print()
+            show_headers(r)
         if r.content:
             try:
                 _print_json(r.json())
-            except (ValueError, RecursionError):  # not JSON, or nested deeper than json can parse or print
+            except (ValueError, RecursionError):
                 _print_body(r.content)
-        if r.status == 401:
-            return _fail("the server rejected the token (401 Unauthorized); run `bonjoro-tui login`", EXIT_NOT_SIGNED_IN)
+        return _fail(reason, code)
+
+    async def single(session: Any) -> int:
+        r = await session.client.request(plan.method, plan.path, params=plan.params or None, json=plan.json,
+                                         headers=plan.headers or None)
         if not r.ok:
-            message = r.error_message()
-            return _fail(f"HTTP {r.status} {r.reason}" + (f": {message}" if message else ""), EXIT_FAILURE)
+            return failed(r)
+        if args.include:
+            show_headers(r)
+        show(r)
         return EXIT_OK
 
-    return await _with_session(settings, body)
+    async def paginated(session: Any) -> int:
+        from bonjoro_tui.account.paginate import Wait, page_items, pages
+
+        def waiting(wait: Wait) -> None:
+            print(f"bonjoro-tui: {wait.reason}: waiting {wait.seconds:.0f} s before page {wait.page}",
+                  file=sys.stderr, flush=True)
+
+        slurped: list[Any] = []
+        number = 0
+        async for r in pages(session.client, plan.method, plan.path, params=plan.params or None, json=plan.json,
+                             headers=plan.headers or None, on_wait=waiting):
+            number += 1
+            if not r.ok:
+                return failed(r)
+            if not args.slurp:
+                if args.include:
+                    show_headers(r)
+                show(r)
+                sys.stdout.flush()
+                continue
+            try:
+                slurped += page_items(r.json())
+            except ValueError as exc:
+                raise BonjoroError(f"--slurp: page {number}: {exc}") from None
+        if args.slurp:
+            if jq is None:
+                _print_json(slurped)
+            else:
+                _print_jq(jq.apply(slurped))
+        return EXIT_OK
+
+    return await _with_session(settings, paginated if args.paginate else single)
+
+
+def _print_jq(results: list[Any]) -> None:
+    """jq's outputs, one per line: a string as its text (like ``jq -r`` and ``gh api --jq``), on a
+    terminal escaped; anything else as JSON."""
+    for value in results:
+        if isinstance(value, str):
+            if sys.stdout.isatty():
+                print(safe_text(value, multiline=True))
+            else:
+                print(value)
+        else:
+            _print_json(value)
 
 
 def _print_body(content: bytes) -> None:
@@ -297,6 +413,108 @@ def _print_body(content: bytes) -> None:
     sys.stdout.flush()
     sys.stdout.buffer.write(content)
     sys.stdout.buffer.flush()
+
+
+# --------------------------------------------------------------------------- token / exec
+
+
+async def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from bonjoro_tui.account.token import fresh_token, stored_token
+    from bonjoro_tui.store import TokenStore
+
+    # From the store alone when it can (no sandbox, no HTTP stack): raises NotSignedIn (exit 4),
+    # Misdirected (exit 1) as a request would.
+    token = stored_token(settings, TokenStore(settings.store_path), time.time())
+    if sys.stdout.isatty() and not args.show:
+        # Refused before any refresh: nothing is spent for a token that would not be printed.
+        raise UsageError(
+            "not printing the access token to a terminal: anyone who can see the screen (or its scrollback, "
+            "a screen share, a recording) could use it",
+            hint='use it as $(bonjoro-tui token), pipe it, or pass --show to print it here anyway',
+        )
+
+    async def body(session: Any) -> int:
+        nonlocal token
+        token = await fresh_token(session)
+        return EXIT_OK
+
+    if token is None:
+        await _with_session(settings, body)
+    assert token is not None
+    sys.stdout.write(token + "\n")
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+#: A child that could not be started: "not found" and "not executable", as a shell says.
+EXIT_NOT_FOUND = 127
+EXIT_NOT_EXECUTABLE = 126
+
+
+async def cmd_exec(args: argparse.Namespace, settings: Settings) -> int:
+    import shutil
+
+    from bonjoro_tui.account.token import fresh_token
+
+    command = list(args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd)
+    if not command:
+        raise UsageError("no command given: bonjoro-tui exec -- CMD [ARGS...]")
+    program = shutil.which(command[0])
+    if program is None:
+        # Checked before the session: no sandbox started, no token refreshed for nothing.
+        return _fail(f"exec: {command[0]}: command not found", EXIT_NOT_FOUND)
+
+    async def body(session: Any) -> int:
+        token = await fresh_token(session)
+        env = dict(os.environ)
+        env["BONJORO_ACCESS_TOKEN"] = token
+        env["BONJORO_API_BASE"] = session.settings.api_base or ""
+        # The session (and the built-in sandbox, if it is the target) stays up while the child runs.
+        return _run_child(program, command, env)
+
+    return await _with_session(settings, body)
+
+
+def _run_child(program: str, command: list[str], env: dict[str, str]) -> int:
+    """Run the child in the foreground; its status, 128+N when signal N killed it.
+
+    While it runs, SIGINT and SIGQUIT (sent by the terminal to the child too) do not stop us
+    before it, and SIGTERM / SIGHUP sent to us are passed on to it. Handlers set here are reset
+    to the default in the child when it starts (exec), so it gets the signals as usual.
+    """
+    import signal
+    import subprocess
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        child = subprocess.Popen([program, *command[1:]], env=env)
+    except PermissionError:
+        return _fail(f"exec: {command[0]}: permission denied", EXIT_NOT_EXECUTABLE)
+    except FileNotFoundError:
+        return _fail(f"exec: {command[0]}: command not found", EXIT_NOT_FOUND)
+    except OSError as exc:
+        return _fail(f"exec: {command[0]}: {exc.strerror or exc}", EXIT_NOT_EXECUTABLE)
+
+    def ignore(signum: int, frame: Any) -> None:
+        pass
+
+    def forward(signum: int, frame: Any) -> None:
+        try:
+            child.send_signal(signum)
+        except OSError:
+            pass
+
+    handlers = {signal.SIGINT: ignore, signal.SIGQUIT: ignore, signal.SIGTERM: forward, signal.SIGHUP: forward}
+    previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
+    try:
+        status = child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 128 - status if status < 0 else status
 
 
 # --------------------------------------------------------------------------- doctor
@@ -464,6 +682,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Coroutine[Any, Any
     "refresh": cmd_refresh,
     "logout": cmd_logout,
     "paths": cmd_paths,
+    "token": cmd_token,
+    "exec": cmd_exec,
     "api": cmd_api,
     "doctor": cmd_doctor,
 }

@@ -20,15 +20,19 @@ from typing import Sequence
 # changes. ``setdefault``: if httpx's tool is already loaded (an embedding program), keep it.
 sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
-from bonjoro_tui.cli.parser import build_parser  # noqa: E402 - after the line above, on purpose
+from bonjoro_tui.cli.parser import UsageExit, build_parser  # noqa: E402 - after the line above, on purpose
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help/--version
+        args = parser.parse_args(words)
+    except SystemExit as exc:  # argparse exits 0 on --help/--version
         return int(exc.code or 0)
+    except UsageExit as exc:
+        options = words[: words.index("--")] if "--" in words else words  # not exec's command's own
+        return _usage_error(exc, json_wanted="--json" in options)
     for name in ("profile", "debug"):
         if not hasattr(args, name):
             setattr(args, name, None)
@@ -37,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bonjoro_tui.sandbox.cli import run_sandbox_command
 
         return run_sandbox_command(args)
+    if args.command == "completion":
+        from bonjoro_tui.cli.completion import print_completion
+
+        return print_completion(parser, args.shell)
     if args.command is None:
         from bonjoro_tui.tui.launch import run_tui
 
@@ -44,6 +52,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bonjoro_tui.cli.commands import run_command
 
     return run_command(args)
+
+
+def _usage_error(exc: UsageExit, *, json_wanted: bool) -> int:
+    """What argparse prints for a usage error (usage line, then the message, on stderr; exit 2),
+    and with ``--json`` on the command line a JSON error on stdout as well."""
+    from bonjoro_tui.cli.exitcodes import EXIT_USAGE
+
+    exc.parser.print_usage(sys.stderr)
+    print(f"{exc.parser.prog}: error: {exc.message}", file=sys.stderr)
+    if json_wanted:
+        from bonjoro_tui.safetext import safe_json_dumps
+
+        print(safe_json_dumps({"error": {"message": exc.message, "hint": f"see `{exc.parser.prog} --help`",
+                                         "exit_code": EXIT_USAGE, "type": "UsageError"}}))
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover
