@@ -86,6 +86,12 @@ class ApiResponse:
     elapsed: float  # seconds, request sent to body read (last attempt)
     content: bytes = field(repr=False)
     attempts: int = 1
+    #: Each answer retried before this one: (its status, seconds waited before the next attempt).
+    #: A transport error retried has the status 0.
+    retries: tuple[tuple[int, float], ...] = ()
+    #: The headers of the request as sent (last attempt): the Authorization header included, so
+    #: whoever shows or keeps them masks it.
+    request_headers: httpx.Headers | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -205,12 +211,19 @@ class BonjoroClient:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         refresh_on_401: bool = True,
+        retry: bool = True,
     ) -> ApiResponse:
-        """``refresh_on_401=False``: a 401 is returned, not answered by a refresh and a retry."""
+        """``refresh_on_401=False``: a 401 is returned, not answered by a refresh and a retry.
+
+        ``retry=False``: the first answer is returned as it is (a 429 or 503 too) and a transport
+        error raised at once. Otherwise each retry is recorded in ``ApiResponse.retries``.
+        """
         method = method.upper()
         url = self.url_for(path_or_url)
         idempotent = method in IDEMPOTENT
         attempt = 1
+        max_retries = self.max_retries if retry else 0
+        retries: list[tuple[int, float]] = []
         while True:
             request = self.http.build_request(
                 method, url, params=params, json=json, content=content,
@@ -225,8 +238,10 @@ class BonjoroClient:
                 raise ApiError(f"{_origin_text(url)} answered {method} {path_or_url}, but {exc}",
                                response.status_code) from None
             except httpx.TransportError as exc:
-                if idempotent and attempt <= self.max_retries:
-                    await self.sleep(_backoff(attempt))
+                if idempotent and attempt <= max_retries:
+                    wait = _backoff(attempt)
+                    retries.append((0, wait))
+                    await self.sleep(wait)
                     attempt += 1
                     continue
                 what = type(exc).__name__ if not str(exc) else f"{type(exc).__name__}: {exc}"
@@ -235,17 +250,19 @@ class BonjoroClient:
                 error.hint = UNREACHABLE_HINT
                 raise error from None
             status = response.status_code
-            if (status == 429 or status == 503) and attempt <= self.max_retries:
+            if (status == 429 or status == 503) and attempt <= max_retries:
                 wait = retry_after(response.headers.get("retry-after"), self.now())
                 retryable = status == 429 or idempotent or wait is not None
                 if wait is None:
                     wait = _backoff(attempt)
                 if retryable and wait <= self.max_retry_wait:
+                    retries.append((status, wait))
                     await self.sleep(wait)
                     attempt += 1
                     continue
             return ApiResponse(response.request.method, str(response.request.url), status, response.reason_phrase,
-                               response.headers, time.perf_counter() - started, body, attempt)
+                               response.headers, time.perf_counter() - started, body, attempt,
+                               tuple(retries), response.request.headers)
 
     async def me(self, *, refresh_on_401: bool = True) -> dict[str, Any]:
         r = await self.request("GET", "/me", refresh_on_401=refresh_on_401)

@@ -200,6 +200,26 @@ async def test_retry_after_is_honoured_with_bounded_retries(mock, settings, stor
     assert always.call_count == 4 and sleeps2.calls == [2.0, 2.0, 2.0]
 
 
+async def test_retries_are_reported_and_can_be_turned_off(mock, settings, store, make_client):
+    store.save(make_profile(settings))
+    busy = httpx.Response(429, headers={"Retry-After": "2"}, json={"message": "Too Many Attempts."})
+    route = mock.get(f"{API}/me").mock(side_effect=[busy, httpx.Response(503), httpx.Response(200, json={"ok": 1})])
+    r = await make_client().request("GET", "/me")
+    assert r.status == 200 and r.retries == ((429, 2.0), (503, 1.0))  # backoff of the 2nd attempt
+    assert r.request_headers is not None and r.request_headers["authorization"].startswith("Bearer ")
+    assert "access-0" not in repr(r)  # the request's headers (and so the token) are left out of the repr
+
+    route.side_effect = [busy, httpx.Response(200, json={"ok": 1})]
+    sleeps = Sleeps()
+    r = await make_client(sleep=sleeps).request("GET", "/me", retry=False)
+    assert r.status == 429 and r.retries == () and r.attempts == 1 and sleeps.calls == []
+    assert route.call_count == 4
+
+    mock.get(f"{API}/campaigns").mock(side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json={})])
+    with pytest.raises(ApiError, match="could not reach"):
+        await make_client(sleep=Sleeps()).request("GET", "/campaigns", retry=False)
+
+
 async def test_retry_after_beyond_the_cap_is_returned_at_once(mock, settings, store, make_client):
     store.save(make_profile(settings))
     sleeps = Sleeps()
