@@ -239,9 +239,9 @@ class BonjoroClient:
                                response.status_code) from None
             except httpx.TransportError as exc:
                 if idempotent and attempt <= max_retries:
-                    wait = _backoff(attempt)
-                    retries.append((0, wait))
-                    await self.sleep(wait)
+                    backoff = _backoff(attempt)
+                    retries.append((0, backoff))
+                    await self.sleep(backoff)
                     attempt += 1
                     continue
                 what = type(exc).__name__ if not str(exc) else f"{type(exc).__name__}: {exc}"
