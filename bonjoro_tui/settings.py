@@ -153,6 +153,9 @@ class Settings:
     #: The issuer's metadata says every authorization response carries ``iss`` (RFC 9207 §2.4: a
     #: response without it must then be refused — it may be a mix-up attack).
     issuer_sends_iss: bool = False
+    #: The dashboard's colour theme (config.toml ``theme = "nord"``, written by the dashboard when
+    #: the user picks one: bonjoro_tui.account.preferences). None: Textual's default.
+    theme: str | None = None
 
     @property
     def needs_discovery(self) -> bool:
@@ -450,6 +453,9 @@ def load_settings(
     src.config_path = locations.config_file(config_dir)
     config = _load_config_toml(src.config_path)
     keymap_raw = config.pop("keymap", {})
+    theme = config.pop("theme", None)
+    if theme is not None and (not isinstance(theme, str) or not theme.strip()):
+        raise SettingsError(f"theme in {src.config_path}: expected a theme name (a string)")
     if not isinstance(keymap_raw, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in keymap_raw.items()
     ):
@@ -607,6 +613,7 @@ def load_settings(
         cc_scope=values["cc_scope"],
         explicit=frozenset(explicit),
         keymap=dict(keymap_raw),
+        theme=theme.strip() if theme else None,
         sources=sources,
         warnings=warnings,
         untrusted=frozenset(untrusted),

@@ -14,7 +14,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -26,6 +26,7 @@ from bonjoro_tui.account.methods import SignInMethod
 from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.tui.palette import BonjoroCommands
 from bonjoro_tui.tui.errors import explain
+from bonjoro_tui.tui.keyguard import TypingGuard, is_text_field, is_typing_key
 from bonjoro_tui.tui.messages import RefreshHappened
 from bonjoro_tui.tui.screens.status import StatusScreen
 from bonjoro_tui.tui.text import notice
@@ -100,13 +101,14 @@ class BonjoroApp(App[int]):
     SCREEN_BINDING_IDS = frozenset({
         "login.cancel", "login.approve", "login.copy", "login.open", "login.show_url", "url.close",
         "explorer.send", "explorer.copy_body", "explorer.copy_curl", "explorer.filter", "explorer.leave",
-        "help.close", "confirm.yes", "confirm.no",
+        "help.close", "confirm.no",
     })
     #: The default key of every binding id, for labels and hints ("press l"); see ``key_for``.
     DEFAULT_KEYS = {
         "login.cancel": "escape", "login.approve": "a", "login.copy": "c", "login.open": "o", "login.show_url": "u",
         "explorer.send": "ctrl+j", "explorer.copy_body": "ctrl+y", "explorer.copy_curl": "ctrl+t",
         "explorer.filter": "ctrl+f", "explorer.leave": "escape",
+        "url.close": "escape,u,q", "help.close": "escape,q,question_mark,f1", "confirm.no": "escape,n",
     }
 
     #: The stored profile (None: signed out). Screens watch it.
@@ -135,6 +137,30 @@ class BonjoroApp(App[int]):
         self._auto_refresh_for: str | None = None
         self._wired: "BonjoroClient | None" = None
         self.refresh_events = 0
+        #: Typed text is never a shortcut (tui/keyguard.py has the rule; docs/DESIGN.md too).
+        self.typing_guard = TypingGuard(now)
+        self._remembered_theme: str | None = None
+
+    # ---- typing is never a shortcut ------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Every key from the terminal passes the typing guard before any widget or binding sees it."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self.typing_guard.key(event.key, event.character, in_field=is_text_field(self.focused)):
+                if self.typing_guard.swallowed == 1:
+                    self.notify("Typed right after leaving a text field: not taken as a shortcut. "
+                                "Pause a moment, then press the key again.", title="Typing", timeout=4,
+                                markup=False)
+                return  # swallowed: a word being typed reaches no widget and no binding
+        elif isinstance(event, events.MouseDown) and not event.is_forwarded:
+            self.typing_guard.click()
+        await super().on_event(event)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Bindings that no widget took run here (App._on_key). In a text field a typed character
+        # runs none of them: the field takes it, or it is dropped (a read-only TextArea).
+        if is_text_field(self.focused) and is_typing_key(event.key, event.character):
+            event.prevent_default()
 
     # ---- wiring -------------------------------------------------------------------------------
 
@@ -168,21 +194,83 @@ class BonjoroApp(App[int]):
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
             self._warn_unknown_keymap_ids()
+        self._apply_theme()
         self.reload_profile()
         if self.profile is not None:
             # Once the first frame is painted: the first request loads the HTTP stack.
             self.call_after_refresh(self.fetch_user)
         self.set_interval(self.tick_interval, self.check_expiry, name="expiry-check")
 
+    def _apply_theme(self) -> None:
+        """The theme config.toml names; from then on a theme the user picks is remembered there."""
+        wanted = getattr(self.settings, "theme", None)
+        if wanted:
+            if wanted in self.available_themes:
+                self.theme = wanted
+            else:
+                self.notify(f"Unknown theme {notice(wanted)!r} in {notice(self.settings.config_dir / 'config.toml')}; "
+                            f"known: {notice(', '.join(sorted(self.available_themes)))}.", title="config.toml",
+                            severity="warning", timeout=15, markup=False)
+        # Subscribed after the theme above is applied: only the user's own choices are written.
+        self.call_after_refresh(self.theme_changed_signal.subscribe, self, self._remember_theme)
+
+    def _remember_theme(self, theme: Any) -> None:
+        name = getattr(theme, "name", None)
+        if not name or name == (self._remembered_theme or getattr(self.settings, "theme", None)):
+            return
+        from bonjoro_tui.account.preferences import remember
+
+        try:
+            path = remember(self.settings, "theme", name)
+        except Exception as exc:  # PreferenceError: not writable; the theme still applies now
+            what, todo = self.explain(exc)
+            self.notify(f"The theme applies now but is not remembered: {notice(what)}\n{notice(todo)}",
+                        title="Theme", severity="warning", timeout=10, markup=False)
+            return
+        self._remembered_theme = name
+        self.notify(f"Theme {notice(name)} remembered in {notice(path)}.", title="Theme", timeout=4, markup=False)
+
     def _warn_unknown_keymap_ids(self) -> None:
+        """The user's [keymap]: an id we do not know, or two bindings on one key, is said at start."""
+        where = f"the [keymap] section of {notice(self.settings.config_dir / 'config.toml')}"
         known = {b.id for b in self.BINDINGS if isinstance(b, Binding) and b.id} | self.SCREEN_BINDING_IDS
         unknown = sorted(set(self.settings.keymap) - known)
         if unknown:
             self.notify(
-                f"Unknown binding id{'s' if len(unknown) > 1 else ''} in [keymap]: {notice(', '.join(unknown))}.\n"
+                f"Unknown binding id{'s' if len(unknown) > 1 else ''} in {where}: {notice(', '.join(unknown))}.\n"
                 f"Known ids: {notice(', '.join(sorted(known)))}.",
                 title="config.toml", severity="warning", timeout=15, markup=False,
             )
+        conflicts = self.keymap_conflicts()
+        if conflicts:
+            lines = [f"{notice(self.get_key_display(Binding(key, '')))} is bound to both {notice(a)} and {notice(b)}"
+                     for key, a, b in conflicts]
+            self.notify(
+                f"Key conflict{'s' if len(conflicts) > 1 else ''} in {where}:\n" + "\n".join(lines)
+                + "\nOnly one binding of each key works; give the other one a key of its own.",
+                title="config.toml", severity="warning", timeout=15, markup=False,
+            )
+
+    def keymap_conflicts(self) -> list[tuple[str, str, str]]:
+        """(key, id, other id) for two bindings that the user's [keymap] put on one key where both
+        apply: two app bindings, two of one screen, or a screen's and an app's (the screen's wins
+        there). Defaults that share a key on purpose (q closes help, quits elsewhere) are not listed."""
+        keymap = self.settings.keymap or {}
+        keys_of = {b.id: keymap.get(b.id, b.key) for b in self.BINDINGS if isinstance(b, Binding) and b.id}
+        keys_of.update({i: keymap.get(i, k) for i, k in self.DEFAULT_KEYS.items()})
+        normalized = {i: set(k.split(",")) for i, k in self._normalize_keymap(keys_of).items()}
+        ids = sorted(normalized)
+        found = []
+        for n, a in enumerate(ids):
+            for b in ids[n + 1:]:
+                scope_a, scope_b = a.partition(".")[0] if "." in a else "", b.partition(".")[0] if "." in b else ""
+                if scope_a and scope_b and scope_a != scope_b:
+                    continue  # two different screens never apply at once
+                if a not in keymap and b not in keymap:
+                    continue
+                for key in sorted(normalized[a] & normalized[b]):
+                    found.append((key, a, b))
+        return found
 
     def key_for(self, binding_id: str) -> str:
         """How the active key of ``binding_id`` is shown (the user's [keymap] wins): "l", "^r"."""

@@ -119,7 +119,7 @@ async def test_help_and_palette_list_the_actions():
         await pilot.press("enter")
         await pilot.pause()
         assert app.profile is not None  # signing out asks first
-        await pilot.press("y")
+        await pilot.press("tab", "enter")  # focus starts on Cancel: Tab to "Sign out", then enter
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.profile is None

@@ -226,7 +226,10 @@ async def test_sign_out_asks_first_and_the_buttons_say_sign_in_again():
         await pilot.press("n")
         await app.workers.wait_for_complete()
         assert app.profile is not None
-        await pilot.press("x", "y")
+        await pilot.press("x", "y")  # a letter never confirms
+        await pilot.pause()
+        assert app.profile is not None and isinstance(app.screen, ConfirmScreen)
+        await pilot.press("tab", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.profile is None

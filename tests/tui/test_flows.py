@@ -79,7 +79,7 @@ async def test_walk_sign_in_explore_refresh_auto_refresh_logout(session, clock):
         await pilot.press("x")
         await pilot.pause()
         assert app.profile is not None  # signing out asks first
-        await pilot.press("y")
+        await pilot.press("tab", "enter")  # focus starts on Cancel: Tab to "Sign out", then enter
         await until(pilot, lambda: app.profile is None, "logout")
         assert session.store.load(session.settings.profile) is None
         assert any("revoked" in m for m in notifications(app))

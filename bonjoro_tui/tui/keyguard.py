@@ -1,0 +1,97 @@
+"""Typed text is never a shortcut: the rule for single-character keys, in one place.
+
+The dashboard has single-letter keys (``s`` status, ``x`` sign out, ``r`` refresh, ``?`` help …).
+A word typed into a text field must not reach them — not while the field has focus, and not
+when focus has just left it in the middle of the typing (Tab out of the API-key field, keep
+typing ``sandbox-api-key``: ``s``, ``x`` used to fire). The rule, applied by ``BonjoroApp`` to
+every key before anything else sees it:
+
+1. **In a text field** (an ``Input`` or a ``TextArea``, read-only ones included) a typing key —
+   one printable character, space included, no ctrl — never runs a binding of the app, its
+   screen or a widget: the field takes it, or it is dropped.
+2. **A typing run survives leaving the field.** When focus is no longer in a text field and
+   the previous key was typed while it was — a typing key, or Tab/shift+Tab leaving it — the
+   guard is *armed*: typing keys are swallowed (they reach no widget and no binding).
+3. **The run ends** at the first key that is not a typing key other than Tab/shift+Tab (enter,
+   escape, an arrow, a function key, a ctrl combination — that key then works as usual), at a
+   mouse click, or at a pause: a key that comes :data:`PAUSE` seconds or more after the previous
+   one, on the app's clock (``BonjoroApp.now``: the tests' clock is fixed, so every test is
+   deterministic; a person who stops typing for a second gets the shortcuts back).
+
+Enter and escape are deliberate keys, not typing: leaving a field with enter (submitting it) or
+escape does not arm the guard. The first key swallowed in a run raises one short notice, so a
+user who meant the shortcut knows why nothing happened.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+#: Seconds without a key after which a typing run is over (on the app's clock).
+PAUSE = 1.0
+#: Keys that move focus: they carry a typing run along instead of ending it.
+NAVIGATION = frozenset({"tab", "shift+tab"})
+
+
+def is_text_field(widget: Any) -> bool:
+    """An ``Input`` or a ``TextArea`` (or a subclass), without importing ``TextArea`` (heavy)."""
+    if widget is None:
+        return False
+    return any(
+        cls.__name__ in ("Input", "TextArea") and cls.__module__.startswith("textual.widgets")
+        for cls in type(widget).__mro__
+    )
+
+
+def is_typing_key(key: str, character: str | None) -> bool:
+    """One printable character (space included) and no ctrl: what typing a word produces."""
+    return (
+        character is not None and len(character) == 1 and character.isprintable() and not key.startswith("ctrl+")
+    )
+
+
+class TypingGuard:
+    """The state of rule 2 and 3 (see the module docstring). Feed it every key, in order."""
+
+    def __init__(self, now: Callable[[], float]) -> None:
+        self.now = now
+        self.armed = False
+        #: The key (name) of the previous key when it arrived with focus in a text field, else None.
+        self._previous_in_field: str | None = None
+        self._previous_typing = False
+        self._last_at: float | None = None
+        #: Keys swallowed in the current run (the first one raises the notice).
+        self.swallowed = 0
+
+    def key(self, key: str, character: str | None, *, in_field: bool) -> bool:
+        """A key arrives with focus in a text field or not: True when it must be swallowed."""
+        at = self.now()
+        paused = self._last_at is not None and at - self._last_at >= PAUSE
+        self._last_at = at
+        typing = is_typing_key(key, character)
+        if in_field:
+            self._previous_in_field = key
+            self._previous_typing = typing
+            self._disarm()
+            return False
+        left_by_typing = self._previous_in_field is not None and (
+            self._previous_typing or self._previous_in_field in NAVIGATION
+        )
+        self._previous_in_field = None
+        if left_by_typing and not paused:
+            self.armed = True
+        if paused or not (typing or key in NAVIGATION):
+            self._disarm()
+        if self.armed and typing:
+            self.swallowed += 1
+            return True
+        return False
+
+    def click(self) -> None:
+        """A mouse click is deliberate: the run is over."""
+        self._previous_in_field = None
+        self._disarm()
+
+    def _disarm(self) -> None:
+        self.armed = False
+        self.swallowed = 0
