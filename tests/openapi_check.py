@@ -3,8 +3,9 @@
 ``assert_matches_spec(method, path_template, status, body)`` finds the operation's response
 schema for ``status`` and validates ``body`` with openapi-schema-validator (OAS 3.0).
 
-The published definition has mistakes and gaps. They are corrected here by an explicit list,
-``ERRATA`` (also in docs/SANDBOX.md), applied to a copy; the packaged file stays untouched.
+The published definition has mistakes and gaps. They are corrected by an explicit list,
+``ERRATA`` (kept in ``bonjoro_tui/api/contract.py``, which the explorer's check applies too;
+also in docs/SANDBOX.md), applied to a copy; the packaged file stays untouched.
 Nothing is loosened beyond what an erratum names. Two rules make the check *stricter* than
 the published file, because its schemas declare no ``required`` at all and would accept ``{}``:
 
@@ -19,16 +20,19 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from jsonschema import FormatChecker
 from openapi_schema_validator import OAS30Validator
 
 import bonjoro_tui
+# The corrections themselves are the product's (the explorer applies them too): one list, one
+# reason each. Everything else here (the stricter rules below, the spec loading, the validator)
+# is this check's own, so a mistake in the product check cannot hide one here.
+from bonjoro_tui.api.contract import ERRATA, Erratum  # noqa: F401
 
 SPEC_PATH = Path(bonjoro_tui.__file__).parent / "spec" / "bonjoro-api-v2-openapi.json"
 
@@ -42,67 +46,6 @@ OPTIONAL_PROPERTIES = frozenset(
     }
 )
 
-
-@dataclass(frozen=True)
-class Erratum:
-    name: str
-    why: str
-    apply: Callable[[dict[str, Any]], None]
-
-
-def _schemas(spec: dict[str, Any]) -> dict[str, Any]:
-    return spec["components"]["schemas"]
-
-
-def _fix_pagination(spec: dict[str, Any]) -> None:
-    props = _schemas(spec)["pagination"]["properties"]
-    props["prev_page_url"] = {"type": "string", "nullable": True}
-    props["next_page_url"] = {"type": "string", "nullable": True}
-    props["from"] = {"type": "integer", "nullable": True}
-
-
-def _add_to_total(spec: dict[str, Any]) -> None:
-    props = _schemas(spec)["pagination"]["properties"]
-    props["to"] = {"type": "integer", "nullable": True}
-    props["total"] = {"type": "integer"}
-
-
-def _add_get_me(spec: dict[str, Any]) -> None:
-    get_user = spec["paths"]["/api/v2/users/{user_id}"]["get"]
-    spec["paths"]["/api/v2/me"]["get"] = {
-        "summary": "Get the current user (seed's call; erratum)",
-        "responses": {k: v for k, v in get_user["responses"].items() if k in ("200", "401")},
-    }
-
-
-def _fix_profiles_list(spec: dict[str, Any]) -> None:
-    item = {"allOf": [{"$ref": f"#/components/schemas/{n}"} for n in ("profile", "profileDemographic", "timestamps")]}
-    schema = {"allOf": [{"type": "object", "properties": {"data": {"type": "array", "items": item}}},
-                        {"$ref": "#/components/schemas/pagination"}]}
-    spec["paths"]["/api/v2/profiles"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] = schema
-
-
-def _add_seed_token_path(spec: dict[str, Any]) -> None:
-    spec["paths"]["/oauth/token"] = copy.deepcopy(spec["paths"]["/api/v2/oauth/2/token"])
-
-
-ERRATA: tuple[Erratum, ...] = (
-    Erratum("pagination-nullable-urls",
-            "pagination.prev_page_url is typed integer and next_page_url is not nullable, but Laravel sends "
-            "a URL string or null; `from` is null on an empty page", _fix_pagination),
-    Erratum("pagination-to-total",
-            "pagination omits `to` and `total`, which Laravel's length-aware paginator always sends",
-            _add_to_total),
-    Erratum("get-me",
-            "GET /api/v2/me (the seed's call) is not published; it answers like GET /api/v2/users/{user_id}",
-            _add_get_me),
-    Erratum("profiles-list",
-            "GET /api/v2/profiles ('Get paginated profiles') publishes a single profile as its 200 schema; "
-            "it is a page envelope of profiles", _fix_profiles_list),
-    Erratum("seed-token-path",
-            "POST /oauth/token (the seed's token path) is not published; it answers like "
-            "POST /api/v2/oauth/2/token", _add_seed_token_path),
-)
 
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 FORMATS = FormatChecker(["uuid", "email"])

@@ -8,6 +8,7 @@ Bonjoro sends: 401 ``{"message": "Unauthenticated."}``, other errors
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import uuid
@@ -81,8 +82,35 @@ async def handle(req: Request, state: SandboxState) -> Response:
             response = json_response(error_body(exc.status, exc.message), exc.status)
         except BadRequest as exc:
             response = json_response(error_body(400, exc.message), 400)
+        if 200 <= response.status < 300 and state.knobs["off_schema"]:
+            _off_schema(response)
     response.headers.update(headers)
     return response
+
+
+#: What the off_schema knob changes, in the header that marks such an answer.
+OFF_SCHEMA = "dropped id; the first string field sent as the number 42"
+
+
+def _off_schema(response: Response) -> None:
+    """The ``off_schema`` knob: in the answer's record (``data``, the first item of a ``data``
+    list, or the body itself) ``id`` is left out and the first other string becomes 42."""
+    try:
+        body = json.loads(response.body)
+    except ValueError:
+        return
+    target = body.get("data", body) if isinstance(body, dict) else body
+    if isinstance(target, list):
+        target = target[0] if target else None
+    if not isinstance(target, dict):
+        return
+    target.pop("id", None)
+    for key, value in target.items():
+        if isinstance(value, str):
+            target[key] = 42
+            break
+    response.body = json_response(body).body
+    response.headers["x-sandbox-off-schema"] = OFF_SCHEMA
 
 
 # -- routing --------------------------------------------------------------------------------

@@ -41,6 +41,10 @@ DEFAULT_KNOBS: dict[str, Any] = {
     # refresh token is invalid." instead of 400 invalid_grant.
     "passport": False,
     "clock_offset": 0.0,  # seconds added to the real clock (see advance_clock)
+    # Every successful API answer departs from the published schema (a documented field left
+    # out, a string sent as a number), marked by an x-sandbox-off-schema header: for rehearsing
+    # the explorer's contract check.
+    "off_schema": False,
 }
 _KNOB_RANGES: dict[str, tuple[type, float, float]] = {
     "access_ttl": (int, 1, 10 * 365 * 24 * 3600),
@@ -61,7 +65,7 @@ class KnobError(ValueError):
 
 
 def _check_knob(name: str, value: Any) -> Any:
-    if name in ("auto_approve", "passport"):
+    if name in ("auto_approve", "passport", "off_schema"):
         if not isinstance(value, bool):
             raise KnobError(f"{name} must be true or false")
         return value
