@@ -15,8 +15,6 @@ Pacing: after a page whose ``X-RateLimit-Remaining`` is 0, wait for ``Retry-Afte
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping
 from urllib.parse import urljoin
@@ -79,14 +77,17 @@ async def pages(
     params: Mapping[str, Any] | None = None,
     json: Any = None,
     headers: Mapping[str, str] | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    now: Callable[[], float] = time.time,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+    now: Callable[[], float] | None = None,
     on_wait: Callable[[Wait], None] | None = None,
     max_wait: float = DEFAULT_MAX_WAIT,
     max_rate_waits: int = DEFAULT_MAX_RATE_WAITS,
 ) -> AsyncIterator["ApiResponse"]:
     """Yield each page's response, first to last. A page that is not 2xx is yielded and ends the
-    walk (the caller reports it); so does a page without a next link."""
+    walk (the caller reports it); so does a page without a next link. ``sleep`` and ``now``
+    default to the client's own (tests inject theirs there)."""
+    sleep = sleep or client.sleep
+    now = now or client.now
     target: str = path
     query: Mapping[str, Any] | None = params
     seen: set[str] = set()
