@@ -12,10 +12,14 @@ run: install
 # The layer contracts and the types first ([tool.importlinter], [tool.mypy] in pyproject.toml),
 # then the tests. lint-imports takes ~0.2 s; mypy ~6 s on a clean clone, ~0.3 s once its cache
 # (.mypy_cache) is there. tests/test_architecture.py runs both again, for pytest alone.
+# On every core (pytest-xdist). Suites that must see each other's tests in one process are
+# pinned to one worker by an xdist_group (tests/adversarial: the secrets scan reads what the
+# suite before it produced; tests/interop: one Django server). PYTEST_WORKERS=0 runs serially.
+PYTEST_WORKERS ?= auto
 test: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy bonjoro_tui
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 install: $(STAMP)
 

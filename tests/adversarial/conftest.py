@@ -12,7 +12,6 @@ import os
 import pytest
 
 from adversarial import registry
-from adversarial.figures import FIGURES
 
 SOAK_FACTOR = 10
 
@@ -22,6 +21,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if str(item.fspath).startswith(here):
             item.add_marker(pytest.mark.adversarial)
+            # One worker runs them all, in order (make test: -n auto --dist loadgroup): the secrets
+            # scan (test_secrets_scan.py, last) reads everything the tests before it produced.
+            item.add_marker(pytest.mark.xdist_group("adversarial"))
 
 
 def soak_enabled(config) -> bool:
@@ -77,11 +79,5 @@ def pytest_runtest_makereport(item, call):
         registry.output(f"{item.nodeid} {report.when} {where}", text)
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if not FIGURES:
-        return
-    tr = terminalreporter
-    tr.section("adversarial suite figures" + (" (soak)" if soak_enabled(config) else " (bounded)"))
-    width = max(len(k) for k in FIGURES)
-    for name, value in FIGURES.items():
-        tr.write_line(f"{name:<{width}}  {value}")
+# The figures are printed by the root conftest (tests/conftest.py), which also gathers them from
+# the xdist worker that ran this suite.

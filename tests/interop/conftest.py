@@ -307,3 +307,12 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call":
         item.rep_call = report
     return report
+
+
+def pytest_collection_modifyitems(config, items):
+    # One worker runs the interop suite (make test: -n auto --dist loadgroup), so one Django
+    # server (the session fixture above) serves all of it instead of one per worker.
+    here = os.path.dirname(__file__)
+    for item in items:
+        if str(item.fspath).startswith(here):
+            item.add_marker(pytest.mark.xdist_group("interop"))
