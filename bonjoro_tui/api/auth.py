@@ -277,8 +277,10 @@ class BonjoroAuth(httpx.Auth):
             updated = replace(updated, last_refresh_result="ok, but not saved (kept in memory)")
             self._unsaved = (on_disk, updated)
             self.refresh_count += 1
+            # Our own message (not server text): whole, or a long data-dir path cuts off what
+            # the user most needs to read ("the previous file is unchanged").
             self._emit(RefreshEvent(name, reason, True, started, tokens.expires_at,
-                                    _short(str(exc)), saved=False))  # the event says: held in memory only
+                                    " ".join(str(exc).split()), saved=False))  # held in memory only
             return updated
         self._unsaved = None
         self.refresh_count += 1
