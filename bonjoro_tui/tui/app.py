@@ -92,6 +92,9 @@ class BonjoroApp(App[int]):
         Binding("e", "explorer", "Explorer", id="explorer"),
         Binding("s", "status", "Status", id="status"),
         Binding("x", "logout", "Sign out", id="logout"),
+        # Shown as buttons on the status screen; the footer at 80 columns has no room for them.
+        Binding("t", "token", "Token", id="token", show=False),
+        Binding("p", "profiles", "Profiles", id="profiles", show=False),
         Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+p", "command_palette", "Commands", id="palette", show=False),
@@ -101,14 +104,18 @@ class BonjoroApp(App[int]):
     SCREEN_BINDING_IDS = frozenset({
         "login.cancel", "login.approve", "login.copy", "login.open", "login.show_url", "url.close",
         "explorer.send", "explorer.copy_body", "explorer.copy_curl", "explorer.filter", "explorer.leave",
-        "help.close", "confirm.no",
+        "explorer.editor", "explorer.rerun", "explorer.large", "explorer.history", "explorer.save", "save.cancel",
+        "help.close", "confirm.no", "token.close", "profiles.close", "profiles.remove",
     })
     #: The default key of every binding id, for labels and hints ("press l"); see ``key_for``.
     DEFAULT_KEYS = {
         "login.cancel": "escape", "login.approve": "a", "login.copy": "c", "login.open": "o", "login.show_url": "u",
         "explorer.send": "ctrl+j", "explorer.copy_body": "ctrl+y", "explorer.copy_curl": "ctrl+t",
         "explorer.filter": "ctrl+f", "explorer.leave": "escape",
+        "explorer.editor": "f4", "explorer.rerun": "ctrl+r", "explorer.large": "f2", "explorer.history": "ctrl+g",
+        "explorer.save": "ctrl+s", "save.cancel": "escape",
         "url.close": "escape,u,q", "help.close": "escape,q,question_mark,f1", "confirm.no": "escape,n",
+        "token.close": "escape,q", "profiles.close": "escape,q", "profiles.remove": "delete",
     }
 
     #: The stored profile (None: signed out). Screens watch it.
@@ -140,6 +147,7 @@ class BonjoroApp(App[int]):
         #: Typed text is never a shortcut (tui/keyguard.py has the rule; docs/DESIGN.md too).
         self.typing_guard = TypingGuard(now)
         self._remembered_theme: str | None = None
+        self._previous_expiry: float | None = None
 
     # ---- typing is never a shortcut ------------------------------------------------------------
 
@@ -167,6 +175,13 @@ class BonjoroApp(App[int]):
     @property
     def target_label(self) -> str:
         return "SANDBOX" if self.settings.is_sandbox else "LIVE"
+
+    @property
+    def target_words(self) -> str:
+        """The target in a sentence: "the sandbox", "Bonjoro", or another server's origin."""
+        from bonjoro_tui.account.profiles import target_words
+
+        return target_words(self.settings.target_id)
 
     @property
     def client(self) -> "BonjoroClient":
@@ -243,11 +258,11 @@ class BonjoroApp(App[int]):
             )
         conflicts = self.keymap_conflicts()
         if conflicts:
-            lines = [f"{notice(self.get_key_display(Binding(key, '')))} is bound to both {notice(a)} and {notice(b)}"
-                     for key, a, b in conflicts]
+            lines = notice("\n".join(f"{self.get_key_display(Binding(key, ''))} is bound to both {a} and {b}"
+                                     for key, a, b in conflicts))
             self.notify(
-                f"Key conflict{'s' if len(conflicts) > 1 else ''} in {where}:\n" + "\n".join(lines)
-                + "\nOnly one binding of each key works; give the other one a key of its own.",
+                f"Key conflict{'s' if len(conflicts) > 1 else ''} in {where}:\n{lines}\n"
+                "Only one binding of each key works; give the other one a key of its own.",
                 title="config.toml", severity="warning", timeout=15, markup=False,
             )
 
@@ -257,7 +272,8 @@ class BonjoroApp(App[int]):
         there). Defaults that share a key on purpose (q closes help, quits elsewhere) are not listed."""
         keymap = self.settings.keymap or {}
         keys_of = {b.id: keymap.get(b.id, b.key) for b in self.BINDINGS if isinstance(b, Binding) and b.id}
-        keys_of.update({i: keymap.get(i, k) for i, k in self.DEFAULT_KEYS.items()})
+        for binding_id, default in self.DEFAULT_KEYS.items():
+            keys_of[binding_id] = keymap.get(binding_id, default)
         normalized = {i: set(k.split(",")) for i, k in self._normalize_keymap(keys_of).items()}
         ids = sorted(normalized)
         found = []
@@ -295,6 +311,7 @@ class BonjoroApp(App[int]):
 
     def on_refresh_happened(self, message: RefreshHappened) -> None:
         self.refresh_events += 1
+        self._previous_expiry = self.profile.tokens.expires_at if self.profile is not None else None
         self.reload_profile()
         event = message.event
         if not event.saved:
@@ -310,18 +327,21 @@ class BonjoroApp(App[int]):
             return
         if event.reason == "manual":
             return  # refresh_now() reports its own outcome
-        why = "the server rejected the token" if event.reason == "rejected" else "it was about to expire"
+        previous = self._previous_expiry
+        if event.reason == "rejected":
+            why = "the server rejected the token"
+        elif previous is not None and previous <= event.at:
+            why = "it had expired"
+        else:
+            why = "it was about to expire"
         if event.ok and self.profile is not None:
             left = self.profile.tokens.expires_in(self.now())
             self.notify(
                 f"Token refreshed automatically ({why}); valid for {duration(left)}.", title="Auto-refresh",
                 markup=False,
             )
-        elif not event.ok:
-            todo = (f"Sign in again ({notice(self.key_for('login'))})." if self.profile is None
-                    else f"Your previous token is kept; try {notice(self.key_for('refresh'))}.")
-            self.notify(f"Automatic refresh failed: {notice(event.detail)}\n{todo}", title="Auto-refresh",
-                        severity="error", markup=False)
+        # A failed refresh is reported once, by whatever asked for it (the worker's report, the
+        # explorer's answer): a second toast here said the same thing again.
 
     def reload_profile(self) -> None:
         """Read the profile from the store; a corrupt store is reported, never fatal."""
@@ -346,7 +366,7 @@ class BonjoroApp(App[int]):
             self.fetch_user()
         if switch:
             self.switch_mode("status")
-        self.notify(f"Signed in to the {notice(self.target_label.lower())}.", title="Signed in", markup=False)
+        self.notify(f"Signed in to {notice(self.target_words)}.", title="Signed in", markup=False)
 
     # ---- workers ---------------------------------------------------------------------------------
 
@@ -422,17 +442,20 @@ class BonjoroApp(App[int]):
             note = "local tokens removed. Not revoked: " + notice("; ".join(result.not_revoked))
         self.notify(f"Signed out: {note}", title="Signed out", markup=False)
 
-    def _offer_forget(self, why: str) -> None:
+    def _offer_forget(self, why: str, name: str | None = None) -> None:
         """The server could not revoke: the same choice as ``bonjoro-tui logout --forget``."""
         from bonjoro_tui.tui.modals.confirm import ConfirmScreen
 
         def chosen(yes: bool | None) -> None:
             if yes:
-                self.logout(forget=True)
+                if name is None or name == self.settings.profile:
+                    self.logout(forget=True)
+                else:
+                    self.run_worker(self.remove_profile(name, revoke=False), group="profiles")
 
         question = (f"{safe_text(why[:1].upper() + why[1:])}.\n\nForget them here anyway? They stay valid at the "
                     "server until they expire.")
-        self.push_screen(ConfirmScreen(question), chosen)
+        self.push_screen(ConfirmScreen(question, confirm="Forget them"), chosen)
 
     async def check_expiry(self) -> None:
         """Each tick: when the token is within its refresh leeway, let the client refresh it once."""
@@ -471,12 +494,81 @@ class BonjoroApp(App[int]):
             return
         from bonjoro_tui.tui.modals.confirm import ConfirmScreen
 
-        question = "Sign out? The tokens are revoked at the server where possible and forgotten here."
+        question = (f"Sign out of {notice(self.target_words)} (profile {notice(self.settings.profile)})? The tokens "
+                    "are revoked at the server where possible and forgotten here.")
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self.logout()
 
         self.push_screen(ConfirmScreen(question), confirmed)
+
+    def action_token(self) -> None:
+        if self.profile is None:
+            self.notify(f"Not signed in: no token to inspect. Press {notice(self.key_for('login'))} to sign in.",
+                        title="Token", severity="warning", markup=False)
+            return
+        from bonjoro_tui.tui.modals.token import TokenScreen
+
+        self.push_screen(TokenScreen(self.profile))
+
+    def action_profiles(self) -> None:
+        if not _is(self.screen, "bonjoro_tui.tui.modals.profiles", "ProfilesScreen"):
+            from bonjoro_tui.tui.modals.profiles import ProfilesScreen
+
+            self.push_screen(ProfilesScreen())
+
+    def switch_profile(self, name: str) -> None:
+        """Use the stored profile ``name``: remembered as the default in config.toml, and the
+        session re-opened for it (its client is built again; the sandbox and HTTP client stay)."""
+        from bonjoro_tui.account.preferences import PreferenceError
+        from bonjoro_tui.account.profiles import overridden_by, use_profile
+
+        if name == self.settings.profile:
+            self.notify(f"Profile {notice(name)} is already in use.", title="Profiles", markup=False)
+            return
+        note = ""
+        try:
+            use_profile(self.session, name)
+        except PreferenceError as exc:
+            self.session.switch_profile(name)  # this run uses it all the same
+            what, todo = self.explain(exc)
+            note = f"\nNot remembered for the next start: {notice(what)} {notice(todo)}"
+        except Exception as exc:
+            self.report(exc, "Profiles")
+            return
+        else:
+            source = overridden_by(self.session)
+            if source:
+                note = f"\nRemembered in config.toml, but {notice(source)} still chooses the profile at the next start."
+        self.settings = self.session.settings
+        self._auto_refresh_for = None
+        self.user = None
+        self.reload_profile()
+        if self.profile is not None:
+            self.fetch_user()
+        state = "signed in" if self.profile is not None else "not signed in"
+        self.notify(f"Now using profile {notice(name)} ({state}).{note}", title="Profiles", markup=False)
+
+    async def remove_profile(self, name: str, *, revoke: bool) -> None:
+        """Sign a profile out (revoked at the server with ``revoke``, else only forgotten here);
+        a revocation that fails keeps its tokens and offers to forget them, like sign-out."""
+        from bonjoro_tui.account.profiles import remove_profile
+        from bonjoro_tui.api.errors import RevocationFailed
+
+        try:
+            await self.session.client_ready()
+            result = await remove_profile(self.session, name, revoke=revoke)
+        except Exception as exc:
+            self.report(exc, "Sign out")
+            if isinstance(exc, RevocationFailed):
+                self._offer_forget(str(exc), name)
+            return
+        self.reload_profile()
+        if result.revoked_all:
+            note = "tokens revoked at the server and removed here."
+        else:
+            note = "local tokens removed. Not revoked: " + notice("; ".join(result.not_revoked))
+        self.notify(f"Profile {notice(name)} signed out: {note}", title="Signed out", markup=False)
 
     def action_help(self) -> None:
         if not _is(self.screen, "bonjoro_tui.tui.modals.help", "HelpScreen"):
@@ -484,7 +576,17 @@ class BonjoroApp(App[int]):
 
             self.push_screen(HelpScreen())
 
+    #: App actions that open or replace a screen: not under a modal (its own keys apply there),
+    #: and hidden from the footer meanwhile.
+    NAVIGATION_ACTIONS = frozenset({"refresh_token", "login", "explorer", "status", "logout", "token", "profiles"})
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from textual.screen import ModalScreen
+
+        if action in self.NAVIGATION_ACTIONS and isinstance(self.screen, ModalScreen):
+            return False
+        if action == "token":
+            return self.profile is not None and not _is_login(self.screen)
         if action in ("refresh_token", "logout"):
             # Nothing to refresh when signed out; in the wizard the key would only distract.
             return self.profile is not None and not _is_login(self.screen)
@@ -504,9 +606,11 @@ class BonjoroApp(App[int]):
             ("Help", "Keys and what each screen does", "help"),
             ("Quit", "Leave bonjoro-tui", "quit"),
         ]
+        commands.insert(-2, ("Profiles", "List the stored profiles, switch, sign one out", "profiles"))
         if self.profile is not None:
             commands[1:1] = [
                 ("Refresh token now", "Use the refresh token (or the client credentials) now", "refresh_token"),
+                ("Inspect the token", "The access token's JWT header and claims, decoded (not verified)", "token"),
                 ("Sign out", "Revoke the tokens where possible and forget them", "logout"),
             ]
         return commands

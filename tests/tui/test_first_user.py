@@ -73,7 +73,7 @@ async def test_status_reads_the_store_again_when_shown():
         await pilot.press("e")
         await app.workers.wait_for_complete()
         session.store.save(api_key_profile(session))  # another process signs in with an API key
-        await pilot.press("s")
+        await pilot.press("escape", "s")  # the explorer opens in its path field: escape leaves it
         await pilot.pause()
         text = screen_text(app)
         assert "API key" in text and "does not expire" in text
@@ -132,7 +132,12 @@ async def test_keymap_relabels_buttons_and_hints_and_warns_about_unknown_ids(iso
 
 
 def test_the_app_knows_every_screen_binding_id():
-    screens = [LoginScreen, ExplorerScreen, HelpScreen, ConfirmScreen, UrlScreen]
+    from bonjoro_tui.tui.modals.profiles import ProfilesScreen
+    from bonjoro_tui.tui.modals.save import SaveBodyScreen
+    from bonjoro_tui.tui.modals.token import TokenScreen
+
+    screens = [LoginScreen, ExplorerScreen, HelpScreen, ConfirmScreen, UrlScreen, TokenScreen, ProfilesScreen,
+               SaveBodyScreen]
     ids = {b.id for s in screens for b in s.__dict__.get("BINDINGS", [])}
     assert ids == set(BonjoroApp.SCREEN_BINDING_IDS)
 

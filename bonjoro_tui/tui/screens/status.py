@@ -65,6 +65,8 @@ class StatusScreen(Screen[None]):
                 yield Button("Sign in", id="do-login", variant="primary", compact=True)
                 yield Button("Refresh", id="do-refresh", compact=True)
                 yield Button("Explorer", id="do-explorer", compact=True)
+                yield Button("Token", id="do-token", compact=True)
+                yield Button("Profiles", id="do-profiles", compact=True)
                 yield Button("Sign out", id="do-logout", variant="error", compact=True)
             yield Static(id="endpoints", classes="panel")
         yield Footer(compact=True, show_command_palette=False)
@@ -110,9 +112,12 @@ class StatusScreen(Screen[None]):
             ("Profile", status.profile),
             ("User", display_name(app.user) if signed_in else Text(f"not signed in — press {safe_text(key('login'))}", style="italic")),
             ("Method", method_label(status.method)),
-            ("Client id", status.client_id or settings.client_id or "—"),
-            ("Client secret", status.client_secret_masked or "(none: public client)"),
         ]
+        if status.method != SignInMethod.API_KEY:  # an API key has no OAuth client
+            rows += [
+                ("Client id", status.client_id or settings.client_id or "—"),
+                ("Client secret", status.client_secret_masked or self._no_secret(status)),
+            ]
         if status.blocked:
             rows.append(("Blocked", rich_plain(status.blocked, "bold red")))
         self.query_one("#account", Static).update(grid(rows))
@@ -134,6 +139,8 @@ class StatusScreen(Screen[None]):
             "do-login": ("Sign in again" if signed_in else "Sign in", "login"),
             "do-refresh": ("Refresh", "refresh"),
             "do-explorer": ("Explorer", "explorer"),
+            "do-token": ("Token", "token"),
+            "do-profiles": ("Profiles", "profiles"),
             "do-logout": ("Sign out", "logout"),
         }
         for button_id, (label, binding_id) in labels.items():
@@ -145,7 +152,15 @@ class StatusScreen(Screen[None]):
         self.query_one("#do-login", Button).variant = "default" if signed_in else "primary"
         self.query_one("#do-refresh", Button).disabled = profile is None or profile.method == SignInMethod.API_KEY
         self.query_one("#do-logout", Button).disabled = not signed_in
+        self.query_one("#do-token", Button).disabled = not signed_in
         self.tick()
+
+    @staticmethod
+    def _no_secret(status: Any) -> str:
+        """What the Client secret row says when no secret is known for the client."""
+        if status.method == SignInMethod.CLIENT_CREDENTIALS:
+            return "none configured (a new grant would be refused)"
+        return "none (public client)"
 
     def _endpoints(self) -> Table:
         s = self.app.settings
@@ -173,6 +188,14 @@ class StatusScreen(Screen[None]):
     @on(Button.Pressed, "#do-explorer")
     async def _explorer(self) -> None:
         await self.app.run_action("explorer")
+
+    @on(Button.Pressed, "#do-token")
+    async def _token(self) -> None:
+        await self.app.run_action("token")
+
+    @on(Button.Pressed, "#do-profiles")
+    async def _profiles(self) -> None:
+        await self.app.run_action("profiles")
 
     @on(Button.Pressed, "#do-logout")
     async def _logout(self) -> None:
