@@ -177,6 +177,15 @@ def test_api_get_me_prints_valid_json_with_every_control_escaped(env, hostile):
     assert json.loads(data)["data"]["name"] == ALL
 
 
+def test_api_jq_strings_are_escaped_on_a_terminal_and_the_servers_on_a_pipe(env, hostile):
+    sign_in(env)
+    code, data = run_in_terminal(env, "api", "/me", "--jq", ".data.name, .data")
+    assert code == 0, data
+    assert_clean(data, "api --jq on a terminal")
+    result = run(env, "api", "/me", "--jq", ".data.name")
+    assert result.returncode == 0 and result.stdout.decode() == ALL + "\n"  # `> file` gets the text itself
+
+
 def test_api_include_escapes_header_values(env, hostile):
     sign_in(env)
     result = run(env, "api", "GET", "/me", "--include")
