@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -121,6 +122,33 @@ def find(method: str, path: str) -> Endpoint | None:
         if e.method == method and e.path == path:
             return e
     return None
+
+
+def match(method: str, path: str) -> Endpoint | None:
+    """The endpoint a typed path calls: the template itself (``/users/{user_id}``), else the one
+    whose template matches it (``/users/42``; a literal segment beats a placeholder). The query
+    and a full URL's origin and ``/api/v2`` are ignored."""
+    method = method.upper()
+    bare = path.split("?", 1)[0].split("#", 1)[0]
+    if "://" in bare:
+        bare = "/" + bare.split("://", 1)[1].partition("/")[2]
+        if bare.startswith(API_PREFIX + "/"):
+            bare = bare[len(API_PREFIX):]
+    bare = "/" + bare.strip("/") if bare.strip("/") else "/"
+    exact = find(method, bare)
+    if exact is not None:
+        return exact
+    best: tuple[int, Endpoint] | None = None
+    for e in _catalog():
+        if e.method != method or "{" not in e.path:
+            continue
+        pattern = "^" + "/".join(("[^/]+" if part.startswith("{") and part.endswith("}") else re.escape(part))
+                                 for part in e.path.split("/")) + "$"
+        if re.match(pattern, bare):
+            literal = sum(1 for part in e.path.split("/") if part and not part.startswith("{"))
+            if best is None or literal > best[0]:
+                best = (literal, e)
+    return best[1] if best else None
 
 
 def _endpoint(spec: dict, spec_path: str, method: str, op: dict, shared: list) -> Endpoint:

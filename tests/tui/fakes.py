@@ -47,7 +47,7 @@ class FakeClient:
             raise self.fail_with
         return ME
 
-    async def request(self, method, path, *, params=None, json=None):
+    async def request(self, method, path, *, params=None, json=None, headers=None, retry=True):
         if self.fail_with:
             raise self.fail_with
         body = self.responses.get(path, {"error": {"message": "Not found", "status_code": 404}})

@@ -168,7 +168,7 @@ async def test_history_and_errors_with_markup_in_the_path(session):
         await send(pilot, screen, "/hostile[/x]")  # a str prompt in the history would raise MarkupError
         await send(pilot, screen, "/nothing-here" + hs.CLICK)
         assert screen.history[-1].status == 404
-        screen.query_one("#response-tabs", TabbedContent).active = "tab-history"
+        screen.query_one("#request-tabs", TabbedContent).active = "tab-history"  # the request side's tab
         await pilot.pause(0.2)
         history = screen.query_one("#history", OptionList)
         prompts = [str(history.get_option_at_index(i).prompt) for i in range(history.option_count)]
