@@ -517,6 +517,98 @@ def _run_child(program: str, command: list[str], env: dict[str, str]) -> int:
     return 128 - status if status < 0 else status
 
 
+# --------------------------------------------------------------------------- profiles
+
+
+def _profile_json(summary: Any) -> dict[str, Any]:
+    from bonjoro_tui.account.format import iso
+
+    return {
+        "name": summary.name, "target": summary.target, "api_origin": summary.api_origin,
+        "method": summary.method, "client_id": summary.client_id, "signed_in": summary.signed_in,
+        "expires_at": iso(summary.expires_at),
+        "expired": summary.expired, "on_this_target": summary.on_this_target,
+        "active": summary.active, "default": summary.default,
+    }
+
+
+async def cmd_profiles(args: argparse.Namespace, settings: Settings) -> int:
+    from bonjoro_tui.account import profiles
+    from bonjoro_tui.account.session import Session
+    from bonjoro_tui.store import TokenStore
+
+    action = args.profiles_command or "list"
+    if action == "rm" and not args.no_revoke:
+        async def body(session: Any) -> int:
+            result = await profiles.remove_profile(session, args.name, revoke=True)
+            return _removed(args, result, session)
+
+        return await _with_session(settings, body)
+    # Listing, choosing and forgetting read and write local files only: no sandbox, no HTTP client.
+    session = Session(settings, TokenStore(settings.store_path))
+    if action == "rm":
+        return _removed(args, await profiles.remove_profile(session, args.name, revoke=False), session)
+    if action == "use":
+        path = profiles.use_profile(session, args.name)
+        overridden = profiles.overridden_by(session)
+        if args.json:
+            _print_json({"default": args.name, "config_file": str(path), "overridden_by": overridden})
+        else:
+            print(f"Default profile: {args.name!r} (profile = \"{args.name}\" in {path}).")
+        if overridden:
+            print(f"bonjoro-tui: note: {_one_line(overridden)} names the profile in effect here; it still wins over "
+                  "config.toml", file=sys.stderr)
+        return EXIT_OK
+    listed = profiles.list_profiles(session)
+    if args.json:
+        _print_json({"profiles": [_profile_json(p) for p in listed], "active": settings.profile,
+                     "default": profiles.default_profile(session), "store": str(settings.store_path)})
+        return EXIT_OK
+    if not listed:
+        print(f"No stored profiles (token store: {settings.store_path}); sign in with `bonjoro-tui login`.")
+        return EXIT_OK
+    rows = [("", "NAME", "SERVER", "METHOD", "STATE")]
+    now = session.now()
+    for p in listed:
+        if not p.on_this_target:
+            state = f"signed in to {p.where}, not this server"
+        elif not p.signed_in:
+            state = "expired (sign in again)"
+        elif p.expires_at is None:
+            state = "signed in (never expires)"
+        else:
+            left = p.expires_at - now
+            state = f"signed in, token {'expired ' + duration(-left) + ' ago (refreshes)' if left <= 0 else 'expires in ' + duration(left)}"
+        flags = ("*" if p.active else " ") + ("d" if p.default else " ")
+        rows.append((flags, p.name, p.where, p.method, state))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        print(safe_text("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4]).rstrip())
+    print("* in use   d default (config.toml)")
+    if not any(p.active for p in listed):
+        print(f"In use: profile {settings.profile!r}, not stored (`bonjoro-tui login` signs it in, "
+              "`bonjoro-tui profiles use NAME` chooses another).")
+    return EXIT_OK
+
+
+def _removed(args: argparse.Namespace, result: Any, session: Any) -> int:
+    from bonjoro_tui.account.profiles import default_profile
+
+    was_default = default_profile(session) == result.profile
+    if args.json:
+        _print_json({"profile": result.profile, "deleted": result.deleted, "revoked": result.revoked,
+                     "not_revoked": result.not_revoked, "was_default": was_default})
+        return EXIT_OK
+    revoked = ", ".join(result.revoked) or "nothing"
+    print(f"Removed profile {result.profile!r}: local tokens deleted; revoked at the server: {revoked}.")
+    for note in result.not_revoked:
+        print(f"  not revoked: {_one_line(note)}", file=sys.stderr)
+    if was_default:
+        print(f"bonjoro-tui: note: {result.profile!r} is still the default profile in config.toml; "
+              "`bonjoro-tui profiles use NAME` chooses another", file=sys.stderr)
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- doctor
 
 #: ok, fail, warn, skip: the marks of `doctor`, and their ASCII stand-ins for a terminal that cannot show them.
@@ -685,5 +777,6 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Coroutine[Any, Any
     "token": cmd_token,
     "exec": cmd_exec,
     "api": cmd_api,
+    "profiles": cmd_profiles,
     "doctor": cmd_doctor,
 }

@@ -231,6 +231,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS", help="for each step (default 5)")
 
     p = _command(
+        sub, "profiles", common, "list the stored profiles, choose the default one, remove one",
+        "List the stored profiles (the default when no action is given), make one the default "
+        "(remembered in config.toml; --profile and BONJORO_PROFILE still win), or remove one.",
+        ("bonjoro-tui profiles", "bonjoro-tui profiles use ci", "bonjoro-tui profiles rm old-test",
+         "bonjoro-tui profiles list --json | jq -r '.profiles[].name'"),
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output (also on failure)")
+    actions = p.add_subparsers(dest="profiles_command", metavar="ACTION")
+    q = _command(actions, "list", common, "every stored profile (the default action)",
+                 "Every stored profile: its server, method, whether it is signed in, and which one is "
+                 "in use (*) and the default. Never a token.",
+                 ("bonjoro-tui profiles list", "bonjoro-tui profiles list --json"))
+    q.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+    q = _command(actions, "use", common, "make NAME the default profile (config.toml)",
+                 "Make the stored profile NAME the default: config.toml gets profile = \"NAME\", the "
+                 "file's other lines and comments kept. --profile and BONJORO_PROFILE still win.",
+                 ("bonjoro-tui profiles use ci",))
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+    q = _command(actions, "rm", common, "revoke and remove the profile NAME",
+                 "Remove the stored profile NAME: revoked at the server first, as logout does (a failed "
+                 "revocation keeps it, exit 1), unless --no-revoke, which only forgets it here.",
+                 ("bonjoro-tui profiles rm old-test", "bonjoro-tui profiles rm staging --no-revoke"))
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--no-revoke", action="store_true",
+                   help="only forget the tokens here (they stay valid at the server until they expire)")
+    q.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+
+    p = _command(
         sub, "completion", common, "print the shell completion script (bash, zsh, fish)",
         "Print the completion script for SHELL, generated from this command line's own parser.",
         ("bonjoro-tui completion bash > ~/.local/share/bash-completion/completions/bonjoro-tui",

@@ -13,15 +13,21 @@ import pytest
 from bonjoro_tui.cli.parser import COMPLETION_SHELLS, build_parser
 
 
-def subcommands() -> dict[str, argparse.ArgumentParser]:
-    parser = build_parser()
-    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return dict(action.choices)
+def subcommands(parser: argparse.ArgumentParser | None = None, prefix: str = "") -> dict[str, argparse.ArgumentParser]:
+    """Every subcommand, nested ones too ("profiles use")."""
+    parser = parser or build_parser()
+    found: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found[prefix + name] = sub
+                found.update(subcommands(sub, prefix + name + " "))
+    return found
 
 
 def test_every_subcommand_help_has_a_description_and_examples():
     commands = subcommands()
-    assert {"token", "exec", "api", "completion", "status", "login"} <= set(commands)
+    assert {"token", "exec", "api", "completion", "status", "login", "profiles", "profiles use"} <= set(commands)
     for name, sub in commands.items():
         text = sub.format_help()
         assert sub.description and sub.description.split()[0] in text, name
@@ -41,7 +47,7 @@ def completion(shell: str) -> str:
 def test_completion_scripts_name_every_subcommand(shell, tmp_path):
     script = completion(shell)
     for name in subcommands():
-        assert name in script, (shell, name)
+        assert name.split()[-1] in script, (shell, name)
     for option in ("--paginate", "--jq", "--show"):
         assert option in script, (shell, option)
     program = {"bash": "bash", "zsh": "zsh", "fish": "fish"}[shell]
