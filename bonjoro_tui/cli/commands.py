@@ -268,8 +268,10 @@ def _read_data(spec: str | None) -> Any:
 
 def _plan_api(args: argparse.Namespace) -> Any:
     """The request from the arguments (``account.fields``), every usage error raised before anything is sent."""
-    from bonjoro_tui.account.fields import Field, parse_field, parse_header, plan_request
+    from bonjoro_tui.account.fields import METHODS, Field, parse_field, parse_header, plan_request
 
+    if args.method is None and args.path in METHODS:  # `api GET`: the method without its path
+        raise UsageError(f"{args.path} needs a path: bonjoro-tui api {args.path} /me")
     if args.method and args.method_option and args.method.upper() != args.method_option.upper():
         raise UsageError(f"two methods given: {args.method} and --method {args.method_option}")
     if args.slurp and not args.paginate:
