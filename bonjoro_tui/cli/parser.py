@@ -7,6 +7,7 @@ and ``bonjoro-tui completion bash|zsh|fish`` generates the shell completion from
 from __future__ import annotations
 
 import argparse
+import textwrap
 from typing import Any
 
 from bonjoro_tui import __version__
@@ -40,8 +41,9 @@ def _examples(*lines: str) -> str:
 
 def _command(sub: Any, name: str, common: argparse.ArgumentParser, help: str, description: str,
              examples: tuple[str, ...]) -> argparse.ArgumentParser:
+    # Raw formatting keeps the examples' lines as written; the description is wrapped here instead.
     parser: argparse.ArgumentParser = sub.add_parser(
-        name, parents=[common], help=help, description=description, epilog=_examples(*examples),
+        name, parents=[common], help=help, description=textwrap.fill(description, 78), epilog=_examples(*examples),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     return parser
@@ -63,9 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = Parser(
         prog="bonjoro-tui",
-        description="Sign in to Bonjoro with OAuth 2.0, watch the token, explore API v2. "
-        "With no client configured, everything runs against a local sandbox. "
-        "With no command, the dashboard starts.",
+        description=textwrap.fill("Sign in to Bonjoro with OAuth 2.0, watch the token, explore API v2. "
+                                  "With no client configured, everything runs against a local sandbox. "
+                                  "With no command, the dashboard starts.", 78),
         parents=[common],
         epilog=_examples(
             "bonjoro-tui                         # the dashboard",

@@ -48,8 +48,9 @@ def test_completion_scripts_name_every_subcommand(shell, tmp_path):
     script = completion(shell)
     for name in subcommands():
         assert name.split()[-1] in script, (shell, name)
-    for option in ("--paginate", "--jq", "--show"):
-        assert option in script, (shell, option)
+    for option in ("--paginate", "--jq", "--show", "--no-revoke"):
+        spelled = f"-l {option[2:]}" if shell == "fish" else option  # fish: complete … -l paginate
+        assert spelled in script, (shell, option)
     program = {"bash": "bash", "zsh": "zsh", "fish": "fish"}[shell]
     if shutil.which(program):
         path = tmp_path / f"completion.{shell}"
