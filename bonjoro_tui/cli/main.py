@@ -28,11 +28,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(words)
-    except SystemExit as exc:  # argparse exits 0 on --help/--version
-        return int(exc.code or 0)
-    except UsageExit as exc:
+    except UsageExit as exc:  # argparse has printed the usage and the message (exit 2)
         options = words[: words.index("--")] if "--" in words else words  # not exec's command's own
         return _usage_error(exc, json_wanted="--json" in options)
+    except SystemExit as exc:  # argparse exits 0 on --help/--version
+        return int(exc.code or 0)
     for name in ("profile", "debug"):
         if not hasattr(args, name):
             setattr(args, name, None)
@@ -55,16 +55,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _usage_error(exc: UsageExit, *, json_wanted: bool) -> int:
-    """What argparse prints for a usage error (usage line, then the message, on stderr; exit 2),
-    and with ``--json`` on the command line a JSON error on stdout as well."""
+    """With ``--json`` on the command line, the usage error as JSON on stdout too."""
     from bonjoro_tui.cli.exitcodes import EXIT_USAGE
 
-    exc.parser.print_usage(sys.stderr)
-    print(f"{exc.parser.prog}: error: {exc.message}", file=sys.stderr)
     if json_wanted:
         from bonjoro_tui.safetext import safe_json_dumps
 
-        print(safe_json_dumps({"error": {"message": exc.message, "hint": f"see `{exc.parser.prog} --help`",
+        print(safe_json_dumps({"error": {"message": exc.message, "hint": f"see `{exc.prog} --help`",
                                          "exit_code": EXIT_USAGE, "type": "UsageError"}}))
     return EXIT_USAGE
 

@@ -7,6 +7,7 @@ and ``bonjoro-tui completion bash|zsh|fish`` generates the shell completion from
 from __future__ import annotations
 
 import argparse
+import sys
 import textwrap
 from typing import Any
 
@@ -17,22 +18,24 @@ from bonjoro_tui.account.methods import CLI_NAMES
 COMPLETION_SHELLS = ("bash", "zsh", "fish")
 
 
-class UsageExit(Exception):
-    """argparse found a usage error: ``message`` is what it would print (main() prints it, as
-    JSON too when the command line asked for ``--json``)."""
+class UsageExit(SystemExit):
+    """argparse's exit on a usage error (code 2, the usage and message already on stderr), with
+    the message kept, so that main() can print it as JSON too when ``--json`` was asked for."""
 
-    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
-        super().__init__(message)
-        self.parser = parser
+    def __init__(self, message: str, prog: str) -> None:
+        super().__init__(2)
         self.message = message
+        self.prog = prog  # "bonjoro-tui api": whose --help to read
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse's parser, but a usage error raises :class:`UsageExit` instead of exiting, so that
-    ``--json`` gets a JSON error on stdout too (every ``--json`` path prints JSON on failure)."""
+    """argparse's parser; a usage error prints and exits exactly as argparse does, as a
+    :class:`UsageExit` that keeps the message (every ``--json`` path prints JSON on failure)."""
 
     def error(self, message: str) -> Any:  # argparse's signature says NoReturn
-        raise UsageExit(self, message)
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise UsageExit(message, self.prog)
 
 
 def _examples(*lines: str) -> str:
