@@ -126,6 +126,12 @@ def _status_lines(status: AccountStatus, settings: Settings | None = None) -> li
     refresh result come from the server). For a live target, the endpoints in use follow, each
     with where it came from (live Bonjoro's authorize URL is a default we could not confirm)."""
     lines = _status_text(status.to_json(), status.where)
+    if settings is not None and status.signed_in:
+        # Which profile, and why this one: a flag, BONJORO_PROFILE, config.toml (`profiles use`).
+        source = settings.source("profile")
+        if source.startswith("profile in "):
+            source += " (bonjoro-tui profiles use)"
+        lines.insert(1, f"  profile from:  {source}")
     if settings is not None and not status.is_sandbox:
         for label, key in (("authorize", "authorize_url"), ("token", "token_url"), ("revoke", "revoke_url"),
                            ("api", "api_base")):

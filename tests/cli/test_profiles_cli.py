@@ -33,6 +33,7 @@ def test_profiles_use_switches_and_rm_removes(cli):
     config = Path(cli.env["BONJORO_TUI_CONFIG_DIR"]) / "config.toml"
     assert 'profile = "ci"' in config.read_text()
     assert json.loads(cli.run("status", "--json").out)["profile"] == "ci"  # every later command follows
+    assert f"profile from:  profile in {config}" in cli.run("status").out
     assert cli.run("token").out.strip() == cli.stored("ci")["access_token"]
     text = cli.run("profiles").out
     assert any(line.startswith("*d  ci ") for line in text.splitlines()), text
