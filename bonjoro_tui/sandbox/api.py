@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import urlencode
 
+from bonjoro_tui.sandbox.engine import EngineError
 from bonjoro_tui.sandbox.grants import Principal
 from bonjoro_tui.sandbox.seed import ts
 from bonjoro_tui.sandbox.state import GREETS_MAX, SandboxState
@@ -78,7 +79,7 @@ async def handle(req: Request, state: SandboxState) -> Response:
     else:
         try:
             response = _route(req, state, principal)
-        except ApiError as exc:
+        except (ApiError, EngineError) as exc:
             response = json_response(error_body(exc.status, exc.message), exc.status)
         except BadRequest as exc:
             response = json_response(error_body(400, exc.message), 400)
@@ -116,27 +117,54 @@ def _off_schema(response: Response) -> None:
 # -- routing --------------------------------------------------------------------------------
 
 Handler = Callable[[Request, SandboxState, Principal, dict[str, str]], Any]
-ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
+#: The hand-written routes (below); every other published operation is the engine's
+#: (``sandbox/engine.py``). ``ROUTES`` lists both (for the explorer's served marks).
+HAND_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
 
 
 def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "/?$")
-        ROUTES.append((method, regex, fn))
+        HAND_ROUTES.append((method, regex, fn))
         return fn
 
     return register
 
 
+def _engine_handler(req: Request, state: SandboxState, principal: Principal, args: dict[str, str]) -> Any:
+    raise AssertionError("engine routes are dispatched by _route")  # pragma: no cover
+
+
+def __getattr__(name: str) -> Any:
+    """``ROUTES``: every (method, path regex, handler) served — the hand-written ones, then each
+    operation of the published definition (the spec is read on first use, not at import)."""
+    if name == "ROUTES":
+        from bonjoro_tui.sandbox import engine
+
+        return HAND_ROUTES + [(op.method, op.regex, _engine_handler) for op in engine.operations()]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _route(req: Request, state: SandboxState, principal: Principal) -> Response:
     path = req.path[len(PREFIX):] or "/"
     allowed = []
-    for method, regex, fn in ROUTES:
+    for method, regex, fn in HAND_ROUTES:
         match = regex.match(path)
         if match:
             if method == req.method:
                 return _absolute_json(fn(req, state, principal, match.groupdict()), req.origin)
             allowed.append(method)
+    from bonjoro_tui.sandbox import engine
+
+    op, args, others, literal = engine.match(req.method, path)
+    if not literal:
+        others = []  # only /{invite_id}: any other one-segment path is simply not there
+    if op is not None and op.template not in engine.TOKEN_TEMPLATES:
+        status, body = engine.answer(req, state, principal, op, args)
+        response = _absolute_json(body, req.origin)
+        response.status = status
+        return response
+    allowed += [m for m in others if m not in allowed]
     if allowed:
         return json_response(error_body(405, "Method Not Allowed"), 405, {"allow": ", ".join(allowed)})
     raise ApiError(404, "Not Found")
@@ -222,12 +250,19 @@ def _utc(state: SandboxState) -> datetime:
 # -- users ----------------------------------------------------------------------------------
 
 
+def _world(state: SandboxState) -> Any:
+    from bonjoro_tui.sandbox.engine import engine_world
+
+    return engine_world(state)
+
+
 def _me(state: SandboxState, principal: Principal) -> dict[str, Any]:
-    user = state.seed.user(principal.user_id) or state.seed.me
-    if user is state.seed.me:
+    users = _world(state).collection("users")
+    user = users.get(principal.user_id) or users.get(state.seed.me["id"]) or state.seed.me
+    if user["id"] == state.seed.me["id"]:
         bio = state.user_bio()
         if bio is not None:
-            user["bio"] = bio
+            user = dict(user, bio=bio)
     return user
 
 
@@ -244,10 +279,9 @@ def post_me(req: Request, state: SandboxState, principal: Principal, _: dict) ->
     if bio is None:
         raise ApiError(400, "The bio field is required.")
     user = _me(state, principal)
-    if user is state.seed.me:
+    if user["id"] == state.seed.me["id"]:
         state.set_user_bio(bio)
-    user["bio"] = bio
-    return {"message": "Updated", "data": user}
+    return {"message": "Updated", "data": dict(user, bio=bio)}
 
 
 def _signature(user: dict[str, Any], index: int) -> dict[str, Any]:
@@ -261,8 +295,9 @@ def get_users(req: Request, state: SandboxState, principal: Principal, _: dict) 
     includes = req.query().get("includes")
     if includes not in (None, "", "signatures"):
         raise ApiError(400, "The selected includes is invalid.")
-    _me(state, principal)
-    users = [dict(u, signatures=[_signature(u, i)]) if includes else u for i, u in enumerate(state.seed.users)]
+    me = _me(state, principal)
+    users = [me if u["id"] == me["id"] else u for u in _world(state).collection("users").all()]
+    users = [dict(u, signatures=[_signature(u, i)]) if includes else u for i, u in enumerate(users)]
     return _paginate(req, users)
 
 
@@ -270,10 +305,10 @@ def get_users(req: Request, state: SandboxState, principal: Principal, _: dict) 
 def get_user(req: Request, state: SandboxState, principal: Principal, args: dict) -> dict[str, Any]:
     if args["user_id"] == "me":
         return _me(state, principal)
-    user = state.seed.user(args["user_id"])
+    user = _world(state).collection("users").get(args["user_id"])
     if user is None:
         raise ApiError(404, "User not found")
-    return _me(state, principal) if user is state.seed.me else user
+    return _me(state, principal) if user["id"] == state.seed.me["id"] else user
 
 
 # -- profiles -------------------------------------------------------------------------------
@@ -281,7 +316,8 @@ def get_user(req: Request, state: SandboxState, principal: Principal, args: dict
 
 @route("GET", "/profiles")
 def get_profiles(req: Request, state: SandboxState, principal: Principal, _: dict) -> dict[str, Any]:
-    items = _search(state.seed.profiles, req.query().get("search"), ("email", "first_name", "last_name", "name"))
+    items = _search(_world(state).collection("profiles").all(), req.query().get("search"),
+                    ("email", "first_name", "last_name", "name"))
     return _paginate(req, items)
 
 
@@ -300,8 +336,18 @@ def _new_profile(state: SandboxState, email: str, first: str | None, last: str |
         "demographic": {"location": None, "country": None, "age": None, "sex": None},
         "created_at": now, "updated_at": now,
     }
-    state.seed.profiles.insert(0, profile)
+    _world(state).collection("profiles").put(profile, created=True)
     return profile
+
+
+def _profile(state: SandboxState, key: str) -> dict[str, Any] | None:
+    """A profile by id (a dict lookup) or by (case-insensitive) email."""
+    profiles = _world(state).collection("profiles")
+    found = profiles.get(key)
+    if found is not None or "@" not in key:
+        return found
+    key_l = key.lower()
+    return next((p for p in profiles.all() if p["email"].lower() == key_l), None)
 
 
 @route("POST", "/profiles")
@@ -311,7 +357,7 @@ def post_profile(req: Request, state: SandboxState, principal: Principal, _: dic
     if not isinstance(email, str) or not _EMAIL.fullmatch(email):
         raise ApiError(400, "The email must be a valid email address.")
     first, last = _optional_str(body, "first_name"), _optional_str(body, "last_name")
-    if state.seed.profile(email) is not None:
+    if _profile(state, email) is not None:
         raise ApiError(400, "The email has already been taken.")
     return {"message": "Created", "data": _new_profile(state, email, first, last)}
 
@@ -325,7 +371,7 @@ GREET_SORTS = ("created_at", "updated_at", "uploaded_at", "awaiting_reply", "las
 @route("GET", "/greets")
 def get_greets(req: Request, state: SandboxState, principal: Principal, _: dict) -> dict[str, Any]:
     query = req.query()
-    items = state.seed.greets(state.knobs["greet_count"])
+    items = _world(state).collection("greets").all()
     status = query.get("status")
     if status:
         if status not in GREET_STATUSES:
@@ -347,13 +393,18 @@ def get_greets(req: Request, state: SandboxState, principal: Principal, _: dict)
 
 @route("POST", "/greets")
 def post_greet(req: Request, state: SandboxState, principal: Principal, _: dict) -> dict[str, Any]:
-    body = _body(req)
+    return {"message": "Created", "data": create_greet(state, principal, _body(req))}
+
+
+def create_greet(state: SandboxState, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    """A greet for ``body["profiles"]`` (emails or profile ids; unknown emails become profiles)."""
+    world = _world(state)
     wanted = body.get("profiles")
     if not isinstance(wanted, list) or not 1 <= len(wanted) <= 200 or not all(isinstance(p, str) for p in wanted):
         raise ApiError(400, "The profiles field must be a list of 1 to 200 emails or profile ids.")
     profiles = []
     for key in wanted:
-        profile = state.seed.profile(key)
+        profile = _profile(state, key)
         if profile is None and _UUID.fullmatch(key):
             raise ApiError(404, f"Profile {key} not found")
         if profile is None:
@@ -371,9 +422,9 @@ def post_greet(req: Request, state: SandboxState, principal: Principal, _: dict)
             raise ApiError(404, f"{name} {value} not found")
         return found
 
-    assignee = lookup("assignee_id", state.seed.user, _me(state, principal))
-    campaign = lookup("campaign_id", state.seed.campaign, None)
-    template = lookup("template_id", state.seed.template, state.seed.templates[0])
+    assignee = lookup("assignee_id", world.collection("users").get, _me(state, principal))
+    campaign = lookup("campaign_id", world.collection("campaigns").get, None)
+    template = lookup("template_id", world.collection("message-templates").get, state.seed.templates[0])
     note = _optional_str(body, "note", 2000)
     attrs = body.get("custom_attributes")
     if attrs is not None and not isinstance(attrs, dict):
@@ -384,15 +435,15 @@ def post_greet(req: Request, state: SandboxState, principal: Principal, _: dict)
         template=template, status="open", link_id=str(uuid.uuid4()), event_id=str(uuid.uuid4()),
         note=note, campaign=campaign,
     )
-    state.seed.created_greets.insert(0, greet)
-    return {"message": "Created", "data": greet}
+    world.collection("greets").put(greet, created=True)
+    return greet
 
 
 @route("GET", "/campaigns")
 def get_campaigns(req: Request, state: SandboxState, principal: Principal, _: dict) -> dict[str, Any]:
-    return _paginate(req, state.seed.campaigns)
+    return _paginate(req, _world(state).collection("campaigns").all())
 
 
 @route("GET", "/message-templates")
 def get_templates(req: Request, state: SandboxState, principal: Principal, _: dict) -> dict[str, Any]:
-    return _paginate(req, state.seed.templates)
+    return _paginate(req, _world(state).collection("message-templates").all())

@@ -69,6 +69,7 @@ class SeedData:
         self.campaigns = [self._campaign(rng, i, *spec) for i, spec in enumerate(CAMPAIGNS)]
         self.created_greets: list[dict[str, Any]] = []  # POST /greets, newest first
         self._generated: list[dict[str, Any]] = []
+        self._greet_index: dict[str, int] = {}
 
     @property
     def me(self) -> dict[str, Any]:
@@ -92,8 +93,16 @@ class SeedData:
     def greets(self, count: int) -> list[dict[str, Any]]:
         """Created greets first, then the first ``count`` seeded ones (newest first)."""
         while len(self._generated) < count:
-            self._generated.append(self._greet(len(self._generated)))
+            greet = self._greet(len(self._generated))
+            self._greet_index[greet["id"]] = len(self._generated)
+            self._generated.append(greet)
         return self.created_greets + self._generated[:count]
+
+    def greet_by_id(self, greet_id: str, count: int) -> dict[str, Any] | None:
+        """One of the first ``count`` seeded greets, by id (a dict lookup, never a scan)."""
+        self.greets(count)
+        index = self._greet_index.get(greet_id)
+        return self._generated[index] if index is not None and index < count else None
 
     # -- builders --------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator
 from bonjoro_tui.sandbox.grants import GrantsMixin
 from bonjoro_tui.sandbox.seed import SeedData
 from bonjoro_tui.sandbox.statefile import StateFile
+from bonjoro_tui.sandbox.world import check_stored
 
 log = logging.getLogger("bonjoro_tui.sandbox")
 
@@ -131,6 +132,7 @@ class SandboxState(GrantsMixin):
             "families": {},
             "revoked_jtis": {},
             "bio": None,
+            "world": {},
         }
 
     def _load(self, data: dict[str, Any] | None) -> None:
@@ -170,6 +172,8 @@ class SandboxState(GrantsMixin):
                 index[str(digest)] = family_id
         for exp in data["revoked_jtis"].values():
             float(exp)
+        if "world" in data:  # what the API created, changed and deleted (sandbox/world.py)
+            check_stored(data["world"])
         knobs = dict(DEFAULT_KNOBS)
         knobs.update({k: _check_knob(k, v) for k, v in data["knobs"].items() if k in DEFAULT_KNOBS})
         doc = SandboxState._fresh_doc()

@@ -1,0 +1,147 @@
+"""The sandbox's one world of API records: seeded collections plus what the API changed.
+
+Every collection has a deterministic *base* (the seed: ``seed.SeedData`` for users, profiles,
+greets, campaigns and message templates; records generated from the published schemas for the
+others, see ``engine``) and an *overlay* kept in the state document (``doc["world"]``): records
+created, updated (the whole record) or deleted (``None``) through the API. So with a state file
+what the API changed survives a restart and is seen by another sandbox sharing the file, while
+the seed itself is never stored. Reads are by id through dicts (never a scan of a list), the
+order of a listing is: created records newest first, then the base in its own order.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+if TYPE_CHECKING:
+    from bonjoro_tui.sandbox.state import SandboxState
+
+#: Most records the overlay of one collection keeps (a bound on what a client can make us store).
+OVERLAY_MAX = 20_000
+
+
+class CollectionFull(Exception):
+    pass
+
+
+class Collection:
+    """One resource family: ``base()`` gives the seeded records in order, ``base_get`` one by id."""
+
+    def __init__(self, world: World, name: str, base: Callable[[], list[dict[str, Any]]],
+                 base_get: Callable[[str], dict[str, Any] | None] | None = None) -> None:
+        self.world = world
+        self.name = name
+        self._base = base
+        self._base_index: dict[str, dict[str, Any]] | None = None
+        self._base_get = base_get
+
+    # -- the overlay in the state document ------------------------------------------------
+
+    def _overlay(self) -> dict[str, Any]:
+        doc = self.world.state._doc
+        world = doc.setdefault("world", {})
+        entry = world.get(self.name)
+        if entry is None:
+            entry = world[self.name] = {"changed": {}, "created": []}
+        return entry
+
+    def _base_lookup(self, key: str) -> dict[str, Any] | None:
+        if self._base_get is not None:
+            return self._base_get(key)
+        if self._base_index is None:
+            self._base_index = {str(r["id"]): r for r in self._base()}
+        return self._base_index.get(key)
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get(self, key: Any) -> dict[str, Any] | None:
+        key = str(key)
+        with self.world.state._transaction():
+            changed = self._overlay()["changed"]
+            if key in changed:
+                return changed[key]
+            record = self._base_lookup(key)
+            if record is not None and str(record["id"]) != key and str(record["id"]) in changed:
+                return changed[str(record["id"])]  # found by another key (a campaign's uuid)
+            return record
+
+    def all(self) -> list[dict[str, Any]]:
+        with self.world.state._transaction():
+            entry = self._overlay()
+            changed = entry["changed"]
+            created = [changed[k] for k in reversed(entry["created"]) if changed.get(k) is not None]
+            if not changed:
+                return created + list(self._base())
+            seeded = []
+            for record in self._base():
+                key = str(record["id"])
+                if key in changed:
+                    record = changed[key]
+                if record is not None:
+                    seeded.append(record)
+            return created + seeded
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.all())
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def put(self, record: dict[str, Any], *, created: bool = False) -> dict[str, Any]:
+        """Store ``record`` (created through the API, or a new version of one)."""
+        key = str(record["id"])
+        with self.world.state._transaction():
+            entry = self._overlay()
+            if created:
+                if len(entry["created"]) >= OVERLAY_MAX:
+                    raise CollectionFull(self.name)
+                entry["created"].append(key)
+            entry["changed"][key] = record
+            self.world.state._dirty = True
+        return record
+
+    def delete(self, key: Any) -> dict[str, Any] | None:
+        """Remove a record; returns it (None when there was none)."""
+        key = str(key)
+        with self.world.state._transaction():
+            record = self.get(key)
+            if record is None:
+                return None
+            entry = self._overlay()
+            if key in entry["created"]:
+                entry["created"].remove(key)
+                del entry["changed"][key]
+            else:
+                entry["changed"][key] = None
+            self.world.state._dirty = True
+            return record
+
+
+class World:
+    """The collections of one sandbox (built on its first API request)."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+        self.collections: dict[str, Collection] = {}
+
+    def collection(self, name: str, base: Callable[[], list[dict[str, Any]]] | None = None,
+                   base_get: Callable[[str], dict[str, Any] | None] | None = None) -> Collection:
+        found = self.collections.get(name)
+        if found is None:
+            found = self.collections[name] = Collection(self, name, base or list, base_get)
+        return found
+
+
+def check_stored(data: Any) -> None:
+    """Raise ValueError unless ``data`` is a ``doc["world"]`` of the shape this module writes."""
+    if not isinstance(data, dict):
+        raise ValueError("world")
+    for name, entry in data.items():
+        if not isinstance(name, str) or not isinstance(entry, dict):
+            raise ValueError("world entry")
+        changed, created = entry.get("changed"), entry.get("created")
+        if not isinstance(changed, dict) or not isinstance(created, list):
+            raise ValueError("world entry shape")
+        if any(not isinstance(r, dict) or "id" not in r for r in changed.values() if r is not None):
+            raise ValueError("world record")
+        if any(not isinstance(k, str) or not isinstance(changed.get(k), dict) for k in created):
+            raise ValueError("world created")
