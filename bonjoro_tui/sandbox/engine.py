@@ -1149,7 +1149,22 @@ def r_delete_message(ctx: Ctx) -> tuple[int, Any]:
     return 200, {"message": "Deleted"}
 
 
+def r_domain_create(ctx: Ctx) -> tuple[int, Any]:
+    name = str(ctx.body.get("domain", "")).lower()
+    if any(str(d.get("name", "")).lower() == name for d in ctx.ew.collection("domains").all()):
+        raise EngineError(400, "The domain has already been taken.")
+    domain = create(ctx, "domains", {"name": name, "status": "created", "is_verified_as_sender": False})
+    return respond(ctx, domain, "Created")
+
+
+def r_domain_verify(ctx: Ctx) -> tuple[int, Any]:
+    domain = need(ctx)
+    ctx.coll.put({**domain, "is_verified_as_sender": True, "status": "verified"})
+    return 200, {"message": "Domain verified", "data": {"is_verified": True}}
+
+
 RULES: dict[tuple[str, str], Callable[[Ctx], tuple[int, Any]]] = {
+    ("POST", "/domains"): r_domain_create,
     ("PUT", "/greets/{greet_id}"): r_greet_update,
     ("DELETE", "/greets/{greet_id}"): r_greet_delete,
     ("DELETE", "/greets"): r_greets_bulk_delete,
@@ -1167,7 +1182,7 @@ RULES: dict[tuple[str, str], Callable[[Ctx], tuple[int, Any]]] = {
     ("PUT", "/results/{greet_id}/{profile_id}"): r_result,
     ("GET", "/domain-availabilities/{domain_name}"): r_availability("domains"),
     ("GET", "/signature-availabilities/{email_address}"): r_availability("signatures"),
-    ("PUT", "/domains/{domain_id}/verify"): r_flag("is_verified_as_sender", "Domain verified"),
+    ("PUT", "/domains/{domain_id}/verify"): r_domain_verify,
     ("POST", "/signatures/{signature_id}/verify"): r_flag("is_verified", "Verification email sent"),
     ("PUT", "/{invite_id}/resend"): r_flag("sent_at", "Invitation resent", lambda ctx: now_text(ctx.state)),
     ("POST", "/notifications/{notification_id}/reads"): r_read,

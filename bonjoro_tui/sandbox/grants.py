@@ -90,15 +90,18 @@ class GrantsMixin:
     def _mint(self, client_id: str, user_id: str, scope: str, family_id: str | None) -> dict[str, Any]:
         now = math.floor(self.now())
         ttl = int(self._doc["knobs"]["access_ttl"])
+        # As Laravel Passport issues them (league/oauth2-server's AccessTokenTrait::convertToJWT:
+        # permittedFor(client) identifiedBy(id) issuedAt canOnlyBeUsedAfter expiresAt relatedTo(user)
+        # withClaim('scopes')), plus the sandbox's own family and generation (docs/SANDBOX.md).
+        jti = secrets.token_hex(40)  # Passport's token ids: 80 hex characters
         claims = {
-            "iss": ISSUER,
-            "sub": user_id,
             "aud": client_id,
-            "client_id": client_id,
-            "jti": str(uuid.uuid4()),
+            "jti": jti,
             "iat": now,
+            "nbf": now,
             "exp": now + ttl,
-            "scope": scope,
+            "sub": user_id,
+            "scopes": scope.split(),
             "fam": family_id,
             "gen": self._doc["generation"],
         }
@@ -235,7 +238,7 @@ class GrantsMixin:
                 claims = signing.decode(token, self._key)
             except signing.InvalidJWT:
                 return
-            if claims.get("client_id") != client.client_id:
+            if claims.get("aud") != client.client_id:
                 raise GrantError("unauthorized_client", "the token was issued to another client")
             if isinstance(claims.get("jti"), str) and isinstance(claims.get("exp"), (int, float)):
                 self._doc["revoked_jtis"][claims["jti"]] = claims["exp"]
@@ -266,6 +269,9 @@ class GrantsMixin:
             exp = claims.get("exp")
             if not isinstance(exp, (int, float)) or self.now() >= exp:
                 return None, "the access token expired"
+            nbf = claims.get("nbf")
+            if not isinstance(nbf, (int, float)) or self.now() < nbf:
+                return None, "the access token is not valid yet"
             if claims.get("gen") != self._doc["generation"] or claims.get("jti") in self._doc["revoked_jtis"]:
                 return None, "the access token has been revoked"
             family_id = claims.get("fam")
@@ -277,6 +283,8 @@ class GrantsMixin:
             if not isinstance(user_id, str) or self.seed.user(user_id) is None:
                 return None, "the access token names no known user"
             return (
-                Principal(user_id, claims.get("client_id"), str(claims.get("scope", "")), f"jti:{claims['jti']}", "jwt", exp),
+                Principal(user_id, claims.get("aud") if isinstance(claims.get("aud"), str) else None,
+                          " ".join(map(str, scopes)) if isinstance(scopes := claims.get("scopes"), list) else "",
+                          f"jti:{claims.get('jti')}", "jwt", exp),
                 "",
             )

@@ -41,7 +41,9 @@ def _json(data: dict[str, Any]) -> bytes:
 
 
 def encode(claims: dict[str, Any], key: bytes) -> str:
-    signing_input = f"{b64url(_json(HEADER))}.{b64url(_json(claims))}"
+    """A signed token; like Laravel Passport's, the header repeats the ``jti`` claim."""
+    header = {**HEADER, "jti": claims["jti"]} if "jti" in claims else HEADER
+    signing_input = f"{b64url(_json(header))}.{b64url(_json(claims))}"
     signature = hmac.new(key, signing_input.encode("ascii"), hashlib.sha256).digest()
     return f"{signing_input}.{b64url(signature)}"
 

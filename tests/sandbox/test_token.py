@@ -286,3 +286,18 @@ async def test_authorization_server_metadata(sandbox):
     assert meta["token_endpoint"] == "http://127.0.0.1/api/v2/oauth/2/token"
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert meta["authorization_response_iss_parameter_supported"] is True
+
+
+async def test_access_tokens_carry_passports_claims_and_header(sandbox):
+    """Laravel Passport (league/oauth2-server's convertToJWT): aud = client id, jti in the claims
+    and the header, sub, scopes (a list), iat/nbf/exp."""
+    import base64
+    import json
+
+    tokens = await sandbox.sign_in()
+    head, body, _ = tokens["access_token"].split(".")
+    header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    c = claims(tokens["access_token"])
+    assert header["typ"] == "JWT" and header["alg"] == "HS256" and header["jti"] == c["jti"]
+    assert c["aud"] == PUBLIC and c["sub"] == sandbox.state.seed.me["id"] and c["scopes"] == ["*"]
+    assert c["iat"] == c["nbf"] and c["exp"] == c["iat"] + 3600 and len(c["jti"]) == 80

@@ -1,0 +1,75 @@
+"""Walking the resource families through the API as a client would: create a profile, a greet
+for it and a campaign's changes; update; delete — each visible to the next read, refused when a
+relation is unknown, and kept across a restart of a sandbox on the same state file."""
+
+from __future__ import annotations
+
+import httpx
+
+from bonjoro_tui.sandbox import create_app
+from bonjoro_tui.sandbox.state import SandboxState
+
+from .helpers import BASE, Clock
+
+KEY = {"Authorization": "Bearer sandbox-api-key"}
+
+
+def _client(state: SandboxState) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(state)), base_url=BASE + "/api/v2", headers=KEY)
+
+
+async def test_profile_greet_campaign_walk_survives_a_restart(tmp_path):
+    path = tmp_path / "sandbox" / "state.json"
+    async with _client(SandboxState(path, now=Clock())) as http:
+        r = await http.post("/profiles", json={"email": "walk@example.com", "first_name": "Walk"})
+        profile = r.json()["data"]
+        r = await http.put(f"/profiles/{profile['id']}", json={"last_name": "Er"})
+        assert r.status_code == 400 and r.json()["error"]["message"] == "The email field is required."  # as published
+        r = await http.put(f"/profiles/{profile['id']}", json={"email": "walk@example.com", "last_name": "Er"})
+        assert r.status_code == 200 and r.json()["last_name"] == "Er"
+        assert (await http.get(f"/profiles/{profile['id']}")).json()["last_name"] == "Er"
+
+        r = await http.post("/greets", json={"profiles": ["00000000-0000-4000-8000-000000000000"]})
+        assert r.status_code == 404  # a greet for an unknown profile is refused
+        greet = (await http.post("/greets", json={"profiles": [profile["id"]], "note": "hi"})).json()["data"]
+        other = (await http.get("/users")).json()["data"][2]
+        r = await http.put(f"/greets/{greet['id']}", json={"assignee_id": other["id"]})
+        assert r.json()["data"]["assignee"]["id"] == other["id"]
+        r = await http.put(f"/greets/{greet['id']}", json={"assignee_id": "00000000-0000-4000-8000-000000000000"})
+        assert r.status_code == 400 and "assignee_id" in r.json()["error"]["message"]
+        listed = (await http.get("/greets", params={"profile_id": profile["id"]})).json()["data"]
+        assert [g["id"] for g in listed] == [greet["id"]] and listed[0]["assignee"]["id"] == other["id"]
+
+        campaign = (await http.get("/campaigns")).json()["data"][1]
+        r = await http.put(f"/campaigns/{campaign['id']}", json={"name": "Renamed", "users": [other["id"]]})
+        assert r.status_code == 200 and r.json()["data"]["name"] == "Renamed"
+        doomed = (await http.get("/campaigns")).json()["data"][4]
+        assert (await http.delete(f"/campaigns/{doomed['id']}")).status_code == 200
+        assert (await http.get(f"/campaigns/{doomed['id']}")).status_code == 404
+
+        domain = (await http.post("/domains", json={"domain": "walk.example"})).json()["data"]
+        r = await http.put(f"/domains/{domain['id']}/verify")
+        assert r.status_code == 200 and r.json()["data"] == {"is_verified": True}
+        assert (await http.get("/domain-availabilities/walk.example")).json()["status"] == "domain_not_available"
+
+    # a new sandbox process on the same data dir sees all of it
+    async with _client(SandboxState(path, now=Clock())) as http:
+        assert (await http.get(f"/profiles/{profile['id']}")).json()["last_name"] == "Er"
+        names = [c["name"] for c in (await http.get("/campaigns")).json()["data"]]
+        assert "Renamed" in names and doomed["name"] not in names
+        listed = (await http.get("/greets", params={"profile_id": profile["id"]})).json()["data"]
+        assert listed[0]["assignee"]["id"] == other["id"]
+        assert (await http.delete(f"/greets/{greet['id']}")).status_code == 200
+        assert (await http.get("/greets", params={"profile_id": profile["id"]})).json()["data"] == []
+        assert (await http.delete(f"/greets/{greet['id']}")).status_code == 404
+
+
+async def test_notifications_are_marked_read_and_replies_need_their_greet():
+    async with _client(SandboxState(now=Clock())) as http:
+        note = (await http.get("/notifications")).json()["data"][0]
+        assert (await http.post(f"/notifications/{note['id']}/reads")).json() == {"Message": "Notification marked as read"}
+        r = await http.post("/replies", json={"greet_id": "00000000-0000-4000-8000-000000000000",
+                                              "profile_id": "00000000-0000-4000-8000-000000000000", "content": "x"})
+        assert r.status_code == 400 and "greet_id" in r.json()["error"]["message"]
+        page = (await http.get("/automations", params={"limit": 10, "page": 3})).json()
+        assert page["current_page"] == 3 and page["per_page"] == 10 and page["total"] == 24 and len(page["data"]) == 4
