@@ -324,8 +324,10 @@ def _type_of(schema: Any) -> str:
     if not isinstance(schema, dict):
         return "documented"
     kind = schema.get("type")
-    if kind is None:
-        kind = "documented" if "$ref" in schema or "allOf" in schema else "any"
+    if kind is None and isinstance(schema.get("$ref"), str):
+        kind = schema["$ref"].rsplit("/", 1)[-1]  # the component's name: "user"
+    elif kind is None:
+        kind = "object" if "allOf" in schema else "any"
     if isinstance(kind, list):
         kind = " or ".join(map(str, kind))
     return f"{kind} or null" if schema.get("nullable") else str(kind)

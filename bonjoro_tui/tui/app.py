@@ -113,7 +113,7 @@ class BonjoroApp(App[int]):
         "explorer.send": "ctrl+j", "explorer.copy_body": "ctrl+y", "explorer.copy_curl": "ctrl+t",
         "explorer.filter": "ctrl+f", "explorer.leave": "escape",
         "explorer.editor": "f4", "explorer.rerun": "ctrl+r", "explorer.large": "f2", "explorer.history": "ctrl+g",
-        "explorer.save": "ctrl+s", "save.cancel": "escape",
+        "explorer.save": "ctrl+n", "save.cancel": "escape",
         "url.close": "escape,u,q", "help.close": "escape,q,question_mark,f1", "confirm.no": "escape,n",
         "token.close": "escape,q", "profiles.close": "escape,q", "profiles.remove": "delete",
     }
@@ -154,15 +154,25 @@ class BonjoroApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         """Every key from the terminal passes the typing guard before any widget or binding sees it."""
         if isinstance(event, events.Key) and not event.is_forwarded:
-            if self.typing_guard.key(event.key, event.character, in_field=is_text_field(self.focused)):
+            in_field = is_text_field(self.focused)
+            if self.typing_guard.key(event.key, event.character, in_field=in_field,
+                                     shortcut=not in_field and self._is_shortcut(event.key)):
                 if self.typing_guard.swallowed == 1:
-                    self.notify("Typed right after leaving a text field: not taken as a shortcut. "
+                    self.notify("Taken as typing (a word, or right after a text field), not as shortcuts. "
                                 "Pause a moment, then press the key again.", title="Typing", timeout=4,
                                 markup=False)
                 return  # swallowed: a word being typed reaches no widget and no binding
         elif isinstance(event, events.MouseDown) and not event.is_forwarded:
             self.typing_guard.click()
         await super().on_event(event)
+
+    def _is_shortcut(self, key: str) -> bool:
+        """An enabled binding (of the focused widget, its screen or the app) takes ``key``."""
+        try:
+            active = self.screen.active_bindings.get(key)
+        except Exception:  # no screen yet
+            return False
+        return active is not None and active.enabled
 
     async def _on_key(self, event: events.Key) -> None:
         # Bindings that no widget took run here (App._on_key). In a text field a typed character
@@ -590,6 +600,9 @@ class BonjoroApp(App[int]):
         if action in ("refresh_token", "logout"):
             # Nothing to refresh when signed out; in the wizard the key would only distract.
             return self.profile is not None and not _is_login(self.screen)
+        if action in ("status", "explorer") and _is_login(self.screen):
+            # The wizard leaves with escape (to status): a word typed there must not switch screens.
+            return False
         if action == "login" and _is_login(self.screen):
             return getattr(self.screen, "phase", None) == "failed"
         return True

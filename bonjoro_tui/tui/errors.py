@@ -54,7 +54,10 @@ def _explain(exc: BaseException, *, target: str, key: Callable[[str], str]) -> t
     if isinstance(exc, SignInAgain):
         return (f"The session ended: {text}", hint or f"Sign in again (press {login}).")
     if isinstance(exc, RefreshFailed):
-        return (f"The refresh failed: {text}", hint or f"Your previous tokens are kept; try again later ({refresh}).")
+        # The client's message may already say so ("the refresh failed: …"): said once.
+        what = _capital(text) if text.lower().startswith(("the refresh failed", "refresh failed")) else (
+            f"The refresh failed: {text}")
+        return (what, hint or f"Your previous tokens are kept; try again later ({refresh}).")
     if isinstance(exc, NotSignedIn):
         return ("Not signed in.", hint or f"Press {login} to sign in.")
     if isinstance(exc, ApiKeyRejected):
@@ -82,3 +85,7 @@ def _explain(exc: BaseException, *, target: str, key: Callable[[str], str]) -> t
     if hint:
         return (text, hint)
     return (f"{type(exc).__name__}: {text}", "Try again; run with --debug for a redacted log of the exchange.")
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

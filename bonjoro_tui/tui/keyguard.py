@@ -1,25 +1,32 @@
 """Typed text is never a shortcut: the rule for single-character keys, in one place.
 
 The dashboard has single-letter keys (``s`` status, ``x`` sign out, ``r`` refresh, ``?`` help …).
-A word typed into a text field must not reach them — not while the field has focus, and not
-when focus has just left it in the middle of the typing (Tab out of the API-key field, keep
-typing ``sandbox-api-key``: ``s``, ``x`` used to fire). The rule, applied by ``BonjoroApp`` to
-every key before anything else sees it:
+A word typed into a text field must not reach them — not while the field has focus, not when
+focus has just left it in the middle of the typing (Tab out of the API-key field, keep typing
+``sandbox-api-key``: ``s``, ``x`` used to fire), and not when a word is typed where there is no
+field at all (``greets`` on the status screen spent a refresh token on its ``r``). The rule,
+applied by ``BonjoroApp`` to every key before anything else sees it:
 
 1. **In a text field** (an ``Input`` or a ``TextArea``, read-only ones included) a typing key —
    one printable character, space included, no ctrl — never runs a binding of the app, its
    screen or a widget: the field takes it, or it is dropped.
-2. **A typing run survives leaving the field.** When focus is no longer in a text field and
-   the previous key was typed while it was — a typing key, or Tab/shift+Tab leaving it — the
-   guard is *armed*: typing keys are swallowed (they reach no widget and no binding).
+2. **Outside a text field a typing run swallows typing keys** (they reach no widget and no
+   binding). A run starts
+   a. when focus has left a text field while typing: the previous key was typed in the field —
+      a typing key, or Tab/shift+Tab leaving it;
+   b. at a typing key that is no shortcut here (no enabled binding on the focused widget, its
+      screen or the app): that is a word being typed, so the keys after it are not shortcuts
+      either. ``greets``: ``g`` is nothing, so ``r`` and ``e`` are swallowed. The first letter
+      of a word *is* a shortcut when it is one — that is what a single-letter key is.
 3. **The run ends** at the first key that is not a typing key other than Tab/shift+Tab (enter,
    escape, an arrow, a function key, a ctrl combination — that key then works as usual), at a
    mouse click, or at a pause: a key that comes :data:`PAUSE` seconds or more after the previous
-   one, on the app's clock (``BonjoroApp.now``: the tests' clock is fixed, so every test is
-   deterministic; a person who stops typing for a second gets the shortcuts back).
+   one, on the app's clock (``BonjoroApp.now``). Keystrokes are counted, not timed, everywhere
+   else, and the tests' clock is fixed: every test of this rule is deterministic, while a
+   person who stops typing for a second gets the shortcuts back.
 
 Enter and escape are deliberate keys, not typing: leaving a field with enter (submitting it) or
-escape does not arm the guard. The first key swallowed in a run raises one short notice, so a
+escape does not start a run. The first key swallowed in a run raises one short notice, so a
 user who meant the shortcut knows why nothing happened.
 """
 
@@ -63,8 +70,9 @@ class TypingGuard:
         #: Keys swallowed in the current run (the first one raises the notice).
         self.swallowed = 0
 
-    def key(self, key: str, character: str | None, *, in_field: bool) -> bool:
-        """A key arrives with focus in a text field or not: True when it must be swallowed."""
+    def key(self, key: str, character: str | None, *, in_field: bool, shortcut: bool = False) -> bool:
+        """A key arrives, with focus in a text field or not, and ``shortcut`` when an enabled
+        binding would take it: True when it must be swallowed."""
         at = self.now()
         paused = self._last_at is not None and at - self._last_at >= PAUSE
         self._last_at = at
@@ -78,13 +86,17 @@ class TypingGuard:
             self._previous_typing or self._previous_in_field in NAVIGATION
         )
         self._previous_in_field = None
-        if left_by_typing and not paused:
-            self.armed = True
         if paused or not (typing or key in NAVIGATION):
             self._disarm()
-        if self.armed and typing:
+        if left_by_typing and not paused:
+            self.armed = True
+        if not typing:
+            return False
+        if self.armed:
             self.swallowed += 1
             return True
+        if not shortcut:
+            self.armed = True  # a word is being typed: the keys after this one are not shortcuts
         return False
 
     def click(self) -> None:

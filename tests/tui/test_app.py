@@ -213,8 +213,8 @@ async def test_screens_fit_without_overlap(size):
     session.sign_in()
     app = make_app(session)
     async with app.run_test(size=size) as pilot:
-        for key in ("s", "e", "l"):
-            await pilot.press(key)
+        for key, mode in (("s", "status"), ("e", "explorer"), ("l", "login")):
+            await app.switch_mode(mode)  # not by key: the explorer opens in its path field, where l is typing
             await app.workers.wait_for_complete()
             await pilot.pause()
             screen_region = app.screen.region

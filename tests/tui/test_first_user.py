@@ -305,7 +305,7 @@ async def test_a_longer_button_label_after_a_sign_in_is_shown_whole():
         await pilot.press("l")
         app.signed_in(session.sign_in(), None, switch=False)  # signed in while the wizard is shown
         await pilot.pause()
-        await pilot.press("s")
+        await pilot.press("escape")  # the wizard leaves to status with escape (s is typing there)
         await pilot.pause()
         assert "Sign in again (l)" in screen_text(app)
 

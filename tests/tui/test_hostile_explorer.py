@@ -257,7 +257,10 @@ async def test_invalid_utf8_and_utf16_bodies(session):
         assert screen.query_one(JsonTree).root.data.value == {"name": "Zoë", "city": "Zürich"}
         await pilot.pause(0.2)
         raw = screen.query_one("#response-raw", TextArea).text
-        assert raw == '{"name": "Zoë", "city": "Zürich"}'  # decoded after its BOM, not shown as NULs
+        assert raw == '{\n  "name": "Zoë",\n  "city": "Zürich"\n}'  # decoded after its BOM, not shown as NULs
+        screen.query_one("#raw-compact").value = True  # the body as sent, decoded the same way
+        await pilot.pause()
+        assert screen.query_one("#response-raw", TextArea).text == '{"name": "Zoë", "city": "Zürich"}'
 
 
 async def test_five_megabyte_body_and_one_huge_string(session):

@@ -23,7 +23,8 @@ def screen_name(app) -> str:
 @pytest.mark.parametrize("how", ["click", "enter"])
 @pytest.mark.parametrize(
     "button, expected",
-    [("#do-login", "LoginScreen"), ("#do-explorer", "ExplorerScreen"), ("#do-logout", "ConfirmScreen")],
+    [("#do-login", "LoginScreen"), ("#do-explorer", "ExplorerScreen"), ("#do-logout", "ConfirmScreen"),
+     ("#do-token", "TokenScreen"), ("#do-profiles", "ProfilesScreen")],
 )
 async def test_each_status_button_opens_what_its_key_opens(button, expected, how):
     session = FakeSession()

@@ -33,14 +33,14 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog"):
-            yield Static(plain(self.question), id="confirm-question")
+            yield Static(plain(self.question, multiline=True), id="confirm-question")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel (esc)", id="confirm-no", variant="primary", compact=True)
                 yield Button(plain(self.confirm), id="confirm-yes", variant="error", compact=True)
             yield Static("Tab to the button, then enter (or click it).", id="confirm-hint")
 
     def on_mount(self) -> None:
-        self.query_one("#confirm-dialog").border_title = self.title_text
+        self.query_one("#confirm-dialog").border_title = plain(self.title_text)
         self.query_one("#confirm-no").focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

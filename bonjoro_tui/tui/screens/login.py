@@ -200,8 +200,10 @@ class LoginScreen(Screen[None]):
 
     def _show_method_help(self) -> None:
         text = rich_plain(METHOD_VIEWS[self.method].help)
-        if self.method is SignInMethod.CLIENT_CREDENTIALS and not self.app.settings.for_client_credentials().client_secret:
-            text.append("\nNo client secret is configured: this will be refused.", style="yellow")
+        if self.method is SignInMethod.CLIENT_CREDENTIALS:
+            warning = client_credentials_warning(self.app.settings)
+            if warning:
+                text.append("\n" + warning, style="yellow")
         self.query_one("#method-help", Static).update(text)
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
@@ -218,7 +220,8 @@ class LoginScreen(Screen[None]):
             self.start()
 
     def on_screen_resume(self) -> None:
-        if self.phase == "done":
+        # Opened again (l, the button, the palette): a fresh wizard, not the last attempt's outcome.
+        if self.phase in ("done", "failed"):
             self.phase = "choose"
         self._render_phase()
         if self.phase == "choose" and self.method is not SignInMethod.API_KEY:
@@ -313,6 +316,8 @@ class LoginScreen(Screen[None]):
                     s.detail = detail
             elif not seen and s.state in ("running", "pending"):
                 s.state = "done"
+                if s.key == "WAITING":  # the live "… elapsed, times out after …" is over
+                    s.detail = self._waited()
         if key == "WAITING" and self.wait_started is None:
             self.wait_started = self.app.now()
             self._tick_waiting()
@@ -350,6 +355,11 @@ class LoginScreen(Screen[None]):
         step_list = self.query_one(StepList)
         step_list.step("BROWSER").detail = detail
         step_list.refresh(layout=True)
+
+    def _waited(self) -> str:
+        if self.wait_started is None:
+            return "redirect received"
+        return f"redirect received after {duration(self.app.now() - self.wait_started)}"
 
     def _tick_waiting(self) -> None:
         if self.phase != "running" or self.wait_started is None or self.method is not SignInMethod.CODE:
@@ -391,6 +401,8 @@ class LoginScreen(Screen[None]):
         for s in step_list.steps:
             if s.state in ("running", "pending"):
                 s.state = "done"
+                if s.key == "WAITING":
+                    s.detail = self._waited()
         step_list.refresh(layout=True)
         self.phase = "done"
         self.url = None
@@ -504,6 +516,21 @@ class LoginScreen(Screen[None]):
         except Exception as exc:  # the sign-in itself reports the outcome; this is the browser's view
             what, todo = self.app.explain(exc)
             self.notify(f"{notice(what)}\n{notice(todo)}", title="Sandbox browser", severity="error", markup=False)
+
+
+def client_credentials_warning(settings: Any) -> str | None:
+    """Said before a client-credentials grant only when it cannot work: no secret for the client
+    it would present. (Against the sandbox with the default client its published confidential
+    client is used: nothing to warn about; a server told to send no secret may still accept.)"""
+    cc = settings.for_client_credentials()
+    if cc.client_secret:
+        return None
+    if settings.is_sandbox:
+        return ("No client secret is configured for sandbox-confidential: the sandbox will refuse this. "
+                "Unset BONJORO_CLIENT_ID (the sandbox's published client is used) or set BONJORO_CLIENT_SECRET.")
+    if settings.token_auth == "none":
+        return "No client secret is configured (token_auth = none): the server decides whether that is enough."
+    return "No client secret is configured: the server will refuse this (set BONJORO_CLIENT_SECRET)."
 
 
 def _is_cancel(exc: BaseException) -> bool:

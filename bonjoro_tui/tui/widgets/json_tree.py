@@ -24,6 +24,11 @@ from bonjoro_tui.safetext import safe_json_dumps, safe_text
 
 CHUNK = 200
 PREVIEW = 60
+#: An object in an array is previewed by its id and the first of the other fields found here.
+ID_FIELDS: tuple[str, ...] = ("id", "uuid")
+PREVIEW_FIELDS: tuple[str, ...] = ("name", "title", "email", "subject", "first_name", "address", "status", "type", "key", "slug")
+#: A previewed value is cut to this many characters.
+FIELD_PREVIEW = 40  # a UUID whole
 #: A key longer than this is cut (a label is one line; a megabyte key would still be laid out).
 KEY_LIMIT = 200
 
@@ -36,6 +41,7 @@ class Lazy:
     loaded: bool = False
     more_from: int | None = None  # set on a "… N more" node: the index to continue from
     parent_value: Any = None
+    key: str | int | None = None  # where it sits in its parent (None: the root, or a scalar body)
 
 
 def _scalar(value: Any) -> Text:
@@ -53,12 +59,29 @@ def _summary(value: Any) -> Text:
     return Text(f"[] {len(value)} item{'s' if len(value) != 1 else ''}", style="dim")
 
 
+def _preview(item: dict[str, Any]) -> Text:
+    """What tells one item of a list from the others: its id and a name-like field."""
+    text = Text()
+    fields = [name for name in ID_FIELDS if name in item][:1] + [name for name in PREVIEW_FIELDS if name in item][:1]
+    for name in fields:
+        value = item[name]
+        if isinstance(value, (dict, list)):
+            continue
+        if isinstance(value, str) and len(value) > FIELD_PREVIEW:
+            value = value[:FIELD_PREVIEW] + "…"
+        text.append("  " + safe_text(name) + " ", style="dim")
+        text.append(safe_json_dumps(value), style="dim italic")
+    return text
+
+
 def _label(key: str | int | None, value: Any) -> Text:
     text = Text()
     if key is not None:
         text.append(safe_text(key, limit=KEY_LIMIT) if isinstance(key, str) else f"[{key}]", style="bold")
         text.append(": ")
     text.append_text(_summary(value) if isinstance(value, (dict, list)) else _scalar(value))
+    if isinstance(key, int) and isinstance(value, dict):
+        text.append_text(_preview(value))
     return text
 
 
@@ -95,6 +118,23 @@ class JsonTree(Tree[Lazy]):
                 child.expand()
                 return
 
+    def value_at_cursor(self) -> tuple[str, Any] | None:
+        """(where, value) of the node under the cursor — ``data[3].name`` — or None when the
+        cursor is on no value (a message, a "… more" node)."""
+        node = self.cursor_node
+        if node is None or node.data is None or node.data.more_from is not None:
+            return None
+        if node is self.root and node.data.value is None and not node.allow_expand:
+            return None  # a message, or a body that was not a tree
+        value = node.data.value
+        parts: list[str] = []
+        while node is not None and node.data is not None:
+            key = node.data.key
+            if key is not None:
+                parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+            node = node.parent
+        return "".join(reversed(parts)).lstrip(".") or "(body)", value
+
     def show_message(self, message: str, style: str = "dim") -> None:
         self.clear()
         self.root.set_label(Text(safe_text(message, limit=300), style=style))
@@ -109,9 +149,9 @@ class JsonTree(Tree[Lazy]):
         end = min(len(items), start + CHUNK)
         for key, child in items[start:end]:
             if isinstance(child, (dict, list)) and child:
-                node.add(_label(key, child), Lazy(child), allow_expand=True)
+                node.add(_label(key, child), Lazy(child, key=key), allow_expand=True)
             else:
-                node.add_leaf(_label(key, child), Lazy(child, loaded=True))
+                node.add_leaf(_label(key, child), Lazy(child, loaded=True, key=key))
         if end < len(items):
             more = Text(f"… {len(items) - end} more (select to show)", style="italic dim")
             node.add_leaf(more, Lazy(None, loaded=True, more_from=end, parent_value=value))
@@ -129,3 +169,4 @@ class JsonTree(Tree[Lazy]):
         start, lazy.more_from = lazy.more_from, None  # a second select of the same node does nothing
         event.node.remove()
         self._load(parent, start=start)
+

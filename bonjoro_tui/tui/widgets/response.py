@@ -1,56 +1,113 @@
 """The explorer's response side: the status line, the body as a lazy JSON tree and as raw text,
-and the actions on the body.
+the request's and response's headers, the contract check, the page links, and the actions on
+the body.
 
 :class:`ResponseView` shows an :class:`~bonjoro_tui.tui.exchange.Exchange` (``show``), an error
 (``show_error``) or a note such as the catalog's endpoint summary (``show_summary``). The screen
-that holds it may add its own tab panes and action widgets (``extra_panes``, ``extra_actions``).
+that holds it may add its own tab panes and action widgets (``extra_panes``, ``extra_actions``)
+and handles :class:`ResponseView.PageRequested` (send a GET to the page's URL).
 
-Server text is text: the body, its keys and values, header values and error messages reach the
-screen through :func:`~bonjoro_tui.safetext.safe_text` and only inside ``Text``/``Content``
-objects, never as markup. A body the tree cannot show (nested deeper than ``MAX_DEPTH``, not
-JSON, not UTF-8, or any other failure to parse or build it) is an inline message, never the end
-of the app. JSON is parsed in a thread so a large body never freezes the screen.
+What ``show`` does, in order: the status line (status, time, size, rate limit, the retries the
+client made) and the Headers tab at once; the body parsed in a thread and shown as a tree; then,
+in a worker, the Raw tab pretty-printed (indent 2, at most ``RAW_LIMIT``; ``p`` or the box
+toggles the body as sent) and the contract check (``api/contract.py``, in a thread) whose verdict
+joins the status line and whose differences fill the Contract tab.
+
+Copying goes to the terminal's clipboard through OSC 52 (Textual's ``copy_to_clipboard``): the
+app can only send it, never know it arrived (tmux drops it unless ``set-clipboard`` is on, some
+terminals ask or refuse), so the message says "sent", and above ``COPY_LIMIT`` nothing is sent:
+Save (``ctrl+s``) writes the body to a file instead (``tui/modals/save.py``).
+
+Server text is text: the body, its keys and values, header values, error messages and the
+contract's "got" values reach the screen through :func:`~bonjoro_tui.safetext.safe_text` and
+only inside ``Text``/``Content`` objects, never as markup. A body the tree cannot show (nested
+deeper than ``MAX_DEPTH``, not JSON, not UTF-8, or any other failure to parse or build it) is an
+inline message, never the end of the app.
 """
 
 from __future__ import annotations
 
 import asyncio
 import codecs
-from typing import Iterable
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+from urllib.parse import urlencode, urlsplit
 
 import httpx
+from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import Button, Checkbox, Static, TabbedContent, TabPane, TextArea
 
 from bonjoro_tui.account.format import size
 from bonjoro_tui.jsonload import MAX_DEPTH, TooDeep, loads_in_pieces
+from bonjoro_tui.redact import MASK, mask
 from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.tui.exchange import Exchange
+from bonjoro_tui.tui.text import notice, rich_plain
 from bonjoro_tui.tui.widgets.json_tree import JsonTree
 
+if TYPE_CHECKING:
+    from bonjoro_tui.api.contract import ContractResult
+
 #: The Raw tab shows at most this much (a TextArea lays out and wraps all of its text at once:
-#: 256 kB of one-line JSON stalled the screen for half a second); "Copy body" copies everything.
+#: 256 kB of one-line JSON stalled the screen for half a second); Save writes everything.
 RAW_LIMIT = 64 * 1024
 #: A header value shown in the status line is cut to this many characters.
 HEADER_LIMIT = 40
+#: Above this many bytes nothing is sent to the clipboard: OSC 52 carries the text base64-encoded
+#: in one escape sequence, and terminals cap it (xterm's default is about 100 kB, tmux's buffer
+#: and several terminals less, some cut silently). Save writes a body of any size.
+COPY_LIMIT = 100 * 1024
+#: A header value in the Headers tab is cut to this many characters.
+HEADER_VALUE_LIMIT = 2000
+#: Headers that carry a credential: masked wherever they are shown.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
+CLIPBOARD_NOTE = ("Sent to the terminal's clipboard (OSC 52); the terminal may refuse it, "
+                  "and tmux needs `set -g set-clipboard on`.")
 
 
 class ResponseView(Vertical):
-    """Status line, Tree/Raw tabs (plus the holder's panes) and the body's actions."""
+    """Status line, page links, Tree/Raw/Headers/Contract tabs (plus the holder's) and actions."""
 
     DEFAULT_CSS = """
     ResponseView { height: 1fr; }
-    #response-meta { height: auto; max-height: 5; }
+    #response-meta { height: auto; max-height: 6; }
+    #response-pager { height: 1; display: none; }
+    #response-pager.paged { display: block; }
+    #response-pager Button { margin: 0 1 0 0; }
+    #page-info { width: auto; margin: 0 1 0 0; color: $text-muted; }
     #response-tabs { height: 1fr; }
     #response-tabs TabPane { padding: 0; }
     #response-tree, #response-raw { height: 1fr; }
+    #raw-bar { height: 1; }
+    #response-headers-scroll, #response-contract-scroll { height: 1fr; }
     #response-actions { height: 1; }
     #response-actions Button, #response-actions Checkbox { margin: 0 1 0 0; }
+    #response-actions Button, #response-pager Button { width: auto; min-width: 0; padding: 0 1; }
     """
+
+    BINDINGS = [
+        Binding("c", "copy_value", "Copy value", id="response.copy_value"),
+        Binding("ctrl+s", "save_body", "Save body", id="response.save"),
+        Binding("right_square_bracket", "next_page", "Next page", id="response.next_page", key_display="]"),
+        Binding("left_square_bracket", "prev_page", "Prev page", id="response.prev_page", key_display="["),
+        Binding("p", "toggle_compact", "Pretty/compact", id="response.compact", show=False),
+    ]
+
+    class PageRequested(Message):
+        """The user asked for the next or previous page: ``url`` is on the API's origin."""
+
+        def __init__(self, url: str) -> None:
+            super().__init__()
+            self.url = url
 
     def __init__(self, *, extra_panes: Iterable[TabPane] = (), extra_actions: Iterable[Widget] = (),
                  id: str | None = None) -> None:
@@ -59,19 +116,45 @@ class ResponseView(Vertical):
         self._extra_actions = list(extra_actions)
         #: The exchange shown (None: nothing yet, or an error without a response).
         self.exchange: Exchange | None = None
+        #: The parsed body of the exchange shown (None until parsed, or when it is not JSON).
+        self.document: Any = None
+        self.parsed = False
+        #: The contract check of the exchange shown (None: not done, or not possible).
+        self.contract: ContractResult | None = None
+        #: The Raw tab shows the body as sent (True) or pretty-printed (False, the default).
+        self.compact = False
+        #: (previous URL, next URL, current page, last page, total) of a page envelope.
+        self.pages: tuple[str | None, str | None, int | None, int | None, int | None] | None = None
+        self._base: Text = Text()
+        self._verdict: Text | None = None
+        self._pretty: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="response-meta")
+        with Horizontal(id="response-pager"):
+            yield Button("◀ Prev", id="page-prev", compact=True)
+            yield Static(id="page-info")
+            yield Button("Next ▶", id="page-next", compact=True)
         with TabbedContent(id="response-tabs"):
             with TabPane("Tree", id="tab-tree"):
                 yield JsonTree(id="response-tree")
             with TabPane("Raw", id="tab-raw"):
+                with Horizontal(id="raw-bar"):
+                    yield Checkbox("compact: the body as sent (p)", id="raw-compact", compact=True)
                 raw = TextArea("", read_only=True, soft_wrap=True, id="response-raw")
                 raw.match_cursor_bracket = False  # no highlight of the matching bracket
                 yield raw
+            with TabPane("Headers", id="tab-response-headers"):
+                with VerticalScroll(id="response-headers-scroll"):
+                    yield Static(Text("No request sent yet.", style="dim"), id="response-headers")
+            with TabPane("Contract", id="tab-contract"):
+                with VerticalScroll(id="response-contract-scroll"):
+                    yield Static(Text("No response checked yet.", style="dim"), id="response-contract")
             yield from self._extra_panes
         with Horizontal(id="response-actions"):
             yield Button("Copy body", id="copy-body", compact=True)
+            yield Button("Copy value", id="copy-value", compact=True)
+            yield Button("Save…", id="save-body", compact=True)
             yield from self._extra_actions
 
     def on_mount(self) -> None:
@@ -94,14 +177,20 @@ class ResponseView(Vertical):
         if clear:
             self.query_one(JsonTree).show_message("(no response)")
             self.query_one("#response-raw", TextArea).text = ""
+            self._set_pages(None)
 
     async def show(self, exchange: Exchange) -> None:
+        """Show ``exchange``: returns once the tree is shown; Raw and the contract follow."""
         self.exchange = exchange
+        self.document, self.parsed, self.contract, self._pretty, self._verdict = None, False, None, None, None
+        self._set_pages(None)
+        self._fill_headers(exchange)
         if exchange.error:
             self.show_error(exchange.error, "")
+            self._fill_contract(None, "No response: nothing to check.")
             return
-        meta = self._meta(exchange)
-        self.query_one("#response-meta", Static).update(meta)
+        self._base = self._meta(exchange)
+        self._render_meta()
         raw = raw_text(exchange.content)
         raw_area = self.query_one("#response-raw", TextArea)
         raw_area.text = ""
@@ -109,6 +198,7 @@ class ResponseView(Vertical):
         if not exchange.content:
             raw_area.text = raw
             tree.show_message("(empty body)")
+            self._verdict_not_checked("the body is empty")
             return
         # The tree is painted first; the Raw tab (hidden by default) is filled after that frame.
         self.call_after_refresh(self._fill_raw, exchange, raw)
@@ -118,10 +208,13 @@ class ResponseView(Vertical):
             document = await asyncio.to_thread(loads_in_pieces, exchange.content, max_depth=MAX_DEPTH)
         except Exception as exc:  # whatever the body, the app stays up: the reason is shown inline
             if self.exchange is exchange:
-                self._not_a_tree(exc, meta)
+                self._not_a_tree(exc)
+                self._verdict_not_checked("the body is not JSON" if not isinstance(exc, TooDeep)
+                                          else f"the body is nested deeper than {MAX_DEPTH} levels")
             return
         if self.exchange is not exchange:
             return  # another response is shown meanwhile
+        self.document, self.parsed = document, True
         try:
             tree.show_document(document, label=f"{exchange.method} {exchange.path}")
             if (exchange.status or 0) >= 400 and isinstance(document, dict):
@@ -130,15 +223,17 @@ class ResponseView(Vertical):
                         tree.expand_key(key)
         except Exception as exc:  # noqa: BLE001 - a tree that cannot be built is a message, not a crash
             tree.show_message(f"(the body could not be shown as a tree: {type(exc).__name__}: {exc}; see the Raw tab)")
+        self._set_pages(page_links(document))
+        self._after_parse(exchange, document)
 
-    def _not_a_tree(self, exc: Exception, meta: Text) -> None:
+    def _not_a_tree(self, exc: Exception) -> None:
         """Why the body is not shown as a tree, in the tree (and the status line when it matters)."""
         tree = self.query_one(JsonTree)
         if isinstance(exc, TooDeep):
             note = f"Nested deeper than {MAX_DEPTH} levels: showing the raw body."
             tree.show_message(f"({note} It is not shown as a tree.)", style="yellow")
-            meta.append("\n" + note, style="yellow")
-            self.query_one("#response-meta", Static).update(meta)
+            self._base.append("\n" + note, style="yellow")
+            self._render_meta()
             self.query_one("#response-tabs", TabbedContent).active = "tab-raw"
         elif isinstance(exc, UnicodeDecodeError):
             tree.show_message("(not JSON: the body is not valid UTF-8; see the Raw tab)")
@@ -148,8 +243,77 @@ class ResponseView(Vertical):
             tree.show_message(f"(the body could not be parsed: {type(exc).__name__}: {exc}; see the Raw tab)")
 
     def _fill_raw(self, exchange: Exchange, raw: str) -> None:
-        if self.exchange is exchange:
+        if self.exchange is exchange and (self.compact or self._pretty is None):
             self.query_one("#response-raw", TextArea).text = raw
+
+    @work(exclusive=True, group="response-after-parse")
+    async def _after_parse(self, exchange: Exchange, document: Any) -> None:
+        """Off the event loop: the pretty Raw text, then the contract check."""
+        pretty = await asyncio.to_thread(pretty_text, document, len(exchange.content))
+        if self.exchange is not exchange:
+            return
+        self._pretty = pretty
+        if not self.compact:
+            self.query_one("#response-raw", TextArea).text = pretty
+        template = self._operation(exchange)
+        if template is None:
+            self._verdict_not_checked(f"{exchange.method} {_path_only(exchange.path)} is not an operation "
+                                      "of the published definition")
+            return
+        from bonjoro_tui.api import contract
+
+        self._verdict = Text("… checking against the published schema", style="dim")
+        self._render_meta()
+        try:
+            result = await asyncio.to_thread(contract.check, exchange.method, template, exchange.status or 0, document)
+        except Exception as exc:  # noqa: BLE001 - a check that fails is said, never the end of the app
+            self._verdict_not_checked(f"the check failed ({type(exc).__name__}: {exc})")
+            return
+        if self.exchange is not exchange:
+            return
+        self.contract = result
+        self._verdict = verdict_text(result)
+        self._render_meta()
+        self._fill_contract(result)
+
+    def _operation(self, exchange: Exchange) -> str | None:
+        """The published path template of the exchange: its catalog endpoint's, or matched."""
+        endpoint = exchange.endpoint
+        if endpoint is not None and getattr(endpoint, "method", "").upper() == exchange.method.upper():
+            return str(endpoint.path)
+        from bonjoro_tui.api.contract import operation_for
+
+        relative = self._api_relative(exchange.path)
+        return operation_for(exchange.method, relative) if relative is not None else None
+
+    def _api_relative(self, path: str) -> str | None:
+        """``path`` relative to the API base (an absolute URL must be under it), or None."""
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", path):
+            return path
+        base = self._api_base()
+        if base and _same_origin(path, base) and urlsplit(path).path.startswith(urlsplit(base).path.rstrip("/")):
+            return urlsplit(path).path[len(urlsplit(base).path.rstrip("/")):] or "/"
+        return None
+
+    def _api_base(self) -> str:
+        settings = getattr(self.app, "settings", None)
+        return str(getattr(settings, "api_base", "") or "")
+
+    def _verdict_not_checked(self, why: str) -> None:
+        self._verdict = rich_plain(f"not checked against the published schema: {why}", "dim")
+        self._render_meta()
+        self._fill_contract(None, f"Not checked: {why}.")
+
+    def _render_meta(self) -> None:
+        self.query_one("#response-meta", Static).update(self._meta_text())
+
+    def _meta_text(self) -> Text:
+        """The status line: the response's, then the contract's verdict."""
+        text = self._base.copy()
+        if self._verdict is not None:
+            text.append("\n")
+            text.append_text(self._verdict)
+        return text
 
     def _meta(self, exchange: Exchange) -> Text:
         status = exchange.status or 0
@@ -161,6 +325,8 @@ class ResponseView(Vertical):
         remaining = _header(exchange, "x-ratelimit-remaining")
         if limit or remaining:
             text.append(f" · rate limit {remaining or '?'}/{limit or '?'}")
+        if exchange.retries:
+            text.append("\n" + safe_text(retries_line(exchange.retries, status)), style="yellow")
         if status == 401:
             text.append("\nUnauthenticated: sign in again (l).", style="red")
         elif status == 429:
@@ -169,24 +335,212 @@ class ResponseView(Vertical):
             text.append("\nThe server failed; try again later.", style="red")
         return text
 
+    # ---- headers and contract tabs ------------------------------------------------------------------
+
+    def _fill_headers(self, exchange: Exchange) -> None:
+        text = Text()
+        text.append("Request\n", style="bold")
+        text.append(safe_text(exchange.method) + " ")
+        text.append(safe_text(self._url_of(exchange), limit=HEADER_VALUE_LIMIT))
+        text.append("\n")
+        sent = exchange.request_headers
+        if not sent:
+            text.append("(the headers sent are not known for this request)\n", style="dim")
+        for name, value in sorted(sent.items(), key=lambda kv: kv[0].lower()):
+            _header_line(text, name, _masked(name, value, already=True))
+        text.append("\nResponse\n", style="bold")
+        if exchange.status is None:
+            text.append("(no response)\n", style="dim")
+        else:
+            text.append(safe_text(f"{exchange.status} {httpx.codes.get_reason_phrase(exchange.status)}") + "\n")
+            for name, value in sorted(exchange.headers.items()):
+                _header_line(text, name, _masked(name, value))
+        self.query_one("#response-headers", Static).update(text)
+
+    def _url_of(self, exchange: Exchange) -> str:
+        path = exchange.path
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", path):
+            path = self._api_base().rstrip("/") + "/" + path.lstrip("/")
+        if exchange.params:
+            path += ("&" if "?" in path else "?") + urlencode(exchange.params)
+        return path
+
+    def _fill_contract(self, result: ContractResult | None, note: str = "") -> None:
+        pane = self.query_one("#response-contract", Static)
+        if result is None or result.matched is None:
+            pane.update(rich_plain(note or f"Not checked: {result.reason if result else ''}.", "dim",
+                                   multiline=True))
+            return
+        if result.matched:
+            head = rich_plain(f"✓ {result.operation}: the body matches the published schema", "green")
+            head.append("\n(with the corrections bonjoro-tui applies to known mistakes of the definition: "
+                        "docs/SANDBOX.md)", style="dim")
+            if result.sampled:
+                head.append_text(_sampled_note(result))
+            pane.update(head)
+            return
+        pane.update(contract_table(result))
+
+    # ---- page links ------------------------------------------------------------------------------
+
+    def _set_pages(self, pages: tuple[str | None, str | None, int | None, int | None, int | None] | None) -> None:
+        self.pages = pages
+        pager = self.query_one("#response-pager")
+        pager.set_class(pages is not None, "paged")
+        if pages is not None:
+            prev_url, next_url, current, last, total = pages
+            info = f"page {current if current is not None else '?'} of {last if last is not None else '?'}"
+            if total is not None:
+                info += f" · {total} in all"
+            self.query_one("#page-info", Static).update(rich_plain(info))
+            self.query_one("#page-prev", Button).disabled = prev_url is None
+            self.query_one("#page-next", Button).disabled = next_url is None
+        self.refresh_bindings()
+
+    @on(Button.Pressed, "#page-next")
+    def _next_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_next_page()
+
+    @on(Button.Pressed, "#page-prev")
+    def _prev_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_prev_page()
+
+    def action_next_page(self) -> None:
+        self._request_page(self.pages[1] if self.pages else None, "next")
+
+    def action_prev_page(self) -> None:
+        self._request_page(self.pages[0] if self.pages else None, "previous")
+
+    def _request_page(self, url: str | None, which: str) -> None:
+        if url is None:
+            self.notify(f"There is no {notice(which)} page.", severity="warning", markup=False)
+            return
+        base = self._api_base()
+        if not base or not _same_origin(url, base):
+            self.notify(f"Not sent: the {notice(which)} page's URL {notice(safe_text(url, limit=200))} is not on "
+                        f"the API's origin ({notice(base or 'unknown')}); the token goes there only.",
+                        title="Page", severity="error", markup=False)
+            return
+        self.post_message(self.PageRequested(url))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_page":
+            return self.pages is not None and self.pages[1] is not None
+        if action == "prev_page":
+            return self.pages is not None and self.pages[0] is not None
+        return True
+
     # ---- actions on the body ---------------------------------------------------------------------
+
+    @on(Checkbox.Changed, "#raw-compact")
+    def _compact_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        self.compact = event.value
+        exchange = self.exchange
+        if exchange is None or exchange.error:
+            return
+        raw = self.query_one("#response-raw", TextArea)
+        if self.compact or self._pretty is None:
+            raw.text = raw_text(exchange.content)
+        else:
+            raw.text = self._pretty
+
+    def action_toggle_compact(self) -> None:
+        box = self.query_one("#raw-compact", Checkbox)
+        box.value = not box.value
 
     @on(Button.Pressed, "#copy-body")
     def _copy_body_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.copy_body()
 
+    @on(Button.Pressed, "#copy-value")
+    def _copy_value_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_copy_value()
+
+    @on(Button.Pressed, "#save-body")
+    def _save_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_save_body()
+
     def copy_body(self) -> None:
         exchange = self.exchange
         if exchange is None or not exchange.content:
             self.notify("Nothing to copy yet: send a request first.", severity="warning", markup=False)
             return
-        self.app.copy_to_clipboard(exchange.content.decode("utf-8", "replace"))
-        self.notify(f"Copied the body ({size(len(exchange.content))}).", title="Copied", markup=False)
+        self._copy(exchange.content.decode("utf-8", "replace"), "the body")
+
+    def action_copy_value(self) -> None:
+        tree = self.query_one(JsonTree)
+        found = tree.value_at_cursor() if self.parsed else None
+        if found is None:
+            self.notify("Nothing to copy: put the tree's cursor on a value first.", severity="warning", markup=False)
+            return
+        where, value = found
+        if isinstance(value, str):
+            text = value
+        else:
+            text = json.dumps(value, indent=2, ensure_ascii=False)
+        self._copy(text, f"the value of {safe_text(where, limit=80)}")
+
+    def _copy(self, text: str, what: str) -> None:
+        count = len(text.encode("utf-8"))
+        if count > COPY_LIMIT:
+            self.notify(f"Not copied: {notice(what)} is {size(count)}, more than the {size(COPY_LIMIT)} a terminal's "
+                        "clipboard (OSC 52) reliably takes. Save it to a file instead (Save…, ctrl+s).",
+                        title="Copy", severity="warning", timeout=10, markup=False)
+            return
+        try:
+            self.app.copy_to_clipboard(text)
+        except Exception as exc:  # noqa: BLE001 - a terminal that cannot take it: said, not raised
+            self.notify(notice(f"Not copied: {type(exc).__name__}: {exc}"), title="Copy", severity="error",
+                        markup=False)
+            return
+        self.notify(f"{notice(what[:1].upper() + what[1:])} ({size(count)}). {CLIPBOARD_NOTE}", title="Copied",
+                    markup=False)
+
+    def action_save_body(self) -> None:
+        exchange = self.exchange
+        if exchange is None or not exchange.content:
+            self.notify("Nothing to save yet: send a request first.", severity="warning", markup=False)
+            return
+        from bonjoro_tui.tui.modals.save import SaveBodyScreen
+
+        data = exchange.content
+
+        def saved(path: Path | None) -> None:
+            if path is not None:
+                self.notify(f"Saved the body ({size(len(data))}) to {notice(str(path))}, readable by you only.",
+                            title="Saved", markup=False)
+
+        self.app.push_screen(SaveBodyScreen(data, suggested_name(exchange)), saved)
+
+
+def contract_table(result: ContractResult) -> Table:
+    """The Contract tab's table: each difference as path, expected, got (all escaped text)."""
+    table = Table(box=None, show_edge=False, pad_edge=False, expand=True,
+                  title=rich_plain(f"{result.total} difference{'s' if result.total != 1 else ''} from "
+                                   f"the published schema of {result.operation}", "bold yellow"),
+                  title_justify="left")
+    table.add_column(rich_plain("path"), style="bold", overflow="fold", ratio=2)
+    table.add_column(rich_plain("expected"), overflow="fold", ratio=2)
+    table.add_column(rich_plain("got"), overflow="fold", ratio=2)
+    for difference in result.differences:
+        table.add_row(rich_plain(difference.path, limit=200), rich_plain(difference.expected, limit=200),
+                      rich_plain(difference.got, "yellow", limit=200))
+    if result.total > len(result.differences):
+        table.add_row(rich_plain(f"… and {result.total - len(result.differences)} more"), Text(""), Text(""))
+    if result.sampled:
+        table.caption = _sampled_note(result)
+        table.caption_justify = "left"
+    return table
 
 
 def raw_text(content: bytes, limit: int = RAW_LIMIT) -> str:
-    """The body as the Raw tab shows it: at most ``limit`` characters of display text.
+    """The body as sent, as the Raw tab shows it: at most ``limit`` characters of display text.
 
     Decoded as UTF-8 (invalid bytes replaced), or UTF-16/32 when it starts with that BOM; CRLF
     line ends read as newlines; every other control character, escape sequence and bidi
@@ -203,7 +557,105 @@ def raw_text(content: bytes, limit: int = RAW_LIMIT) -> str:
         return shown
     # The note goes first: the cursor starts on it, not on a "{" whose match TextArea would
     # look for through the whole (cut) text.
-    return f"… truncated at {size(limit)} of {size(len(content))}; copy the body for all of it\n" + shown[:limit]
+    return f"… truncated at {size(limit)} of {size(len(content))}; save the body for all of it\n" + shown[:limit]
+
+
+def pretty_text(document: Any, sent: int, limit: int = RAW_LIMIT) -> str:
+    """``document`` indented by 2, escaped like :func:`raw_text`, at most ``limit`` characters.
+
+    Encoded piece by piece and stopped at the limit: a 5 MB body costs the first 64 kB.
+    """
+    pieces: list[str] = []
+    length = 0
+    cut = False
+    for piece in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(document):
+        pieces.append(piece)
+        length += len(piece)
+        if length > limit:
+            cut = True
+            break
+    shown = safe_text("".join(pieces), multiline=True)
+    if not cut and len(shown) <= limit:
+        return shown
+    return f"… truncated at {size(limit)} of {size(sent)} as sent; save the body for all of it\n" + shown[:limit]
+
+
+def page_links(document: Any) -> tuple[str | None, str | None, int | None, int | None, int | None] | None:
+    """(previous URL, next URL, current page, last page, total) of a Laravel page envelope."""
+    if not isinstance(document, dict) or not ("next_page_url" in document or "prev_page_url" in document):
+        return None
+
+    def url(key: str) -> str | None:
+        value = document.get(key)
+        return value if isinstance(value, str) and value else None
+
+    def number(key: str) -> int | None:
+        value = document.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    return url("prev_page_url"), url("next_page_url"), number("current_page"), number("last_page"), number("total")
+
+
+def verdict_text(result: ContractResult) -> Text:
+    """The contract's verdict for the status line."""
+    if result.matched is None:
+        verdict = rich_plain(f"not checked against the published schema: {result.reason}", "dim")
+    elif result.matched:
+        verdict = rich_plain(f"✓ matches the published schema ({result.operation})", "green")
+    else:
+        n = result.total
+        verdict = rich_plain(f"✗ {n} difference{'s' if n != 1 else ''} from the published schema "
+                             f"({result.operation}): see the Contract tab", "bold yellow")
+    if result.sampled:
+        verdict.append(" · long arrays checked on their first items", style="dim")
+    return verdict
+
+
+def retries_line(retries: Iterable[tuple[int, float]], status: int) -> str:
+    """``429 → retried after 1 s → 200``: what the client retried before the answer shown."""
+    steps = [f"{code or 'no connection'} → retried after {wait:g} s" for code, wait in retries]
+    return " → ".join(steps + [str(status)])
+
+
+def suggested_name(exchange: Exchange) -> str:
+    """A file name for the body: ``bonjoro-GET-greets-200.json`` in the working directory."""
+    path = _path_only(exchange.path)
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", path):
+        path = urlsplit(path).path
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", path.replace("/api/v2", "")).strip("-")[:60] or "body"
+    kind = "json" if (exchange.headers.get("content-type") or "").startswith("application/json") else "txt"
+    return f"bonjoro-{exchange.method}-{slug}-{exchange.status}.{kind}"
+
+
+def _sampled_note(result: ContractResult) -> Text:
+    from bonjoro_tui.api.contract import SAMPLE_ITEMS
+
+    where = ", ".join(f"{path} ({count} items)" for path, count in result.sampled)
+    return rich_plain(f"\nOnly the first {SAMPLE_ITEMS} items of {where} were checked.", "dim")
+
+
+def _path_only(path: str) -> str:
+    return path.split("?", 1)[0]
+
+
+def _same_origin(url: str, base: str) -> bool:
+    a, b = urlsplit(url), urlsplit(base)
+    return (a.scheme.lower(), (a.hostname or "").lower(), a.port) == (b.scheme.lower(), (b.hostname or "").lower(), b.port)
+
+
+def _masked(name: str, value: str, *, already: bool = False) -> str:
+    """A header's value for the Headers tab: a credential masked (``already``: unless it is)."""
+    if name.lower() not in SECRET_HEADERS or (already and MASK in value):
+        return value
+    scheme, _, secret = value.partition(" ")
+    return f"{scheme} {mask(secret)}" if secret and name.lower().endswith("authorization") else mask(value)
+
+
+def _header_line(text: Text, name: str, value: str) -> None:
+    text.append(safe_text(name, limit=200), style="bold")
+    text.append(": ")
+    text.append(safe_text(value, limit=HEADER_VALUE_LIMIT))
+    text.append("\n")
 
 
 def _header(exchange: Exchange, name: str) -> str | None:
