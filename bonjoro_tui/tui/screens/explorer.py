@@ -513,6 +513,22 @@ class ExplorerScreen(Screen):
         exchange.endpoint = self.endpoint
         return exchange
 
+    def on_response_view_page_requested(self, event: ResponseView.PageRequested) -> None:
+        """Next/previous page of a list: a GET of the envelope's URL (the view checked its origin;
+        the client checks it again before the token goes anywhere)."""
+        event.stop()
+        # The URL carries the whole query (Laravel keeps the other parameters in it): sent as it is,
+        # not rebuilt from the fields, which follow the path typed below once it is processed.
+        shown = self.current
+        exchange = Exchange("GET", event.url, {}, None, at=self.app.now())
+        exchange.request_headers = {"Accept": "application/json"}
+        exchange.endpoint = shown.endpoint if shown is not None else None
+        self.query_one("#http-method", Select).value = "GET"
+        self.query_one("#path", Input).value = event.url
+        self.query_one("#query", Input).value = ""
+        self._opened = True
+        self.send_checked(exchange, ("GET", event.url, ""))
+
     def action_send(self) -> None:
         exchange = self.build_exchange()
         if exchange is None:
