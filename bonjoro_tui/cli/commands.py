@@ -326,13 +326,16 @@ async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
         else:
             _print_jq(jq.apply(body))
 
-    def failed(r: Any) -> int:
+    def failed(r: Any, page: int = 1) -> int:
         code = EXIT_NOT_SIGNED_IN if r.status == 401 else EXIT_FAILURE
         if r.status == 401:
             reason = "the server rejected the token (401 Unauthorized); run `bonjoro-tui login`"
         else:
             message = r.error_message()
             reason = f"HTTP {r.status} {r.reason}" + (f": {message}" if message else "")
+        if page > 1:
+            reason = f"page {page}: {reason} (the pages before it were printed)" if not args.slurp else \
+                f"page {page}: {reason}"
         if as_json:
             try:
                 body: Any = r.json()
@@ -371,7 +374,7 @@ async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
                              headers=plan.headers or None, on_wait=waiting):
             number += 1
             if not r.ok:
-                return failed(r)
+                return failed(r, number)
             if not args.slurp:
                 if args.include:
                     show_headers(r)
@@ -497,28 +500,36 @@ def _run_child(program: str, command: list[str], env: dict[str, str]) -> int:
 
     sys.stdout.flush()
     sys.stderr.flush()
-    try:
-        child = subprocess.Popen([program, *command[1:]], env=env)
-    except PermissionError:
-        return _fail(f"exec: {command[0]}: permission denied", EXIT_NOT_EXECUTABLE)
-    except FileNotFoundError:
-        return _fail(f"exec: {command[0]}: command not found", EXIT_NOT_FOUND)
-    except OSError as exc:
-        return _fail(f"exec: {command[0]}: {exc.strerror or exc}", EXIT_NOT_EXECUTABLE)
+    children: list[subprocess.Popen[bytes]] = []
+    pending: list[int] = []  # a signal that came before the child existed: passed on once it does
 
     def ignore(signum: int, frame: Any) -> None:
         pass
 
     def forward(signum: int, frame: Any) -> None:
+        if not children:
+            pending.append(signum)
+            return
         try:
-            child.send_signal(signum)
+            children[0].send_signal(signum)
         except OSError:
             pass
 
+    # Installed before the child starts, so that no signal finds us with the default (exit at once).
     handlers = {signal.SIGINT: ignore, signal.SIGQUIT: ignore, signal.SIGTERM: forward, signal.SIGHUP: forward}
     previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
     try:
-        status = child.wait()
+        try:
+            children.append(subprocess.Popen([program, *command[1:]], env=env))
+        except PermissionError:
+            return _fail(f"exec: {command[0]}: permission denied", EXIT_NOT_EXECUTABLE)
+        except FileNotFoundError:
+            return _fail(f"exec: {command[0]}: command not found", EXIT_NOT_FOUND)
+        except OSError as exc:
+            return _fail(f"exec: {command[0]}: {exc.strerror or exc}", EXIT_NOT_EXECUTABLE)
+        for signum in pending:
+            forward(signum, None)
+        status = children[0].wait()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -162,6 +162,20 @@ def test_exec_runs_the_command_with_the_token_and_exits_with_its_status(signed_i
     assert r.code == 4
 
 
+def test_exec_passes_sigterm_on_and_waits_for_the_command(signed_in):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bonjoro_tui", "exec", "--", "sh", "-c",
+         "trap 'echo got TERM; exit 6' TERM; echo ready; while :; do sleep 0.1 >/dev/null 2>&1; done"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=signed_in.env)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        proc.terminate()  # to bonjoro-tui only: it passes it on, and exits with the child's status
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 6 and out == "got TERM\n", err
+
+
 def test_api_paginate_jq_slurp_and_fields(signed_in):
     cli = signed_in
     r = cli.run("api", "--paginate", "/greets", "--jq", ".data[].id")
