@@ -16,11 +16,11 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import urlencode
 
-from bonjoro_tui.sandbox.engine import EngineError
 from bonjoro_tui.sandbox.grants import Principal
 from bonjoro_tui.sandbox.seed import ts
 from bonjoro_tui.sandbox.state import GREETS_MAX, SandboxState
 from bonjoro_tui.sandbox.web import BadRequest, Request, Response, json_response
+from bonjoro_tui.sandbox.world import EngineError, World, state_world
 
 PREFIX = "/api/v2"
 PER_PAGE = 15
@@ -250,10 +250,8 @@ def _utc(state: SandboxState) -> datetime:
 # -- users ----------------------------------------------------------------------------------
 
 
-def _world(state: SandboxState) -> Any:
-    from bonjoro_tui.sandbox.engine import engine_world
-
-    return engine_world(state)
+def _world(state: SandboxState) -> World:
+    return state_world(state)
 
 
 def _me(state: SandboxState, principal: Principal) -> dict[str, Any]:

@@ -33,14 +33,11 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from email.parser import BytesParser
-from email.policy import HTTP
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any, Callable
 
 from bonjoro_tui.sandbox.seed import BASE_TIME, MEDIA, FIRST, LAST, ts
-from bonjoro_tui.sandbox.world import Collection, CollectionFull, World
+from bonjoro_tui.sandbox.world import Collection, CollectionFull, EngineError, state_world
 
 if TYPE_CHECKING:
     from bonjoro_tui.sandbox.grants import Principal
@@ -59,13 +56,7 @@ _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}")
 
 
-class EngineError(Exception):
-    """An answer in Bonjoro's error shape ``{"error": {"message", "status_code"}}``."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+__all__ = ["EngineError", "answer", "match", "operations"]
 
 
 # -- the definition ---------------------------------------------------------------------------
@@ -73,6 +64,8 @@ class EngineError(Exception):
 
 @lru_cache(maxsize=1)
 def spec() -> dict[str, Any]:
+    from importlib import resources
+
     raw = (resources.files("bonjoro_tui") / "spec" / "bonjoro-api-v2-openapi.json").read_bytes()
     return json.loads(raw)
 
@@ -410,36 +403,13 @@ class EngineWorld:
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
-        self.world = World(state)
+        self.world = state_world(state)  # the seed's collections; the others are made on first use
         self.faker = Faker(self)
         self._item_schemas: dict[str, dict[str, Any]] = {}
         self._generated: dict[str, list[dict[str, Any]]] = {}
         self._seed_ids: dict[str, list[str]] = {}
-        seed = state.seed
-        self.world.collection("users", lambda: seed.users)
-        self.world.collection("profiles", lambda: seed.profiles)
-        self.world.collection("campaigns", lambda: seed.campaigns, self._campaign_base)
-        self.world.collection("message-templates", lambda: seed.templates)
-        self.world.collection("greets", self._greets_base, self._greet_base_get)
-        for op in operations():
-            name = self.collection_name(op)
-            if name and name not in self.world.collections:
-                self.world.collection(name, lambda n=name: self._seeded(n))  # type: ignore[misc]
 
     # -- seeds -----------------------------------------------------------------------------
-
-    def _greet_count(self) -> int:
-        return int(self.state.knobs["greet_count"])
-
-    def _greets_base(self) -> list[dict[str, Any]]:
-        return self.state.seed.greets(self._greet_count())[len(self.state.seed.created_greets):]
-
-    def _greet_base_get(self, key: str) -> dict[str, Any] | None:
-        return self.state.seed.greet_by_id(key, self._greet_count())
-
-    def _campaign_base(self, key: str) -> dict[str, Any] | None:
-        seed = self.state.seed
-        return next((c for c in seed.campaigns if str(c["id"]) == key or c["uuid"] == key), None)
 
     def item_schema(self, name: str) -> dict[str, Any]:
         """The record schema of a collection: its list's items, else its item read, else its create."""
@@ -537,6 +507,9 @@ def read_body(req: Request, op: Operation) -> dict[str, Any]:
     if not req.body:
         return {}
     if req.content_type == "multipart/form-data":
+        from email.parser import BytesParser
+        from email.policy import HTTP
+
         head = f"Content-Type: {req.headers.get('content-type', '')}\r\n\r\n".encode("latin-1")
         message = BytesParser(policy=HTTP).parsebytes(head + req.body)
         if not message.is_multipart():

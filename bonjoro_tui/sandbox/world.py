@@ -24,6 +24,15 @@ class CollectionFull(Exception):
     pass
 
 
+class EngineError(Exception):
+    """An answer in Bonjoro's error shape ``{"error": {"message", "status_code"}}``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 class Collection:
     """One resource family: ``base()`` gives the seeded records in order, ``base_get`` one by id."""
 
@@ -117,11 +126,33 @@ class Collection:
 
 
 class World:
-    """The collections of one sandbox (built on its first API request)."""
+    """The collections of one sandbox (built on its first API request): the five the seed holds
+    here; those the definition adds are made by the engine on first use."""
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
         self.collections: dict[str, Collection] = {}
+        seed = state.seed
+        self.collection("users", lambda: seed.users)
+        self.collection("profiles", lambda: seed.profiles)
+        self.collection("campaigns", lambda: seed.campaigns, self._campaign_base)
+        self.collection("message-templates", lambda: seed.templates)
+        self.collection("greets", self._greets_base, self._greet_base_get)
+
+    def _greet_count(self) -> int:
+        return int(self.state.knobs["greet_count"])
+
+    def _greets_base(self) -> list[dict[str, Any]]:
+        """The seeded greets the ``greet_count`` knob asks for (built on first use, by index)."""
+        return self.state.seed.greets(self._greet_count())[len(self.state.seed.created_greets):]
+
+    def _greet_base_get(self, key: str) -> dict[str, Any] | None:
+        return self.state.seed.greet_by_id(key, self._greet_count())
+
+    def _campaign_base(self, key: str) -> dict[str, Any] | None:
+        """A seeded campaign by its integer id or its uuid (both are published)."""
+        seed = self.state.seed
+        return next((c for c in seed.campaigns if str(c["id"]) == key or c["uuid"] == key), None)
 
     def collection(self, name: str, base: Callable[[], list[dict[str, Any]]] | None = None,
                    base_get: Callable[[str], dict[str, Any] | None] | None = None) -> Collection:
@@ -129,6 +160,15 @@ class World:
         if found is None:
             found = self.collections[name] = Collection(self, name, base or list, base_get)
         return found
+
+
+def state_world(state: SandboxState) -> World:
+    """The world of a sandbox (one per ``SandboxState``, made on its first API request)."""
+    world = getattr(state, "_world", None)
+    if world is None:
+        world = World(state)
+        state._world = world  # type: ignore[attr-defined]
+    return world
 
 
 def check_stored(data: Any) -> None:
