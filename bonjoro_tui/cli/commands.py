@@ -529,7 +529,14 @@ def _run_child(program: str, command: list[str], env: dict[str, str]) -> int:
             return _fail(f"exec: {command[0]}: {exc.strerror or exc}", EXIT_NOT_EXECUTABLE)
         for signum in pending:
             forward(signum, None)
-        status = children[0].wait()
+        while True:
+            # Polled, not one blocking wait: a signal the kernel hands to another thread (the sandbox's)
+            # runs our handler only when the main thread runs Python again.
+            try:
+                status = children[0].wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                continue
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
