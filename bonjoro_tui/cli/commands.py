@@ -241,6 +241,10 @@ async def cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_logout(args: argparse.Namespace, settings: Settings) -> int:
     async def body(session: Any) -> int:
         result = await session.client.logout_detailed(forget=args.forget)
+        if args.json:
+            _print_json({"profile": result.profile, "deleted": result.deleted, "revoked": result.revoked,
+                         "not_revoked": result.not_revoked})
+            return EXIT_OK
         revoked = ", ".join(result.revoked) or "nothing"
         print(f"Signed out of profile {result.profile!r}: local tokens deleted; revoked at the server: {revoked}.")
         for note in result.not_revoked:
@@ -770,7 +774,8 @@ async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
             # The callback server is listening by now, so a pasted URL has somewhere to go.
             _watch_stdin_for_redirect(loop, sign_in.paste)
             print("Open this URL in a browser to sign in:", file=sys.stderr)
-            print(safe_text(url), flush=True)  # built from settings a .env may hold
+            # built from settings a .env may hold; with --json stdout is for the JSON document only
+            print(safe_text(url), flush=True, file=sys.stderr if args.json else sys.stdout)
             print(
                 "Waiting for the redirect… (or paste the URL the browser was sent to, then Enter)",
                 file=sys.stderr,
@@ -785,6 +790,11 @@ async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
 
         done = await sign_in.run(method, api_key=api_key, open_browser=open_browser, timeout=args.timeout)
         status = describe(s, done.profile, session.now()).to_json()
+        if args.json:
+            who = done.identity
+            status["identity"] = {"name": who.name, "email": who.email, "id": who.id} if who is not None else None
+            _print_json(status)
+            return EXIT_OK
         expiry = f"expires at {status['expires_at']}" if status["expires_at"] else "does not expire"
         print(safe_text(f"Signed in: profile {s.profile!r} ({done.profile.method}) to {s.target_id}; token {expiry}."))
         if done.identity is not None:

@@ -135,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="the authorization server's issuer: its RFC 8414 / OpenID Connect metadata fills in every "
         "endpoint not set otherwise (default: $BONJORO_ISSUER)",
     )
+    p.add_argument("--json", action="store_true",
+                   help="the result as JSON on stdout (also on failure); the authorization URL then goes to stderr")
 
     p = _command(
         sub, "status", common, "who is signed in and how long the token lasts",
@@ -163,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="remove the local tokens even if the server could not revoke them (they stay valid there until they expire)",
     )
+    p.add_argument("--json", action="store_true", help="machine-readable output (also on failure)")
     _command(
         sub, "paths", common, "where tokens, config and logs live",
         "Where the token store, config file, .env, debug log and sandbox state live.",

@@ -207,8 +207,19 @@ def test_api_paginate_jq_slurp_and_fields(signed_in):
 
 def test_every_json_path_prints_json_on_failure(cli):
     for args, code in ((("status", "--json"), 4), (("refresh", "--json"), 4), (("api", "/me", "--json"), 4),
+                       (("logout", "--json"), 4), (("login", "--method", "api-key", "--json"), 2),
+                       (("profiles", "use", "nope", "--json"), 1), (("token", "--json"), 2),
                        (("doctor", "--json", "--bogus"), 2), (("api", "/me", "--jq", ".[", "--json"), 2)):
         r = cli.run(*args)
         assert r.code == code, (args, r.err)
         doc = json.loads(r.out)
         assert doc.get("signed_in") is False or doc["error"]["exit_code"] == code, args
+        assert r.err.strip(), args  # and the line on stderr, as without --json
+
+    r = cli.run("login", "--method", "client-credentials", "--json")
+    assert r.code == 0, r.err
+    signed_in = json.loads(r.out)
+    assert signed_in["signed_in"] is True and signed_in["identity"]["email"] == "alex.sandbox@sandbox.bonjoro.invalid"
+    r = cli.run("logout", "--json")
+    assert r.code == 0 and json.loads(r.out) == {"profile": "default", "deleted": True, "revoked": ["access_token"],
+                                                  "not_revoked": []}
