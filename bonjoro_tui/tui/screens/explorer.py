@@ -174,6 +174,9 @@ class ExplorerScreen(Screen):
                         yield TextArea("", id="headers", soft_wrap=True)
                         yield Static(Text("One 'Name: value' per line. Authorization is the client's: the signed-in "
                                           "token, sent only to the API's origin.", style="dim"), id="headers-note")
+                        with Horizontal(id="curl-actions"):
+                            yield Button("Copy as curl", id="copy-curl", compact=True, tooltip="ctrl+t")
+                            yield Checkbox("with token", id="curl-token", compact=True)
                     with TabPane("History", id="tab-history"):
                         with Horizontal(id="history-bar"):
                             yield Input(placeholder="search history", id="history-search", compact=True)
@@ -184,11 +187,7 @@ class ExplorerScreen(Screen):
                             yield Input(placeholder="name", id="request-name", compact=True)
                             yield Button("Save", id="save-request", compact=True,
                                          tooltip="Save the highlighted request under this name (ctrl+n)")
-                yield ResponseView(
-                    id="response",
-                    extra_actions=[Button("Copy as curl", id="copy-curl", compact=True),
-                                   Checkbox("with token", id="curl-token", compact=True)],
-                )
+                yield ResponseView(id="response")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -196,6 +195,14 @@ class ExplorerScreen(Screen):
         self.query_one("#headers").border_title = "Request headers"
         self.load_catalog()
         self.load_history()
+        # /me may arrive after an endpoint was opened: its id fills an empty {user_id} then.
+        self.watch(self.app, "user", self._user_changed, init=False)
+
+    def _user_changed(self, user: Any) -> None:
+        known = self.known_values()
+        for name, field in self._path_fields.items():
+            if not field.value and known.get(name):
+                field.value = known[name]
 
     def on_descendant_focus(self, event) -> None:
         # While the catalog is browsed it widens (app.tcss); the response actions are then hidden
@@ -378,18 +385,19 @@ class ExplorerScreen(Screen):
         self._anyway = None
         if ep is None or not ep.has_body:
             body.text = ""
+            body.border_subtitle = None
             check.update(Text("This operation documents no body." if ep is not None else "", style="dim"))
             return
         schema = ep.request_schema
         example = example_body(schema, self.known_values()) if schema else ep.body_example
         body.text = json.dumps(example, indent=2) if example is not None else ""
+        # One line under the editor: what the example holds; the check's results replace it.
+        optional = optional_properties(schema) if schema else []
+        body.border_subtitle = rich_plain("optional: " + ", ".join(optional)) if optional else None
         note = Text()
         if ep.body_media_type and ep.body_media_type != "application/json":
             note.append(safe_text(f"Documented as {ep.body_media_type}; sent here as JSON. "), style="yellow")
-        optional = optional_properties(schema) if schema else []
         note.append("Every required field is in the example." if schema else "No schema documented.", style="dim")
-        if optional:
-            note.append(safe_text(" Optional: " + ", ".join(optional)), style="dim")
         check.update(note)
 
     def _query_values(self) -> dict[str, str]:
@@ -397,7 +405,7 @@ class ExplorerScreen(Screen):
         for name, widget in self._query_fields.items():
             value = widget.value
             if isinstance(widget, Select):
-                if value is not Select.BLANK and value is not None:
+                if not widget.is_blank():
                     params[name] = str(value)
             elif str(value).strip():
                 params[name] = str(value).strip()
@@ -420,7 +428,14 @@ class ExplorerScreen(Screen):
 
     # ---- sending ------------------------------------------------------------------------------
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "catalog-filter":  # enter in the filter opens its first endpoint
+            event.stop()
+            first = next((leaf.data for group in self.query_one("#catalog", Tree).root.children
+                          for leaf in group.children if leaf.data is not None), None)
+            if first is not None:
+                await self.open_endpoint(first)
+            return
         if event.input.id in ("path", "query") or (event.input.id or "").startswith(("pp-", "qp-")):
             event.stop()
             self.action_send()
@@ -737,7 +752,11 @@ class ExplorerScreen(Screen):
         await self._build_params(self.endpoint, typed=entry.path)
         self._set_query(dict(entry.params))
         self.query_one("#body", TextArea).text = json.dumps(entry.body, indent=2) if entry.body is not None else ""
-        kept = {k: v for k, v in entry.request_headers.items() if k.lower() not in ("accept", "authorization")}
+        from bonjoro_tui.api.request_builder import RESERVED_HEADERS
+
+        # The headers as sent hold the client's own (and httpx's): only the others are the user's.
+        ours = RESERVED_HEADERS | {"accept", "accept-encoding", "user-agent", "content-type"}
+        kept = {k: v for k, v in entry.request_headers.items() if k.lower() not in ours}
         self.query_one("#headers", TextArea).text = "".join(f"{k}: {v}\n" for k, v in kept.items())
 
     def action_rerun(self) -> None:
@@ -756,7 +775,8 @@ class ExplorerScreen(Screen):
         from bonjoro_tui.account.history import MASKED
 
         await self._load_entry(entry)
-        if MASKED in json.dumps([entry.params, entry.body, entry.path, entry.request_headers], ensure_ascii=False):
+        typed = {k: v for k, v in entry.request_headers.items() if k.lower() != "authorization"}  # the client's
+        if MASKED in json.dumps([entry.params, entry.body, entry.path, typed], ensure_ascii=False):
             self.response.show_error("This request held a credential, which the history never keeps.",
                                      "Fill in the masked values (…(masked)), then send.")
             return
