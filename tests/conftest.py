@@ -108,11 +108,13 @@ LONG_LIST, SAMPLE = 100, 50
 @pytest.fixture(autouse=True)
 def sandbox_api_responses_match_the_published_spec(monkeypatch):
     """Every API response an in-process sandbox sends during any test is checked against Bonjoro's
-    published schema for its operation (tests/openapi_check.py, with its documented errata);
+    published schema for its operation (tests/openapi_check.py, with its documented errata), and
+    by the explorer's contract check (bonjoro_tui/api/contract.py), which must find it green;
     a mismatch fails the test that caused it. Sandboxes run as subprocesses are checked by the
     sandbox's own tests (tests/sandbox/test_cli_integration.py)."""
     import json
 
+    from bonjoro_tui.api import contract
     from bonjoro_tui.sandbox import api
     from openapi_check import assert_api_response
 
@@ -131,6 +133,13 @@ def sandbox_api_responses_match_the_published_spec(monkeypatch):
             assert_api_response(req.method, api.PREFIX + path, response.status, body)
         except (AssertionError, ValueError) as exc:
             problems.append(f"{req.method} {req.path} -> {response.status}: {str(exc)[:600]}")
+            return response
+        # The explorer's own check (bonjoro_tui/api/contract.py) must call the same answer green.
+        template = contract.operation_for(req.method, path)
+        result = contract.check(req.method, template, response.status, body) if template else None
+        if result is not None and result.matched is False:
+            problems.append(f"{req.method} {req.path} -> {response.status}: the explorer's contract check "
+                            f"found {result.total} differences: {result.differences[:3]}")
         return response
 
     monkeypatch.setattr(api, "handle", checked)
