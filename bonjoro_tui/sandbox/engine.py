@@ -188,6 +188,8 @@ def match(method: str, path: str) -> tuple[Operation | None, dict[str, str], lis
 
 _WORDS = ("welcome", "video", "onboarding", "trial", "customer", "thanks", "renewal", "team", "follow-up",
           "webinar", "signup", "upgrade", "feedback", "launch", "check-in")
+#: First words of a person's name in the definition's examples ("John Jones", "Tony Stark").
+_PEOPLE = frozenset({"John", "Jane", "Tony", "Frank", "Jack", "Mary", "Peter", "Bruce", *FIRST})
 _COLORS = ("#fc5a00", "#2d6cdf", "#1a936f", "#ffffff", "#222222")
 
 
@@ -245,7 +247,7 @@ class Faker:
             if schema.get(choice):
                 return self.value(schema[choice][0], key, name, depth)
         if "allOf" in schema or schema.get("type") == "object" or "properties" in schema:
-            return self.record(schema, key, depth)
+            return self.record(schema, f"{key}/{name}" if name else key, depth)
         rng = _rng(f"{key}/{name}")
         enum = schema.get("enum")
         kind = schema.get("type")
@@ -276,9 +278,13 @@ class Faker:
             example = schema.get("example")
             return example if isinstance(example, int) and not isinstance(example, bool) and rng.random() < 0.3 else rng.randrange(1, 500)
         if kind == "number":
-            return round(rng.uniform(0, 100), 1) if "percentage" not in name else rng.randrange(101)
-        if kind == "datetime":  # `last_modified_at`: a type the definition invents (docs/SANDBOX.md)
-            return ts(BASE_TIME - timedelta(hours=rng.randrange(24 * 120)))
+            if name == "id" or name.endswith("_id") or "percentage" in name:
+                return 1 + rng.randrange(100)
+            return round(rng.uniform(0, 100), 1)
+        if kind == "datetime":  # `last_modified_at`: a type the definition invents; its example is
+            # ISO 8601 as Laravel serializes a date by default (erratum datetime-type, docs/SANDBOX.md)
+            moment = BASE_TIME - timedelta(hours=rng.randrange(24 * 120))
+            return moment.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
         if kind in ("string", None):
             return self.string(schema, rng, key, name)
         return None
@@ -306,6 +312,8 @@ class Faker:
             return ts(BASE_TIME - timedelta(hours=rng.randrange(24 * 120), minutes=rng.randrange(60)))
         if fmt == "email" or "email" in name or name == "address":
             return f"{first.lower()}.{last.lower()}{rng.randrange(100)}@mail.example"
+        if name == "team_url":
+            return f"{PREFIX}/teams/{self.world.state.seed.team_id}"
         if name.endswith("_url") or name == "url" or fmt == "uri":
             if name.endswith("_url"):  # made absolute for the request's origin (api._absolute_json)
                 return f"{PREFIX}/{self.world.path_of(key)}" + ("" if name == "self_url" else f"/{name[:-4].replace('_', '-')}")
@@ -316,8 +324,15 @@ class Faker:
             return first
         if name == "last_name":
             return last
-        if name in ("name", "full_name", "author_name", "recipient_name"):
-            return f"{first} {last}" if rng.random() < 0.5 else f"{rng.choice(_WORDS).capitalize()} {rng.choice(_WORDS)}"
+        example = schema.get("example")
+        if name in ("name", "full_name", "author_name", "recipient_name", "title"):
+            if isinstance(example, str) and example.split(" ")[0] not in _PEOPLE and name != "full_name":
+                return example if rng.random() < 0.4 else f"{example} {rng.choice(_WORDS)}"
+            return f"{first} {last}"
+        if name.startswith(("is", "has")) and name[2:3].isupper() or name.startswith(("is_", "has_")):
+            return rng.choice(["true", "false"])  # a flag the definition types as a string
+        if isinstance(example, str) and re.fullmatch(r"[0-9]{1,6}", example):
+            return str(rng.randrange(0, 300))
         if "color" in name:
             return rng.choice(_COLORS)
         if name in ("domain", "domain_name", "subdomain", "landing_page_subdomain"):
@@ -782,13 +797,13 @@ def merge(ctx: Ctx, record: dict[str, Any], body: dict[str, Any], schema: dict[s
 
 
 def _merged(ctx: Ctx, name: str, old: Any, new: Any) -> Any:
-    """A field's new value, keeping the record's shape: objects merge field by field, a list of
+    """A field's new value, keeping the record's shape: objects merge field by field (fields the
+    record does not have are ignored, as Laravel ignores what it does not validate), a list of
     ids replaces a list of records by those records, a value of another kind is not taken."""
     if isinstance(old, dict):
         if not isinstance(new, dict):
             return old
-        return {k: _merged(ctx, k, old.get(k), v) if k in old else v for k, v in new.items()} | {
-            k: v for k, v in old.items() if k not in new}
+        return {k: _merged(ctx, k, v, new[k]) if k in new else v for k, v in old.items()}  # others ignored
     if isinstance(old, list) and old and isinstance(old[0], dict) and isinstance(new, list):
         target = RELATIONS.get(name[:-1] + "_id") if name.endswith("s") else None
         if target and all(isinstance(v, (str, int)) for v in new):

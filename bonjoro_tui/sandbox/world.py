@@ -11,13 +11,17 @@ order of a listing is: created records newest first, then the base in its own or
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 if TYPE_CHECKING:
     from bonjoro_tui.sandbox.state import SandboxState
 
-#: Most records the overlay of one collection keeps (a bound on what a client can make us store).
+#: Bounds on what a client can make the sandbox keep: records created in one collection, the
+#: size of one stored record (JSON), and all the bytes stored by this process.
 OVERLAY_MAX = 20_000
+RECORD_MAX = 64 * 1024
+STORED_MAX = 64 * 1024 * 1024
 
 
 class CollectionFull(Exception):
@@ -98,6 +102,12 @@ class Collection:
     def put(self, record: dict[str, Any], *, created: bool = False) -> dict[str, Any]:
         """Store ``record`` (created through the API, or a new version of one)."""
         key = str(record["id"])
+        size = len(json.dumps(record, separators=(",", ":")))
+        if size > RECORD_MAX:
+            raise EngineError(400, f"The record may not be larger than {RECORD_MAX // 1024} KiB of JSON.")
+        if self.world.stored + size > STORED_MAX:
+            raise EngineError(400, "The sandbox keeps no more changes: restart it with a fresh state file.")
+        self.world.stored += size
         with self.world.state._transaction():
             entry = self._overlay()
             if created:
@@ -132,6 +142,7 @@ class World:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
         self.collections: dict[str, Collection] = {}
+        self.stored = 0  # bytes of records this process stored (bounded by STORED_MAX)
         seed = state.seed
         self.collection("users", lambda: seed.users)
         self.collection("profiles", lambda: seed.profiles)

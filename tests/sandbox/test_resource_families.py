@@ -73,3 +73,61 @@ async def test_notifications_are_marked_read_and_replies_need_their_greet():
         assert r.status_code == 400 and "greet_id" in r.json()["error"]["message"]
         page = (await http.get("/automations", params={"limit": 10, "page": 3})).json()
         assert page["current_page"] == 3 and page["per_page"] == 10 and page["total"] == 24 and len(page["data"]) == 4
+
+
+async def test_a_stored_world_of_an_unexpected_shape_is_set_aside(tmp_path, caplog):
+    import json
+
+    path = tmp_path / "state.json"
+    async with _client(SandboxState(path, now=Clock())) as http:
+        assert (await http.post("/domains", json={"domain": "kept.example"})).status_code == 200
+    doc = json.loads(path.read_text())
+    assert [r["name"] for r in doc["world"]["domains"]["changed"].values()] == ["kept.example"]
+    doc["world"]["domains"]["changed"] = {"x": "not a record"}
+    path.write_text(json.dumps(doc))
+    async with _client(SandboxState(path, now=Clock())) as http:
+        names = [d["name"] for d in (await http.get("/domains", params={"limit": 100})).json()["data"]]
+        assert "kept.example" not in names and len(names) == 24  # the seed, afresh
+    assert [p for p in tmp_path.iterdir() if ".corrupt-" in p.name] and "unexpected shape" in caplog.text
+
+
+async def test_what_a_client_can_make_the_sandbox_keep_is_bounded(monkeypatch):
+    from bonjoro_tui.sandbox import world
+
+    async with _client(SandboxState(now=Clock())) as http:
+        r = await http.post("/domains", json={"domain": "x" * 10_001 + ".example"})
+        assert r.status_code == 400 and "10000 characters" in r.json()["error"]["message"]
+        template = (await http.get("/message-templates")).json()["data"][0]
+        r = await http.put(f"/message-templates/{template['id']}", json={"theme": {"blob": "ignored"}})
+        assert r.status_code == 200 and "blob" not in r.json()["data"]["theme"]  # unknown fields are not kept
+        monkeypatch.setattr(world, "RECORD_MAX", 2048)
+        r = await http.put(f"/message-templates/{template['id']}", json={"name": "y" * 3000})
+        assert r.status_code == 400 and "2 KiB" in r.json()["error"]["message"]
+        monkeypatch.setattr(world, "STORED_MAX", 0)
+        r = await http.post("/domains", json={"domain": "small.example"})
+        assert r.status_code == 400 and "no more changes" in r.json()["error"]["message"]
+
+
+async def test_bulk_greet_changes_and_the_greets_lists():
+    async with _client(SandboxState(now=Clock())) as http:
+        page = (await http.get("/greets", params={"limit": 4})).json()["data"]
+        ids = [g["id"] for g in page]
+        user = (await http.get("/users")).json()["data"][3]
+        r = await http.patch("/greets", json={"greets": ids[:2], "assignee_id": user["id"], "campaign_id": 2})
+        assert r.status_code == 200 and {g["assignee"]["id"] for g in r.json()["data"]} == {user["id"]}
+        campaign = (await http.get("/campaigns/2")).json()["data"]
+        mine = (await http.get("/greets", params={"assignee_id": user["id"], "limit": 100})).json()["data"]
+        assert set(ids[:2]) <= {g["id"] for g in mine}
+        assert all(g["campaign_id"] == campaign["uuid"] for g in mine if g["id"] in ids[:2])
+        r = await http.delete("/greets", params=[("greets[]", ids[0]), ("greets[]", ids[1])])
+        assert r.status_code == 200
+        left = {g["id"] for g in (await http.get("/greets", params={"limit": 100})).json()["data"]}
+        assert not set(ids[:2]) & left and set(ids[2:]) <= left
+        todo = (await http.get("/greets/todo", params={"limit": 100})).json()["data"]
+        assert todo and all(g["status"] == "open" for g in todo)
+        greet = next(g for g in todo if g["profiles"])
+        r = await http.post(f"/greets/{greet['id']}/notifications", json={"via": ["email"]})
+        assert r.json()["data"]["status"] == "sent"
+        assert greet["id"] not in {g["id"] for g in (await http.get("/greets/todo", params={"limit": 100})).json()["data"]}
+        profiles = (await http.get(f"/greets/{greet['id']}/profiles")).json()["data"]
+        assert [p["id"] for p in profiles] == [p["id"] for p in greet["profiles"]]
