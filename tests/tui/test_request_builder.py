@@ -19,6 +19,7 @@ from textual.widgets import Checkbox, Input, OptionList, Select, Static, TabbedC
 
 from bonjoro_tui import locations
 from bonjoro_tui.account.identity import Identity
+from bonjoro_tui.api import catalog
 from bonjoro_tui.auth.login import login_api_key
 from bonjoro_tui.tui.palette import EXPLORER_ACTIONS, BonjoroCommands
 from bonjoro_tui.tui.screens.explorer import ExplorerScreen
@@ -318,3 +319,40 @@ def test_the_secrets_scan_fails_on_a_token_in_the_history_file(tmp_path):
     (tmp_path / locations.HISTORY_FILE).write_text('{"x": "sandbox-api-key"}')
     with pytest.raises(AssertionError):
         assert_history_has_no_secrets(tmp_path)
+
+
+async def test_typing_words_in_every_explorer_field_fires_no_action():
+    """Whole words typed with focus in each text field of the explorer land in the field: no
+    refresh (r), sign-in (l), status (s), sign-out (x), quit (q) or help (?) fires."""
+    from .fakes import FakeSession
+
+    session = FakeSession()
+    session.sign_in()
+    app = make_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        assert isinstance(screen, ExplorerScreen) and app.focused is screen.query_one("#path", Input)
+        await pilot.press(*"greets")  # on entry, as a user would
+        assert screen.query_one("#path", Input).value.endswith("greets")
+        await screen.open_endpoint(catalog.find("GET", "/users/{user_id}"))
+        await pilot.pause()
+        word = "greets sandbox-api-key rlsxq?"
+        fields = {"#pp-0": "tab-params", "#catalog-filter": "tab-params", "#path": "tab-params", "#query": "tab-params",
+                  "#body": "tab-body", "#headers": "tab-headers", "#history-search": "tab-history",
+                  "#request-name": "tab-history"}
+        for selector, tab in fields.items():
+            screen.query_one("#request-tabs", TabbedContent).active = tab
+            await pilot.pause()
+            widget = screen.query_one(selector)
+            widget.focus()
+            await pilot.pause()
+            await pilot.press(*word)
+            await pilot.pause()
+            value = widget.text if isinstance(widget, TextArea) else widget.value
+            assert word in value, (selector, value)
+            assert app.screen is screen and not app._exit_renderables, selector
+            assert app.refresh_events == 0 and session.store.load(session.settings.profile) is not None, selector
+            await pilot.press("escape")
+        assert isinstance(app.screen, ExplorerScreen) and app.return_code is None
