@@ -40,6 +40,10 @@ class _FixedSecrets:
         self.n += 1
         return fixed_value(self.salt, self.n, nbytes)
 
+    def token_hex(self, nbytes: int = 32) -> str:  # the sandbox's Passport-style token ids (jti)
+        self.n += 1
+        return hashlib.sha256(f"{self.salt}-hex-{self.n}".encode()).hexdigest()[: 2 * nbytes].ljust(2 * nbytes, "0")
+
 
 def fixed_value(salt: str, n: int, nbytes: int) -> str:
     seed = hashlib.sha256(f"{salt}-{n}".encode()).hexdigest()
@@ -75,13 +79,28 @@ def demo_lock() -> Iterator[None]:
 def fixed_randomness() -> Iterator[None]:
     """PKCE state/verifier (client side) and codes/refresh tokens (sandbox side) from a fixed
     sequence, so masked prefixes and the authorization URL are the same on every run."""
-    originals = (pkce.secrets, grants.secrets)
+    originals = (pkce.secrets, grants.secrets, grants.uuid)
     pkce.secrets = _FixedSecrets("client")  # type: ignore[assignment]
     grants.secrets = _FixedSecrets("sandbox")  # type: ignore[assignment]
+    grants.uuid = _FixedUuid()  # type: ignore[assignment]  # refresh-token family ids (the inspector shows fam)
     try:
         yield
     finally:
-        pkce.secrets, grants.secrets = originals
+        pkce.secrets, grants.secrets, grants.uuid = originals
+
+
+class _FixedUuid:
+    """Stands in for ``uuid`` inside ``sandbox.grants``: uuid4() from a fixed sequence."""
+
+    def __init__(self) -> None:
+        import uuid
+
+        self._uuid = uuid
+        self.n = 0
+
+    def uuid4(self):
+        self.n += 1
+        return self._uuid.UUID(hashlib.sha256(f"family-{self.n}".encode()).hexdigest()[:32])
 
 
 def build_app(session, clock: Clock) -> BonjoroApp:
@@ -176,6 +195,33 @@ async def explorer_network_error(pilot) -> None:
     await _settle(pilot)
 
 
+async def token_inspector(pilot) -> None:
+    """The token inspector over a signed-in status screen: the sandbox's JWT decoded, not verified."""
+    await _signed_in(pilot)
+    await pilot.press("enter")
+    await until(pilot, lambda: pilot.app.user is not None, "user shown")
+    await pilot.press("t")
+    await until(pilot, lambda: type(pilot.app.screen).__name__ == "TokenScreen", "token inspector")
+    await _settle(pilot)
+
+
+async def profiles(pilot) -> None:
+    """The profiles modal with the signed-in profile (a second one, stored by an API-key sign-in)."""
+    await _signed_in(pilot)
+    await pilot.press("enter")
+    await until(pilot, lambda: pilot.app.user is not None, "user shown")
+    from dataclasses import replace
+
+    store = pilot.app.session.store
+    signed = store.load(pilot.app.settings.profile)
+    store.save(replace(signed, name="work", method="api_key", client_id=None,
+                       tokens=replace(signed.tokens, access_token="sandbox-api-key", refresh_token=None,
+                                      expires_at=None)))
+    await pilot.press("p")
+    await until(pilot, lambda: type(pilot.app.screen).__name__ == "ProfilesScreen", "profiles")
+    await _settle(pilot)
+
+
 async def help_screen(pilot) -> None:
     await pilot.press("f1")
     await _settle(pilot)
@@ -192,4 +238,6 @@ SCENES: dict[str, Callable[..., Awaitable[None]]] = {
     "explorer_catalog": explorer_catalog,
     "explorer_network_error": explorer_network_error,
     "help": help_screen,
+    "token_inspector": token_inspector,
+    "profiles": profiles,
 }
