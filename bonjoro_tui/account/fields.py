@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
-from urllib.parse import quote
 
 from bonjoro_tui.errors import BonjoroError
 
@@ -29,10 +28,6 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 _KEY = re.compile(r"([^\[\]=]+)((?:\[[^\[\]]*\])*)")
 _PART = re.compile(r"\[([^\[\]]*)\]")
-_PLACEHOLDER = re.compile(r"\{([^{}/?#]*)\}")
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token
-#: Headers a caller may not set: the token is the client's to attach, the host its URL's.
-FORBIDDEN_HEADERS = frozenset({"authorization", "proxy-authorization", "host", "cookie"})
 
 
 class FieldError(BonjoroError):
@@ -110,32 +105,44 @@ def _read_value(source: str, option: str, read_stdin: Callable[[], str] | None) 
 
 
 def parse_header(spec: str) -> tuple[str, str]:
-    """``'Name: value'``; Authorization (and Host, Cookie, Proxy-Authorization) are refused."""
-    name, sep, value = spec.partition(":")
-    name, value = name.strip(), value.strip()
-    if not sep or not _HEADER_NAME.fullmatch(name):
+    """``'Name: value'``, by the explorer's rules (``api.request_builder.parse_headers``): a
+    header the client sets itself (Authorization, Host, Cookie, …) is refused."""
+    from bonjoro_tui.api.request_builder import HeaderError, parse_headers
+
+    if "\n" in spec or "\r" in spec:
+        raise FieldError("-H/--header: one header per option, without line breaks")
+    try:
+        parsed = parse_headers(spec)
+    except HeaderError as exc:
+        raise FieldError(f"-H/--header {spec.split(':', 1)[0].strip()!r}: {exc}",
+                         hint="give each -H as 'Name: value'; the client sets Authorization (the profile's "
+                         "token, to the API's origin only), Host, Cookie and the framing headers itself") from None
+    if len(parsed) != 1:
         raise FieldError(f"-H/--header {spec!r}: expected 'Name: value'")
-    if any(c in value for c in "\r\n\x00"):
-        raise FieldError(f"-H/--header {name}: the value may not contain line breaks")
-    if name.lower() in FORBIDDEN_HEADERS:
-        raise FieldError(f"-H/--header {name}: cannot be set here (the client attaches the profile's token "
-                         "to the API's origin itself)")
-    return name, value
+    return next(iter(parsed.items()))
 
 
 def fill_path(path: str, fields: list[Field]) -> tuple[str, list[Field]]:
-    """``/users/{user_id}`` with a field ``user_id``: the path filled, and the fields left over."""
-    names = _PLACEHOLDER.findall(path)
+    """``/users/{user_id}`` with a field ``user_id``: the path filled (each value one
+    percent-encoded segment, by the explorer's ``api.request_builder.fill_path``), and the fields
+    left over."""
+    from bonjoro_tui.api.request_builder import MissingPathValue, fill_path as fill_template, path_param_names
+
+    names = path_param_names(path)
     if not names:
         return path, fields
     given = {f.key: f for f in fields}
-    missing = [n for n in dict.fromkeys(names) if n not in given]
+    missing = [n for n in names if n not in given]
     if missing:
         wanted = ", ".join("{" + n + "}" for n in missing)
         how = " ".join(f"-F {n}=VALUE" for n in missing)
         raise FieldError(f"the path {path} names {wanted}: give {'it' if len(missing) == 1 else 'them'} with {how}")
+    try:
+        filled = fill_template(path, {n: _as_text(given[n].value) for n in names})
+    except MissingPathValue as exc:  # empty, "." or "..": it would not name one thing
+        bad = ", ".join("{" + n + "}" for n in exc.names)
+        raise FieldError(f"the path {path}: {bad} needs a value that is not empty, '.' or '..'") from None
     used = set(names)
-    filled = _PLACEHOLDER.sub(lambda m: quote(_as_text(given[m.group(1)].value), safe=""), path)
     return filled, [f for f in fields if f.key not in used]
 
 

@@ -51,6 +51,9 @@ def test_path_parameters_are_filled_and_not_sent():
     assert plan.path == "/users/a%20b%2Fc" and plan.params == {"includes": ["signatures"]}
     with pytest.raises(FieldError, match=r"names \{campaign_id\}: give it with -F campaign_id=VALUE"):
         plan_request("GET", "/campaigns/{campaign_id}", [])
+    for value in ("..", ".", ""):  # would name the collection, or another path: never sent
+        with pytest.raises(FieldError, match="needs a value"):
+            plan_request("DELETE", "/profiles/{profile_id}", [f(f"profile_id={value}")])
 
 
 @pytest.mark.parametrize("spec, message", [
@@ -71,6 +74,7 @@ def test_conflicting_keys_and_body_twice():
 def test_headers():
     assert parse_header("X-Trace:  abc ") == ("X-Trace", "abc")
     assert plan_request(None, "/me", [], headers=[parse_header("accept: text/csv")]).headers == {"Accept": "text/csv"}
-    for bad in ("Authorization: Bearer x", "authorization:x", "Host: evil", "no colon", "Bad Name: x"):
+    for bad in ("Authorization: Bearer x", "authorization:x", "Host: evil", "Content-Length: 1", "no colon",
+                "Bad Name: x", "X-A: 1\nX-B: 2", "X-A: \x1b[2J"):
         with pytest.raises(FieldError):
             parse_header(bad)
