@@ -109,13 +109,14 @@ def test_the_client_credentials_warning_only_when_it_will_be_refused(monkeypatch
     assert client_credentials_warning(load_settings().resolved_for_sandbox("http://127.0.0.1:8765")) is None
 
 
-async def test_status_shows_only_the_client_fields_that_apply_and_fits_80_columns():
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_status_shows_only_the_client_fields_that_apply_and_its_buttons_whole(size):
     session = FakeSession()
     p = session.sign_in()
     session.store.save(replace(p, method="api_key", client_id=None,
                                tokens=replace(p.tokens, refresh_token=None, expires_at=None)))
     app = make_app(session)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause()
         text = screen_text(app)
         assert "API key" in text and "Client id" not in text and "Client secret" not in text

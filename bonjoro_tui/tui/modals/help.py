@@ -26,8 +26,13 @@ on 127.0.0.1 receives the redirect. With no browser (SSH), copy the URL ($copy),
 paste the final redirect URL anywhere on the wizard; against the sandbox, approve it in the terminal ($approve).
 [b]Explorer[/b] calls Bonjoro API v2 with your token: pick an endpoint, send with $send; escape leaves \
 a field so the keys work again. ● marks the endpoints the sandbox serves.
+[b]Token[/b] decodes the access token (a JWT's header and claims, not verified) and checks its exp \
+against the stored expiry. [b]Profiles[/b] lists the stored profiles: enter switches (and remembers it), \
+del signs one out.
+Typed text is never a shortcut: letters typed in a field, right after leaving one, or as a word, do \
+nothing until you pause, click or press a non-typing key (enter, escape, an arrow).
 Tokens are only ever shown masked. Keys can be remapped in config.toml under \\[keymap], \
-e.g. refresh = "ctrl+r".
+e.g. refresh = "ctrl+r"; the theme you pick is kept there too.
 """
 
 #: Per screen: (binding ids, what they do); the keys shown are the active ones (see App.key_for).
@@ -37,6 +42,10 @@ SCREEN_KEYS: dict[str, list[tuple[tuple[str, ...], str]]] = {
         (("login.copy", "login.open"), "copy the authorization URL / open it again"),
         (("login.show_url",), "show the authorization URL alone (for selecting it with the mouse)"),
         (("login.cancel",), "cancel (closes the callback server)"),
+    ],
+    "Profiles": [
+        (("profiles.remove",), "sign the highlighted profile out (asks first)"),
+        (("profiles.close",), "close"),
     ],
     "API explorer": [
         (("explorer.send",), "send the request"),
