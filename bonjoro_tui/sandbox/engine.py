@@ -458,6 +458,10 @@ class EngineWorld:
                 record = self.faker.record(schema, f"{name}/{rid}")
                 record["id"] = rid
                 self._stamp(record, i)
+                if name == "replies":  # a reply belongs to a sent greet and one of its profiles
+                    sent = [g for g in self.state.seed.greets(50) if g["status"] == "sent" and g["profiles"]]
+                    greet = sent[i % len(sent)]
+                    record.update(greet_id=greet["id"], profile_id=greet["profiles"][0]["id"])
                 records.append(record)
             self._generated[name] = records
         return self._generated[name]
@@ -745,6 +749,8 @@ def filter_items(ctx: Ctx, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         wanted = query.get(name)
         if name in _NOT_FILTERS or not wanted:
             continue
+        if name == "propfile_id":  # GET /replies: the definition's spelling of profile_id
+            name = "profile_id"
         base = name[:-3] if name.endswith("_id") else name
 
         def keep(item: dict[str, Any], name: str = name, base: str = base, wanted: str = wanted) -> bool:
@@ -754,7 +760,7 @@ def filter_items(ctx: Ctx, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 return str(item[base].get("id")) == wanted
             if isinstance(item.get(base + "s"), list):
                 return any(isinstance(p, dict) and str(p.get("id")) == wanted for p in item[base + "s"])
-            return True
+            return False  # a record that says nothing of it is not one asked for
 
         items = [i for i in items if keep(i)]
     term = query.get("search")
@@ -963,13 +969,58 @@ def r_upload_url(ctx: Ctx) -> tuple[int, Any]:
 
 
 def r_rollup(ctx: Ctx) -> tuple[int, Any]:
+    """"Rollup and delete greets": the campaign's greets of a kind are deleted, their count
+    answered. ``type``: a status (open, sent, closed), ``no_name`` (the definition's example:
+    greets whose profiles have no first name), anything else every open greet of the campaign."""
     campaign = ctx.ew.collection("campaigns").get(ctx.body.get("campaign_id"))
     if campaign is None:
         raise EngineError(400, "The selected campaign_id is invalid.")
     kind = str(ctx.body.get("type"))
-    count = sum(1 for g in ctx.ew.collection("greets").all()
-                if g.get("campaign_id") == campaign["uuid"] and (kind not in ("open", "sent", "closed") or g.get("status") == kind))
-    return 200, {"message": "Rolled up", "data": {"count": count}}
+
+    def rolled(greet: dict[str, Any]) -> bool:
+        if greet.get("campaign_id") != campaign["uuid"]:
+            return False
+        if kind in ("open", "sent", "closed"):
+            return greet.get("status") == kind
+        if kind == "no_name":
+            return all(not p.get("first_name") for p in greet.get("profiles") or [])
+        return greet.get("status") == "open"
+
+    greets = ctx.ew.collection("greets")
+    doomed = [g["id"] for g in greets.all() if rolled(g)]
+    for greet_id in doomed:
+        greets.delete(greet_id)
+    return 200, {"message": "Rolled up", "data": {"count": len(doomed)}}
+
+
+def r_reply(ctx: Ctx) -> tuple[int, Any]:
+    """A reply needs a greet that was sent ("The greet should have a completed/sent status in
+    order to add a reply": 403 otherwise) and one of that greet's profiles."""
+    greet = ctx.ew.collection("greets").get(ctx.body.get("greet_id"))
+    if greet is None:
+        raise EngineError(400, "The selected greet_id is invalid.")
+    if greet.get("status") not in ("sent", "closed"):
+        raise EngineError(403, "The greet should have a completed/sent status in order to add a reply")
+    profile = next((p for p in greet.get("profiles") or [] if p.get("id") == ctx.body.get("profile_id")), None)
+    if profile is None:
+        raise EngineError(400, "The selected profile_id is not a profile of this greet.")
+    if ctx.body.get("author_type") == "profile":
+        author = {"id": profile["id"], "name": profile.get("name"), "is_recepient": True, "is_current_user": False}
+    else:
+        me = ctx.ew.collection("users").get(ctx.principal.user_id) or ctx.state.seed.me
+        author = {"id": me["id"], "name": me["name"], "is_recepient": False, "is_current_user": True}
+    author["created_at"] = now_text(ctx.state)
+    reply = create(ctx, "replies", {"author": author, "content": ctx.body.get("content")})
+    reply = ctx.ew.collection("replies").put({**reply, "greet_id": greet["id"], "profile_id": profile["id"]})
+    return respond(ctx, reply)
+
+
+def r_template_delete(ctx: Ctx) -> tuple[int, Any]:
+    template = need(ctx)
+    if template.get("state") == "demo":  # the published 403: the demo template stays
+        raise EngineError(403, "The demo message template cannot be deleted")
+    ctx.coll.delete(template["id"])
+    return respond(ctx, template, "Deleted")
 
 
 def r_greet_profile_update(ctx: Ctx) -> tuple[int, Any]:
@@ -1161,6 +1212,8 @@ RULES: dict[tuple[str, str], Callable[[Ctx], tuple[int, Any]]] = {
     ("POST", "/greets/{greet_id}/uploads"): r_greet_upload,
     ("GET", "/greets/{greet_id}/upload-url"): r_upload_url,
     ("POST", "/greets/rollup"): r_rollup,
+    ("POST", "/replies"): r_reply,
+    ("DELETE", "/message-templates/{message_template_id}"): r_template_delete,
     ("POST", "/greets/{greet_id}/{profile_id}/update"): r_greet_profile_update,
     ("DELETE", "/greets/{greet_id}/{profile_id}"): r_greet_profile_delete,
     ("POST", "/greets/create"): r_greets_create,

@@ -77,11 +77,15 @@ async def _args(http: httpx.AsyncClient, method: str, template: str) -> dict[str
     a DELETE removes is taken from the end of the list, a different one each time)."""
     params = re.findall(r"\{(\w+)\}", template)
     segments = template[len("/api/v2"):].strip("/").split("/")
-    index = -next(_deletes) if method == "DELETE" else 0
+    k = next(_deletes) if method == "DELETE" else 0
+
+    def pick(ids: list[Any]) -> Any:  # never the first record (the demo template) for a DELETE
+        return ids[-1 - k % max(1, len(ids) - 1)] if method == "DELETE" else ids[0]
+
     values: dict[str, Any] = {}
     if "greet_id" in params:
         r = await http.get("/api/v2/greets", params={"limit": 40}, headers=KEY)
-        greet = r.json()["data"][index if method == "DELETE" else 1]
+        greet = pick(r.json()["data"]) if method == "DELETE" else r.json()["data"][1]
         values["greet_id"] = greet["id"]
         values["profile_id"] = greet["profiles"][0]["id"]
     for name in params:
@@ -96,12 +100,12 @@ async def _args(http: httpx.AsyncClient, method: str, template: str) -> dict[str
         elif name == "link_id":
             values[name] = (await _ids(http, "/api/v2/links"))[0]
         elif name == "profile_id":
-            values[name] = (await _ids(http, "/api/v2/profiles"))[index]
+            values[name] = pick(await _ids(http, "/api/v2/profiles"))
         else:
             collection = "/".join(s for s in segments[: segments.index("{" + name + "}")])
             if collection == "":
                 collection = "invites"
-            values[name] = (await _ids(http, f"/api/v2/{collection}"))[index]
+            values[name] = pick(await _ids(http, f"/api/v2/{collection}"))
     return values
 
 

@@ -131,3 +131,31 @@ async def test_bulk_greet_changes_and_the_greets_lists():
         assert greet["id"] not in {g["id"] for g in (await http.get("/greets/todo", params={"limit": 100})).json()["data"]}
         profiles = (await http.get(f"/greets/{greet['id']}/profiles")).json()["data"]
         assert [p["id"] for p in profiles] == [p["id"] for p in greet["profiles"]]
+
+
+async def test_replies_need_a_sent_greet_and_rollup_deletes():
+    async with _client(SandboxState(now=Clock())) as http:
+        greets = (await http.get("/greets", params={"limit": 60})).json()["data"]
+        open_greet = next(g for g in greets if g["status"] == "open" and g["profiles"])
+        body = {"greet_id": open_greet["id"], "profile_id": open_greet["profiles"][0]["id"], "content": "Thanks!"}
+        r = await http.post("/replies", json=body)
+        assert r.status_code == 403 and "sent status" in r.json()["error"]["message"]
+        await http.post(f"/greets/{open_greet['id']}/notifications", json={"via": ["email"]})
+        r = await http.post("/replies", json=body)
+        assert r.status_code == 200 and r.json()["content"] == "Thanks!"
+        assert r.json()["author"]["is_current_user"] is True
+        listed = (await http.get("/replies", params={"greet_id": open_greet["id"],
+                                                     "propfile_id": open_greet["profiles"][0]["id"]})).json()["data"]
+        assert [x["id"] for x in listed] == [r.json()["id"]]
+
+        campaign = (await http.get("/campaigns/3")).json()["data"]
+        mine = [g for g in (await http.get("/greets", params={"limit": 100})).json()["data"]
+                if g["campaign_id"] == campaign["uuid"] and g["status"] == "open"]
+        r = await http.post("/greets/rollup", json={"type": "open", "campaign_id": 3})
+        assert r.json()["data"] == {"count": len(mine)} and mine
+        left = {g["id"] for g in (await http.get("/greets", params={"limit": 100})).json()["data"]}
+        assert not {g["id"] for g in mine} & left
+
+        demo = next(t for t in (await http.get("/message-templates")).json()["data"] if t["state"] == "demo")
+        r = await http.delete(f"/message-templates/{demo['id']}")
+        assert r.status_code == 403 and r.json()["error"]["status_code"] == 403
