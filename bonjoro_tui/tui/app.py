@@ -112,7 +112,7 @@ class BonjoroApp(App[int]):
         "login.cancel": "escape", "login.approve": "a", "login.copy": "c", "login.open": "o", "login.show_url": "u",
         "explorer.send": "ctrl+j", "explorer.copy_body": "ctrl+y", "explorer.copy_curl": "ctrl+t",
         "explorer.filter": "ctrl+f", "explorer.leave": "escape",
-        "explorer.editor": "f4", "explorer.rerun": "ctrl+r", "explorer.large": "f2", "explorer.history": "ctrl+g",
+        "explorer.editor": "f4", "explorer.rerun": "f5", "explorer.large": "f3", "explorer.history": "ctrl+g",
         "explorer.save": "ctrl+n", "save.cancel": "escape",
         "url.close": "escape,u,q", "help.close": "escape,q,question_mark,f1", "confirm.no": "escape,n",
         "token.close": "escape,q", "profiles.close": "escape,q", "profiles.remove": "delete",

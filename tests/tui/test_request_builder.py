@@ -191,7 +191,7 @@ async def test_the_request_builder_against_the_sandbox(session, clock):
         options.highlighted = 0
         newest = screen._listed[0]
         count = len(screen.history)
-        await pilot.press("escape", "ctrl+r")
+        await pilot.press("escape", "f5")
         await _sent(pilot, screen, count, "re-run")
         assert (screen.history[-1].method, screen.history[-1].path) == (newest.method, newest.path)
         await _click(pilot, "#rerun")
@@ -211,7 +211,7 @@ async def test_the_request_builder_against_the_sandbox(session, clock):
         await until(pilot, lambda: screen.query_one("#large-body").region.area, "the Body tab is shown")
         await pilot.click("#large-body")
         assert screen.has_class("large-request")
-        await pilot.press("f2")
+        await pilot.press("f3")
         assert not screen.has_class("large-request")
 
         # Copy as curl: the token masked, the extra header included.

@@ -102,10 +102,10 @@ class ExplorerScreen(Screen):
     BINDINGS = [
         Binding("escape", "leave_input", "Leave field", id="explorer.leave", show=False),
         Binding("ctrl+j", "send", "Send", id="explorer.send", priority=True),
-        Binding("ctrl+r", "rerun", "Re-run", id="explorer.rerun"),
+        Binding("f5", "rerun", "Re-run", id="explorer.rerun"),
         Binding("ctrl+n", "save_request", "Save request", id="explorer.save", show=False),
         Binding("f4", "edit_body", "$EDITOR", id="explorer.editor"),
-        Binding("f2", "toggle_large", "Large editor", id="explorer.large", show=False),
+        Binding("f3", "toggle_large", "Large editor", id="explorer.large", show=False),
         Binding("ctrl+y", "copy_body", "Copy body", id="explorer.copy_body", show=False),
         Binding("ctrl+t", "copy_curl", "Copy curl", id="explorer.copy_curl", show=False),
         Binding("ctrl+f", "focus_filter", "Filter", id="explorer.filter", show=False),
@@ -168,7 +168,7 @@ class ExplorerScreen(Screen):
                             yield Button("Check", id="check-body", compact=True,
                                          tooltip="Check the body against the request schema")
                             yield Button("$EDITOR", id="edit-body", compact=True, tooltip="Edit the body in $EDITOR (f4)")
-                            yield Button("Large", id="large-body", compact=True, tooltip="Larger editor (f2)")
+                            yield Button("Large", id="large-body", compact=True, tooltip="Larger editor (f3)")
                         yield Static(id="body-check")
                     with TabPane("Headers", id="tab-headers"):
                         yield TextArea("", id="headers", soft_wrap=True)
@@ -183,7 +183,7 @@ class ExplorerScreen(Screen):
                             yield Checkbox("saved", id="saved-only", compact=True)
                         yield OptionList(id="history")
                         with Horizontal(id="history-actions"):
-                            yield Button("Re-run", id="rerun", compact=True, tooltip="Send it again (ctrl+r)")
+                            yield Button("Re-run", id="rerun", compact=True, tooltip="Send it again (f5)")
                             yield Input(placeholder="name", id="request-name", compact=True)
                             yield Button("Save", id="save-request", compact=True,
                                          tooltip="Save the highlighted request under this name (ctrl+n)")
