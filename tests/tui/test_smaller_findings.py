@@ -161,3 +161,14 @@ async def test_after_a_failed_sign_in_l_opens_a_fresh_wizard():
         await pilot.press("l")
         assert app.screen is screen and screen.phase == "choose"
         assert "Failed" not in screen_text(app)
+
+
+async def test_sandbox_confidential_without_a_secret_is_not_called_a_public_client(monkeypatch):
+    monkeypatch.setenv("BONJORO_CLIENT_ID", "sandbox-confidential")
+    session = FakeSession()
+    app = make_app(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "sandbox-confidential" in text and "public client" not in text
+        assert "none configured" in text

@@ -22,6 +22,7 @@ from bonjoro_tui.account.identity import display_name
 from bonjoro_tui.account.methods import SignInMethod, method_label
 from bonjoro_tui.account.status import describe
 from bonjoro_tui.safetext import safe_text
+from bonjoro_tui.settings import SANDBOX_CONFIDENTIAL_CLIENT
 from bonjoro_tui.tui.text import plain, rich_plain
 from bonjoro_tui.tui.widgets.countdown import Countdown
 from bonjoro_tui.tui.widgets.last_refresh import LastRefresh
@@ -160,6 +161,8 @@ class StatusScreen(Screen[None]):
         """What the Client secret row says when no secret is known for the client."""
         if status.method == SignInMethod.CLIENT_CREDENTIALS:
             return "none configured (a new grant would be refused)"
+        if status.client_id == SANDBOX_CONFIDENTIAL_CLIENT:  # not a public client: it needs its secret
+            return "none configured (needs BONJORO_CLIENT_SECRET)"
         return "none (public client)"
 
     def _endpoints(self) -> Table:
