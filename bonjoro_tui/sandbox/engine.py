@@ -113,7 +113,6 @@ class Operation:
     method: str
     template: str  # relative to /api/v2
     op: dict[str, Any]
-    regex: re.Pattern[str]
     literal: int
     segments: list[str]
     path_params: list[str]
@@ -132,7 +131,28 @@ class Operation:
     def ends_with_param(self) -> bool:
         return self.segments[-1].startswith("{")
 
+    @property
+    def regex(self) -> re.Pattern[str]:
+        """The template as a regex (for ``api.ROUTES``, the explorer's served marks; matching a
+        request compares segments instead, which costs no compiling at start-up)."""
+        return _template_regex(self.template)
 
+    def args(self, segments: list[str]) -> dict[str, str] | None:
+        """The path arguments when ``segments`` fit this template, else None."""
+        if len(segments) != len(self.segments):
+            return None
+        args = {}
+        for want, got in zip(self.segments, segments):
+            if want.startswith("{"):
+                if not got:
+                    return None
+                args[want[1:-1]] = got
+            elif want != got:
+                return None
+        return args
+
+
+@lru_cache(maxsize=None)
 def _template_regex(template: str) -> re.Pattern[str]:
     return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", re.escape(template).replace(r"\{", "{").replace(r"\}", "}")) + "/?$")
 
@@ -158,11 +178,18 @@ def operations() -> list[Operation]:
             body_type = next(iter(content), None)
             body_schema = content[body_type].get("schema") if body_type else None
             found.append(Operation(
-                method=method.upper(), template=template, op=op, regex=_template_regex(template),
-                literal=len(literal), segments=segments, path_params=params,
+                method=method.upper(), template=template, op=op, literal=len(literal), segments=segments, path_params=params,
                 collection="/".join(segments[:first_param]), status=int(ok), schema=schema,
                 body_schema=body_schema, body_type=body_type, documented=frozenset(responses),
             ))
+    return found
+
+
+@lru_cache(maxsize=1)
+def _by_length() -> dict[int, list[Operation]]:
+    found: dict[int, list[Operation]] = {}
+    for op in operations():
+        found.setdefault(len(op.segments), []).append(op)
     return found
 
 
@@ -170,14 +197,16 @@ def match(method: str, path: str) -> tuple[Operation | None, dict[str, str], lis
     """(operation, path arguments, methods allowed at the best-matching templates, literal count)."""
     best: list[tuple[Operation, dict[str, str]]] = []
     best_literal = -1
-    for op in operations():
-        m = op.regex.match(path)
-        if m is None:
+    trimmed = path[:-1] if path.endswith("/") and len(path) > 1 else path
+    segments = trimmed[1:].split("/") if trimmed.startswith("/") else [trimmed]
+    for op in _by_length().get(len(segments), ()):
+        args = op.args(segments)
+        if args is None:
             continue
         if op.literal > best_literal:
-            best, best_literal = [(op, m.groupdict())], op.literal
+            best, best_literal = [(op, args)], op.literal
         elif op.literal == best_literal:
-            best.append((op, m.groupdict()))
+            best.append((op, args))
     for op, args in best:
         if op.method == method:
             return op, args, [], best_literal
