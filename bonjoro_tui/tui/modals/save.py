@@ -55,7 +55,7 @@ class SaveBodyScreen(ModalScreen["Path | None"]):
     #save-path { margin: 1 0 0 0; }
     #save-note { margin: 1 0; height: auto; }
     #save-buttons { height: 1; }
-    #save-buttons Button { margin: 0 1 0 0; }
+    #save-buttons Button { margin: 0 1 0 0; width: auto; min-width: 0; padding: 0 1; }
     """
 
     def __init__(self, data: bytes, suggested: str) -> None:

@@ -87,6 +87,7 @@ class ResponseView(Vertical):
     #response-tabs { height: 1fr; }
     #response-tabs TabPane { padding: 0; }
     #response-tree, #response-raw { height: 1fr; }
+    #response-raw { border: none; padding: 0; }
     #raw-bar { height: 1; }
     #response-headers-scroll, #response-contract-scroll { height: 1fr; }
     #response-actions { height: 1; }
@@ -159,6 +160,10 @@ class ResponseView(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#response-meta", Static).update(Text("No request sent yet.", style="dim"))
+
+    def on_resize(self) -> None:
+        if self._verdict is not None:
+            self._render_meta()  # the verdict joins the status line only when both fit
 
     # ---- what is shown ---------------------------------------------------------------------------
 
@@ -311,7 +316,10 @@ class ResponseView(Vertical):
         """The status line: the response's, then the contract's verdict."""
         text = self._base.copy()
         if self._verdict is not None:
-            text.append("\n")
+            # On the status line when both fit on one line, else on a line of its own.
+            width = self.query_one("#response-meta", Static).size.width or self.size.width
+            fits = "\n" not in text.plain and len(text.plain) + 2 + len(self._verdict.plain) <= width
+            text.append("  " if fits else "\n")
             text.append_text(self._verdict)
         return text
 
@@ -577,7 +585,8 @@ def pretty_text(document: Any, sent: int, limit: int = RAW_LIMIT) -> str:
     shown = safe_text("".join(pieces), multiline=True)
     if not cut and len(shown) <= limit:
         return shown
-    return f"… truncated at {size(limit)} of {size(sent)} as sent; save the body for all of it\n" + shown[:limit]
+    return (f"… pretty-printed and truncated at {size(limit)} (the body is {size(sent)} as sent): p shows it as "
+            "sent, Save writes all of it\n" + shown[:limit])
 
 
 def page_links(document: Any) -> tuple[str | None, str | None, int | None, int | None, int | None] | None:
