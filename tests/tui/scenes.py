@@ -222,6 +222,40 @@ async def profiles(pilot) -> None:
     await _settle(pilot)
 
 
+async def _explorer_open(pilot, words: str) -> ExplorerScreen:
+    """Signed in, in the explorer, the endpoint the catalog filter's words find first opened."""
+    await _signed_in(pilot)
+    await pilot.press("enter")
+    await until(pilot, lambda: pilot.app.user is not None, "user shown")
+    await pilot.press("e")
+    screen = pilot.app.screen
+    assert isinstance(screen, ExplorerScreen)
+    await until(pilot, lambda: screen.history and screen.current is not None, "GET /me answered")
+    await pilot.press("ctrl+f", *words, "enter")
+    await until(pilot, lambda: screen.endpoint is not None, "the endpoint opened")
+    return screen
+
+
+async def explorer_request_builder(pilot) -> None:
+    """GET /greets built from the definition: its documented query parameters (status chosen), sent."""
+    screen = await _explorer_open(pilot, "get greets paginated")
+    screen._query_fields["status"].value = "open"
+    count = len(screen.history)
+    await pilot.press("ctrl+j")
+    await until(pilot, lambda: len(screen.history) > count, "GET /greets answered")
+    await pilot.app.workers.wait_for_complete()
+    await _settle(pilot)
+
+
+async def explorer_body_check(pilot) -> None:
+    """POST /greets with a body that departs from the request schema: the differences, not sent."""
+    screen = await _explorer_open(pilot, "post greets add")
+    screen.query_one("#body").text = '{"profiles": "alex@example.com", "assignee_id": "me"}'
+    await pilot.press("ctrl+j")
+    await until(pilot, lambda: screen._anyway is not None, "the differences are shown")
+    await _settle(pilot)
+
+
 async def help_screen(pilot) -> None:
     await pilot.press("f1")
     await _settle(pilot)
@@ -237,6 +271,8 @@ SCENES: dict[str, Callable[..., Awaitable[None]]] = {
     "explorer_me": explorer_me,
     "explorer_catalog": explorer_catalog,
     "explorer_network_error": explorer_network_error,
+    "explorer_request_builder": explorer_request_builder,
+    "explorer_body_check": explorer_body_check,
     "help": help_screen,
     "token_inspector": token_inspector,
     "profiles": profiles,

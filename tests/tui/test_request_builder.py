@@ -139,7 +139,7 @@ async def test_the_request_builder_against_the_sandbox(session, clock):
         await until(pilot, lambda: "profiles → expected present" in screen_text(app), "the check shows it")
         count = len(screen.history)
         await _click(pilot, "#send")
-        await until(pilot, lambda: "Not sent" in _meta(screen), "the differences are shown")
+        await until(pilot, lambda: "not sent" in _meta(screen), "the differences are shown")
         assert len(screen.history) == count and "1 difference" in _meta(screen)
         await _click(pilot, "#send")
         await _sent(pilot, screen, count, "sent anyway")

@@ -568,15 +568,14 @@ class ExplorerScreen(Screen):
             self._show_check(differences)
             if differences:
                 self._anyway = key
+                # The list is under the body (its tab shown); the status line says what to do.
+                self.query_one("#request-tabs", TabbedContent).active = "tab-body"
                 text = Text()
                 text.append(f" {len(differences)} difference{'s' if len(differences) > 1 else ''} ",
                             style="reverse bold yellow")
-                text.append(" from the request schema of ")
-                text.append(f"{ep.method} {ep.path}", style="bold")
-                for d in differences[:3]:
-                    text.append("\n  " + safe_text(str(d), limit=120))
-                text.append(safe_text(f"\nNot sent. Send again ({self.app.key_for('explorer.send')} or Send) to "
-                                      "send anyway.", multiline=True), style="italic")
+                text.append(" from the request schema (listed under the body): not sent.")
+                text.append(safe_text(f"\nSend again ({self.app.key_for('explorer.send')} or Send) to send it anyway.",
+                                      multiline=True), style="italic")
                 self.response.show_summary(text)
                 return
         await self.send(exchange)
@@ -992,13 +991,18 @@ def _hint(p: Param, required: str = "") -> str:
     """A field's placeholder: its example, default, type and format."""
     bits = [b for b in (required,) if b]
     if p.example is not None:
-        bits.append(f"e.g. {p.example}")
+        bits.append(f"e.g. {_short(p.example)}")
     elif p.default is not None:
-        bits.append(f"default {p.default}")
+        bits.append(f"default {_short(p.default)}")
     kind = p.format or p.type
     if kind:
         bits.append(str(kind))
     return ", ".join(bits)[:60]
+
+
+def _short(value: object, limit: int = 14) -> str:
+    text = json.dumps(value) if isinstance(value, bool) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _row(label: Text, field: Widget, p: Param) -> Widget:
