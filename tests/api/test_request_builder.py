@@ -109,3 +109,13 @@ def test_headers_are_parsed_and_the_clients_own_are_refused():
                 "X-A: a\x1bb"):
         with pytest.raises(HeaderError):
             parse_headers(bad)
+
+
+def test_a_typed_path_or_url_finds_its_endpoint():
+    assert catalog.match("GET", "/users/42").path == "/users/{user_id}"
+    assert catalog.match("get", "https://bonjoro.test/api/v2/users/7?x=1").path == "/users/{user_id}"
+    assert catalog.match("GET", "/greets/results").path == "/greets/results"  # a literal beats {greet_id}
+    assert catalog.match("GET", "/greets/g-1/events").path == "/greets/{greet_id}/events"
+    assert catalog.match("GET", "/nowhere") is None
+    assert catalog.match("PATCH", "/me") is None
+    assert catalog.match("DELETE", "/x").path == "/{invite_id}"  # the definition publishes DELETE /api/v2/{invite_id}
