@@ -316,7 +316,7 @@ async def test_help_shows_the_remapped_screen_keys(isolated_environment):
     config.mkdir()
     (config / "config.toml").write_text('[keymap]\n"explorer.send" = "ctrl+s"\n"login.copy" = "y"\n')
     app = make_app(FakeSession())
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=(120, 60)) as pilot:  # tall enough for the whole help without scrolling
         await pilot.press("f1")
         text = screen_text(app)
         assert "^s" in text and "send with ^s" in text and "copy the URL (y)" in text
