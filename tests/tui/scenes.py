@@ -256,6 +256,23 @@ async def explorer_body_check(pilot) -> None:
     await _settle(pilot)
 
 
+async def explorer_contract_differences(pilot) -> None:
+    """GET /greets answered off the published schema (the sandbox's off_schema knob): the Contract tab."""
+    from bonjoro_tui.tui.widgets.response import ResponseView
+
+    pilot.app.session.sandbox.state.set_knobs(off_schema=True)
+    screen = await _explorer_open(pilot, "get greets paginated")
+    count = len(screen.history)
+    await pilot.press("ctrl+j")
+    await until(pilot, lambda: len(screen.history) > count, "GET /greets answered")
+    view = screen.query_one(ResponseView)
+    await until(pilot, lambda: view.contract is not None, "the contract check is done")
+    view.query_one("#response-tabs").active = "tab-contract"
+    pilot.app.session.sandbox.state.set_knobs(off_schema=False)  # knobs persist in the demo's state file
+    await pilot.app.workers.wait_for_complete()
+    await _settle(pilot)
+
+
 async def help_screen(pilot) -> None:
     await pilot.press("f1")
     await _settle(pilot)
@@ -273,6 +290,7 @@ SCENES: dict[str, Callable[..., Awaitable[None]]] = {
     "explorer_network_error": explorer_network_error,
     "explorer_request_builder": explorer_request_builder,
     "explorer_body_check": explorer_body_check,
+    "explorer_contract_differences": explorer_contract_differences,
     "help": help_screen,
     "token_inspector": token_inspector,
     "profiles": profiles,

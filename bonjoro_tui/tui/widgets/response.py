@@ -529,10 +529,8 @@ class ResponseView(Vertical):
 
 def contract_table(result: ContractResult) -> Table:
     """The Contract tab's table: each difference as path, expected, got (all escaped text)."""
-    table = Table(box=None, show_edge=False, pad_edge=False, expand=True,
-                  title=rich_plain(f"{result.total} difference{'s' if result.total != 1 else ''} from "
-                                   f"the published schema of {result.operation}", "bold yellow"),
-                  title_justify="left")
+    # No title: the status line above says how many and against which operation.
+    table = Table(box=None, show_edge=False, pad_edge=False, expand=True)
     table.add_column(rich_plain("path"), style="bold", overflow="fold", ratio=2)
     table.add_column(rich_plain("expected"), overflow="fold", ratio=2)
     table.add_column(rich_plain("got"), overflow="fold", ratio=2)
