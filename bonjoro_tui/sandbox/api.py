@@ -160,7 +160,7 @@ def _route(req: Request, state: SandboxState, principal: Principal) -> Response:
     if not literal:
         others = []  # only /{invite_id}: any other one-segment path is simply not there
     if op is not None and op.template not in engine.TOKEN_TEMPLATES:
-        status, body = engine.answer(req, state, principal, op, args)
+        status, body = engine.answer(req, state, principal, op, args, engine.HandRoutes(_paginate, create_greet))
         response = _absolute_json(body, req.origin)
         response.status = status
         return response
