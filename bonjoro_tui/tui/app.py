@@ -184,13 +184,15 @@ class BonjoroApp(App[int]):
 
     @property
     def target_label(self) -> str:
-        return "SANDBOX" if self.settings.is_sandbox else "LIVE"
+        return "SANDBOX" if self.settings.shows_sandbox else "LIVE"  # built-in, or recognised (/_sandbox/info)
 
     @property
     def target_words(self) -> str:
         """The target in a sentence: "the sandbox", "Bonjoro", or another server's origin."""
         from bonjoro_tui.account.profiles import target_words
 
+        if self.settings.recognised_sandbox:  # a sandbox BONJORO_BASE_URL names: still bound to its origin
+            return "the sandbox"
         return target_words(self.settings.target_id)
 
     @property
@@ -593,7 +595,9 @@ class BonjoroApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         from textual.screen import ModalScreen
 
-        if action in self.NAVIGATION_ACTIONS and isinstance(self.screen, ModalScreen):
+        if (action in self.NAVIGATION_ACTIONS and isinstance(self.screen, ModalScreen)
+                and not _is(self.screen, "textual.command", "CommandPalette")):
+            # (The palette runs its command while it is still closing: that one is meant.)
             return False
         if action == "token":
             return self.profile is not None and not _is_login(self.screen)
