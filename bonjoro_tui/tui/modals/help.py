@@ -52,6 +52,11 @@ SCREEN_KEYS: dict[str, list[tuple[tuple[str, ...], str]]] = {
         (("explorer.copy_body",), "copy the response body"),
         (("explorer.copy_curl",), "copy as curl (token masked unless 'with token')"),
         (("explorer.filter",), "filter the endpoints"),
+        (("explorer.history",), "history: search it, enter shows a response"),
+        (("explorer.rerun",), "re-run the highlighted history entry"),
+        (("explorer.save",), "save the highlighted entry under the name typed beside Save"),
+        (("explorer.editor",), "edit the body in $EDITOR"),
+        (("explorer.large",), "a larger body editor (again: back)"),
         (("explorer.leave",), "leave a field (so the keys above work again)"),
     ],
 }
