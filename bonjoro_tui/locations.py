@@ -16,6 +16,7 @@ HISTORY_FILE = "history.json"  # in the data dir: the explorer's history and sav
 SANDBOX_DIR = "sandbox"  # in the data dir: the built-in sandbox's own files
 SANDBOX_STATE_FILE = "state.json"  # in SANDBOX_DIR: signing key, refresh families, knobs
 SANDBOX_PORT_FILE = "port"  # in SANDBOX_DIR: the port the last run listened on
+SANDBOX_ANNOUNCE_FILE = "running.json"  # in SANDBOX_DIR: the running sandbox's URL, pid and secret
 
 
 def tokens_file(data_dir: Path) -> Path:
@@ -40,3 +41,7 @@ def sandbox_state_file(data_dir: Path) -> Path:
 
 def sandbox_port_file(data_dir: Path) -> Path:
     return sandbox_dir(data_dir) / SANDBOX_PORT_FILE
+
+
+def sandbox_announce_file(data_dir: Path) -> Path:
+    return sandbox_dir(data_dir) / SANDBOX_ANNOUNCE_FILE

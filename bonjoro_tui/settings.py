@@ -156,6 +156,18 @@ class Settings:
     #: The dashboard's colour theme (config.toml ``theme = "nord"``, written by the dashboard when
     #: the user picks one: bonjoro_tui.account.preferences). None: Textual's default.
     theme: str | None = None
+    #: The configured server (``BONJORO_BASE_URL`` on loopback, from a trusted source) said it is a
+    #: sandbox (``GET /_sandbox/info``; ``account.sandbox.recognise``, run by ``open_session``). For
+    #: what is shown and offered only (see :attr:`shows_sandbox`); ``target`` stays "live" and the
+    #: tokens stay bound to the server's origin.
+    recognised_sandbox: bool = False
+
+    @property
+    def shows_sandbox(self) -> bool:
+        """The built-in sandbox, or a server recognised as one: the SANDBOX badge, the approve
+        shortcut, "the sandbox" in sentences. Never a reason to send a credential anywhere
+        (that is :attr:`target_id` and :mod:`bonjoro_tui.trust`)."""
+        return self.target == SANDBOX or self.recognised_sandbox
 
     @property
     def needs_discovery(self) -> bool:

@@ -197,23 +197,46 @@ def open_session(
     on_refresh: "Callable[[RefreshEvent], None] | None" = None,
     sandbox_options: dict[str, Any] | None = None,
     keep_unsaved_tokens: bool = False,
+    announce: bool = False,
 ) -> Session:
     """Start what the settings need and wire the layers together.
 
     ``sandbox_options`` are passed to ``SandboxServer`` (``access_ttl``, ``auto_approve`` …).
     ``keep_unsaved_tokens``: see ``Session.keep_unsaved_tokens`` (the dashboard sets it).
-    """
-    sandbox = None
-    if settings.target == SANDBOX:
-        from bonjoro_tui.sandbox import SandboxServer
 
+    One sandbox per data directory: with no ``sandbox_options`` and the real clock, a sandbox
+    already running for the data directory (announced in ``data_dir/sandbox/running.json`` and
+    proved: ``account.sandbox.find_running``) is used instead of starting one; ``session.sandbox``
+    is then a ``RunningSandbox`` (never stopped by this session). ``announce``: a sandbox this
+    session starts announces itself there, for as long as it runs (the dashboard, ``exec``).
+    A server ``BONJORO_BASE_URL`` names on loopback that says it is a sandbox is recognised
+    (``account.sandbox.recognise``): ``settings.recognised_sandbox``, ``session.sandbox`` set.
+    """
+    sandbox: Any = None
+    if settings.target == SANDBOX:
         state_dir = locations.sandbox_dir(settings.data_dir)
         from bonjoro_tui.files import private_dir  # 0700, checked; refused when others can write (files.py)
 
         private_dir(settings.data_dir, label="data directory")
         private_dir(state_dir, label="sandbox state directory")
-        sandbox = _start_sandbox(state_dir, now, dict(sandbox_options or {}))
+        if not sandbox_options and now is time.time:
+            from bonjoro_tui.account.sandbox import find_running
+
+            sandbox = find_running(state_dir / locations.SANDBOX_ANNOUNCE_FILE)
+        if sandbox is None:
+            options = dict(sandbox_options or {})
+            if announce:
+                options["announce"] = state_dir / locations.SANDBOX_ANNOUNCE_FILE
+            sandbox = _start_sandbox(state_dir, now, options)
         settings = settings.resolved_for_sandbox(sandbox.url)
+    elif settings.base_url and settings.base_url.startswith("http://"):
+        from bonjoro_tui.account.sandbox import recognise
+
+        sandbox = recognise(settings)  # loopback only; a plain http base is loopback (settings.py)
+        if sandbox is not None:
+            from dataclasses import replace
+
+            settings = replace(settings, recognised_sandbox=True)
 
     debug_log = None
     try:

@@ -108,10 +108,12 @@ def _print_json(data: Any, *, pretty: bool | None = None) -> None:
     print(safe_json_dumps(data, indent=2 if pretty else None))
 
 
-async def _with_session(settings: Settings, body: Callable[[Any], Awaitable[int]]) -> int:
+async def _with_session(settings: Settings, body: Callable[[Any], Awaitable[int]], *, announce: bool = False) -> int:
+    """Run ``body`` in a session: a sandbox already running for the data directory is used;
+    ``announce``: one this command starts is announced for as long as it runs (``exec``)."""
     from bonjoro_tui.account.session import open_session
 
-    session = open_session(settings)
+    session = open_session(settings, announce=announce)
     try:
         return await body(session)
     finally:
@@ -486,10 +488,11 @@ async def cmd_exec(args: argparse.Namespace, settings: Settings) -> int:
         env = dict(os.environ)
         env["BONJORO_ACCESS_TOKEN"] = token
         env["BONJORO_API_BASE"] = session.settings.api_base or ""
-        # The session (and the built-in sandbox, if it is the target) stays up while the child runs.
+        # The session (and the built-in sandbox, if it is the target) stays up while the child runs,
+        # announced: a bonjoro-tui run inside CMD uses it (and BONJORO_API_BASE names it).
         return _run_child(program, command, env)
 
-    return await _with_session(settings, body)
+    return await _with_session(settings, body, announce=True)
 
 
 def _run_child(program: str, command: list[str], env: dict[str, str]) -> int:
@@ -757,10 +760,23 @@ async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
     from bonjoro_tui.trust import endpoint_report
 
     method = SignInMethod.from_cli(args.method)
+    approve = getattr(args, "approve", False)
+    if approve and method is not SignInMethod.CODE:
+        raise UsageError("--approve is for the authorization code sign-in (--method code): "
+                         "the other methods open no consent page")
     api_key = _read_api_key() if method is SignInMethod.API_KEY else None
 
     async def body(session: Any) -> int:
         s = session.settings
+        if approve and session.sandbox is None:
+            # Approving without the user's browser is only for a server that is ours: never live.
+            raise UsageError(
+                f"--approve signs in without a browser only against the sandbox (built-in, or a sandbox "
+                f"BONJORO_BASE_URL names); {s.target_id} is not one",
+                hint="a server the working directory's .env names is never taken for the sandbox; "
+                "set BONJORO_BASE_URL in the environment"
+                if "base_url" in s.untrusted else "drop --approve and approve in your browser",
+            )
         report = endpoint_report(s)
         if report:
             # Some endpoint comes from the working directory's .env: show where this sign-in goes.
@@ -769,8 +785,23 @@ async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"  {safe_text(line)}", file=sys.stderr)
         sign_in = SignIn(session)
         loop = asyncio.get_running_loop()
+        approving: list[asyncio.Task[None]] = []
+
+        async def approve_here(url: str) -> None:
+            from bonjoro_tui.account.sandbox import approve_in_sandbox
+
+            try:
+                await approve_in_sandbox(url)
+            except Exception as exc:  # noqa: BLE001 - said, and the sign-in stops instead of waiting
+                print(f"bonjoro-tui: approving in the sandbox failed: {_one_line(exc)}", file=sys.stderr, flush=True)
+                sign_in.cancel()
 
         def open_browser(url: str) -> bool:
+            if approve:
+                print("Approving at the sandbox's consent page (no browser: the sandbox is ours)…",
+                      file=sys.stderr, flush=True)
+                approving.append(loop.create_task(approve_here(url)))
+                return True
             # The callback server is listening by now, so a pasted URL has somewhere to go.
             _watch_stdin_for_redirect(loop, sign_in.paste)
             print("Open this URL in a browser to sign in:", file=sys.stderr)

@@ -8,6 +8,7 @@ Exit codes (``cli/exitcodes.py``): 0 success, 1 failure (one line on stderr), 2 
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Sequence
 
@@ -40,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sandbox":
         from bonjoro_tui.sandbox.cli import run_sandbox_command
 
-        return run_sandbox_command(args)
+        return run_sandbox_command(_of_the_data_dir(args))
     if args.command == "completion":
         from bonjoro_tui.cli.completion import print_completion
 
@@ -52,6 +53,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bonjoro_tui.cli.commands import run_command
 
     return run_command(args)
+
+
+def _of_the_data_dir(args: argparse.Namespace) -> argparse.Namespace:
+    """``bonjoro-tui sandbox`` is the data directory's sandbox: its state file by default, and
+    announced there (``sandbox/running.json``) so the commands and dashboards of that data
+    directory use it. With ``--state-file`` naming another file it is a sandbox of its own."""
+    from pathlib import Path
+
+    from bonjoro_tui import locations
+    from bonjoro_tui.settings import best_effort_dirs  # the data dir never comes from a .env
+
+    data_dir = best_effort_dirs()["data_dir"]
+    own = locations.sandbox_state_file(data_dir)
+    if args.state_file is None:
+        args.state_file = str(own)
+    args.announce = None
+    if Path(args.state_file).absolute() == own.absolute():
+        args.announce = locations.sandbox_announce_file(data_dir)
+    return args
 
 
 def _usage_error(exc: UsageExit, *, json_wanted: bool) -> int:

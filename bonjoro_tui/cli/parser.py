@@ -87,8 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(
         sub, "sandbox", common, "run the local Bonjoro sandbox on its own",
         "Run the local Bonjoro sandbox (OAuth server + API v2 emulator) in the foreground until "
-        "Ctrl+C. The first line printed is its URL; point BONJORO_BASE_URL at it to use it from "
-        "another program.",
+        "Ctrl+C. The first line printed is its URL. It is the data directory's sandbox: every "
+        "bonjoro-tui command and dashboard of the same data directory uses it while it runs; "
+        "another program can point BONJORO_BASE_URL at it.",
         ("bonjoro-tui sandbox --port 8000 --auto-approve",
          "bonjoro-tui sandbox --access-ttl 30 --fail-next 2:503:api"),
     )
@@ -99,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--state-file",
         default=None,
-        help="persist signing key, refresh families and knobs here (default: none, state lives in memory)",
+        help="persist signing key, refresh families, knobs and API data here (default: the data directory's, "
+        "and then the commands and dashboards of that data directory use this sandbox)",
     )
     p.add_argument("--latency", type=float, default=None, metavar="SECONDS", help="delay added to every response")
     p.add_argument(
@@ -116,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         "redirect URL pasted on stdin. An API key is read from stdin or a hidden prompt.",
         ("bonjoro-tui login",
          "bonjoro-tui login --no-browser            # over SSH: open the URL elsewhere, paste the redirect",
+         "bonjoro-tui login --approve               # the sandbox: approve here, no browser",
          "bonjoro-tui login --method client-credentials",
          "printf '%s\\n' \"$KEY\" | bonjoro-tui login --method api-key"),
     )
@@ -126,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="authorization code + PKCE (default), client credentials, or an API key read from stdin",
     )
     p.add_argument("--no-browser", action="store_true", help="print the URL only; paste the redirect URL back")
+    p.add_argument(
+        "--approve",
+        action="store_true",
+        help="against the sandbox only (built-in or recognised): approve at its consent page without a browser",
+    )
     p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS", help="how long to wait for the callback")
     p.add_argument("--port", type=int, default=None, help="loopback callback port (default: any free port)")
     p.add_argument(

@@ -7,7 +7,7 @@ import logging
 import re
 from typing import Any, Iterable, Mapping
 
-from bonjoro_tui.sandbox import admin, api, oauth
+from bonjoro_tui.sandbox import admin, announce, api, oauth
 from bonjoro_tui.sandbox.state import SandboxState
 from bonjoro_tui.sandbox.web import BadRequest, Receive, Request, Response, Send, json_response
 
@@ -45,6 +45,8 @@ class SandboxApp:
         self.state = state
         extra = {h.lower() if not (":" in h and not h.startswith("[")) else f"[{h.lower()}]" for h in allowed_hosts}
         self.allowed_hosts = LOOPBACK_HOSTS | extra
+        #: Answers ``GET /_sandbox/info`` (and proves the announcement: sandbox/announce.py).
+        self.identity = announce.Identity()
 
     async def __call__(self, scope: Mapping[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,6 +67,8 @@ class SandboxApp:
         if not _host_allowed(req.host, self.allowed_hosts):
             return json_response({"error": "misdirected request: this sandbox only answers to its own address"}, 421)
         path = req.path
+        if path == announce.INFO_PATH and req.method == "GET":
+            return self.identity.info(req)
         if path == admin.PREFIX or path.startswith(admin.PREFIX + "/"):
             return await admin.handle(req, self.state)
         latency = self.state.knobs["latency"]

@@ -33,6 +33,9 @@ def describe(server: SandboxServer) -> list[str]:
     ]
     if server.state.state_file:
         lines.append(f"State file: {server.state.state_file}")
+    if server.announce is not None:
+        lines.append(f"Shared:     the bonjoro-tui commands and dashboards of this data directory use it "
+                     f"(announced in {server.announce})")
     knobs = server.state.knobs
     lines.append(
         f"Consent:    {'auto-approve' if knobs['auto_approve'] else 'consent page'}; "
@@ -59,6 +62,7 @@ def run_sandbox_command(args: argparse.Namespace) -> int:
             access_ttl=args.access_ttl,
             auto_approve=args.auto_approve,
             latency=getattr(args, "latency", None),
+            announce=getattr(args, "announce", None),
         )
         for spec in getattr(args, "fail_next", None) or []:
             server.state.fail_next(*_parse_fail(spec))

@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 import uvicorn
 
 from bonjoro_tui.plumbing import serving
+from bonjoro_tui.sandbox.announce import Announcement
 from bonjoro_tui.sandbox.app import create_app
 from bonjoro_tui.sandbox.state import SandboxState
 
@@ -68,8 +69,13 @@ class SandboxServer:
         auto_approve: bool = False,
         latency: float | None = None,
         now: Callable[[], float] = time.time,
+        announce: str | Path | None = None,
     ) -> None:
         self.host = host
+        #: Where to announce this sandbox once it listens (``data_dir/sandbox/running.json``), so
+        #: the commands and dashboards of that data directory use it: sandbox/announce.py.
+        self.announce = Path(announce) if announce is not None else None
+        self._announcement: Announcement | None = None
         self.port = port
         self.state = SandboxState(
             # auto_approve is a start-up mode (always applied); access_ttl/latency None keep the persisted knobs
@@ -102,6 +108,21 @@ class SandboxServer:
         self._server = _Server(config)
         return self._server, sock
 
+    def _announce(self) -> None:
+        if self.announce is None or self.url is None:
+            return
+        announcement = Announcement(self.announce, self.url, self.app.identity)
+        try:
+            announcement.write()
+        except OSError:  # a refused path (a link planted there): this sandbox is simply not shared
+            return
+        self._announcement = announcement
+
+    def _withdraw(self) -> None:
+        announcement, self._announcement = self._announcement, None
+        if announcement is not None:
+            announcement.remove()
+
     def _cleanup(self) -> None:
         if self._sock is not None:
             self._sock.close()
@@ -129,8 +150,10 @@ class SandboxServer:
                 self.stop()
                 raise SandboxServerError(f"the sandbox did not start: {failure[0] if failure else 'timeout'}")
             time.sleep(0.005)
+        self._announce()
 
     def stop(self, timeout: float = 5.0) -> None:
+        self._withdraw()
         server, thread = self._server, self._thread
         if server is not None:
             server.should_exit = True
@@ -164,10 +187,13 @@ class SandboxServer:
             task = asyncio.create_task(server.serve(sockets=[sock]))
             while not server.started and not task.done():
                 await asyncio.sleep(0.005)
+            if server.started:
+                self._announce()
             if server.started and on_ready is not None:
                 on_ready(self)
             await task
         finally:
+            self._withdraw()
             for sig in installed:
                 loop.remove_signal_handler(sig)
             self._cleanup()

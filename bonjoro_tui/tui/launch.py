@@ -42,7 +42,8 @@ def run_tui(args: argparse.Namespace) -> int:
         return 1
     try:
         # Long-running: rotated tokens that a full disk cannot take are kept for this run.
-        session = open_session(settings, keep_unsaved_tokens=True)
+        # Announced: the commands (and other dashboards) of this data directory use its sandbox.
+        session = open_session(settings, keep_unsaved_tokens=True, announce=True)
     except Exception as exc:  # e.g. the sandbox could not start
         print(f"bonjoro-tui: could not start: {safe_text(exc)}", file=sys.stderr)
         return 1

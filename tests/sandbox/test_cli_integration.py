@@ -34,7 +34,9 @@ class CliSandbox:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bonjoro_tui", "sandbox", "--port", "0", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # A data dir of its own: the module's sandbox starts before the per-test isolation, and
+            # `bonjoro-tui sandbox` is the data directory's sandbox (its state file, announced there).
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "BONJORO_TUI_DATA_DIR": os.path.join(cwd, "data")},
         )
         self.first_line = self._read_line(timeout=30)
         match = FIRST_LINE.fullmatch(self.first_line)

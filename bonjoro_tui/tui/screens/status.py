@@ -100,7 +100,7 @@ class StatusScreen(Screen[None]):
         app = self.app
         settings = app.settings
         badge = Text()
-        badge.append(f" {safe_text(app.target_label)} ", style="bold reverse " + ("green" if settings.is_sandbox else "red"))
+        badge.append(f" {safe_text(app.target_label)} ", style="bold reverse " + ("green" if settings.shows_sandbox else "red"))
         badge.append(f"  {safe_text(settings.base_url or '(no base URL)')}")
         if settings.api_base:
             badge.append(f"   API {safe_text(settings.api_base)}", style="dim")
