@@ -115,12 +115,18 @@ async def test_the_request_builder_against_the_sandbox(session, clock):
         assert isinstance(status, Select)
         assert "Search for profiles where email" in screen_text(app)
         status.value = "open"
-        screen._query_fields["search"].value = "sandbox"
+        screen._query_fields["search"].value = "e"
         count = len(screen.history)
         await _click(pilot, "#send")
         await _sent(pilot, screen, count, "GET /greets is answered")
-        assert screen.history[-1].params == {"status": "open", "search": "sandbox"}
+        assert screen.history[-1].params == {"status": "open", "search": "e"}
         assert screen.history[-1].status == 200
+        # An id from that list fills the next path parameter.
+        first_greet = json.loads(screen.history[-1].content)["data"][0]["id"]
+        assert screen.harvested.get("greet_id") == first_greet
+        await _open(pilot, screen, "get greets events")
+        assert screen.endpoint.path == "/greets/{greet_id}/events"
+        assert screen.query_one("#pp-0", Input).value == first_greet
 
         # POST /greets with the built example body: accepted by the sandbox.
         await _open(pilot, screen, "post greets add")
