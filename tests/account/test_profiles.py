@@ -133,3 +133,12 @@ def test_remember_refuses_other_keys_a_linked_config_and_a_config_dir_others_can
         assert not path.exists()
     finally:
         os.chmod(path.parent, 0o700)
+
+
+def test_a_dotenv_cannot_choose_where_a_preference_is_written(isolated_environment, tmp_path):
+    planted = tmp_path / "work" / "evil-config"
+    (tmp_path / "work" / ".env").write_text(f"BONJORO_TUI_CONFIG_DIR={planted}\n")  # the working directory's
+    settings = load_settings()
+    path = remember(settings, "theme", "nord")
+    assert path == isolated_environment / "config" / "config.toml" and path.read_text() == 'theme = "nord"\n'
+    assert not planted.exists()
