@@ -45,8 +45,7 @@ async def _explorer(pilot) -> ExplorerScreen:
 async def _open(pilot, screen: ExplorerScreen, words: str) -> None:
     """From the catalog: ctrl+f, the words, enter opens the first endpoint that matches."""
     await pilot.press("ctrl+f")
-    screen.query_one("#catalog-filter", Input).value = ""
-    await pilot.press(*words)
+    screen.query_one("#catalog-filter", Input).value = words  # typing in it is test_typing_words_…'s
     await pilot.press("enter")
     await pilot.pause()
 
@@ -344,7 +343,7 @@ async def test_typing_words_in_every_explorer_field_fires_no_action():
         assert screen.query_one("#path", Input).value.endswith("greets")
         await screen.open_endpoint(catalog.find("GET", "/users/{user_id}"))
         await pilot.pause()
-        word = "greets sandbox-api-key rlsxq?"
+        word = "greets rlsxq?"  # every single-letter key of the app
         fields = {"#pp-0": "tab-params", "#catalog-filter": "tab-params", "#path": "tab-params", "#query": "tab-params",
                   "#body": "tab-body", "#headers": "tab-headers", "#history-search": "tab-history",
                   "#request-name": "tab-history"}
