@@ -133,7 +133,7 @@ class ExplorerScreen(Screen):
         self.workspace: History | None = None
         #: The entries the history list shows, in its order; and this run's exchange of each.
         self._listed: list[Entry] = []
-        self._live: dict[int, Exchange] = {}
+        self._live: dict[int, tuple[Entry, Exchange]] = {}
         self._saving = False
         self._save_again = False
 
@@ -657,6 +657,8 @@ class ExplorerScreen(Screen):
             self.notify(notice(workspace.problem[:1].upper() + workspace.problem[1:] + "."), title="History",
                         severity="warning", timeout=15, markup=False)
         self._fill_history()
+        if loaded_now:
+            self.save_history()
 
     def _remember(self, exchange: Exchange) -> None:
         from bonjoro_tui.account.history import Entry, History
@@ -672,7 +674,10 @@ class ExplorerScreen(Screen):
             headers=dict(exchange.headers), error=exchange.error, request_headers=dict(exchange.request_headers),
             retries=list(exchange.retries),
         ))
-        self._live[id(entry)] = exchange
+        # This run's exchange of each entry (full body), for the last 50 only, as self.history.
+        self._live[id(entry)] = (entry, exchange)
+        kept = {id(e) for e in self.history}
+        self._live = {k: pair for k, pair in self._live.items() if id(pair[1]) in kept}
         self._fill_history()
         self.save_history()
 
@@ -730,8 +735,8 @@ class ExplorerScreen(Screen):
 
     def _exchange_of(self, entry: Entry) -> Exchange:
         live = self._live.get(id(entry))
-        if live is not None:
-            return live
+        if live is not None and live[0] is entry:
+            return live[1]
         from bonjoro_tui.api import catalog
 
         return Exchange(method=entry.method, path=entry.path, params=dict(entry.params), body=entry.body,
