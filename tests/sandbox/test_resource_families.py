@@ -159,3 +159,13 @@ async def test_replies_need_a_sent_greet_and_rollup_deletes():
         demo = next(t for t in (await http.get("/message-templates")).json()["data"] if t["state"] == "demo")
         r = await http.delete(f"/message-templates/{demo['id']}")
         assert r.status_code == 403 and r.json()["error"]["status_code"] == 403
+
+
+async def test_the_seed_is_the_same_in_every_sandbox():
+    pages = []
+    for _ in range(2):
+        async with _client(SandboxState(now=Clock())) as http:
+            pages.append([(await http.get(path)).json() for path in ("/automations?page=2", "/teams", "/stats/team")])
+    assert pages[0] == pages[1]
+    automations = pages[0][0]
+    assert automations["total"] == 24 and len(automations["data"]) == 9 and automations["prev_page_url"]
