@@ -84,7 +84,7 @@ async def _args(http: httpx.AsyncClient, method: str, template: str) -> dict[str
 
     values: dict[str, Any] = {}
     if "greet_id" in params:
-        r = await http.get("/api/v2/greets", params={"limit": 40}, headers=KEY)
+        r = await http.get("/api/v2/greets", params={"limit": 12}, headers=KEY)
         greet = pick(r.json()["data"]) if method == "DELETE" else r.json()["data"][1]
         values["greet_id"] = greet["id"]
         values["profile_id"] = greet["profiles"][0]["id"]
