@@ -8,6 +8,7 @@ Bonjoro sends: 401 ``{"message": "Unauthenticated."}``, other errors
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -78,7 +79,9 @@ async def handle(req: Request, state: SandboxState) -> Response:
         response = _fault(fault)
     else:
         try:
-            response = _route(req, state, principal)
+            # a request that changes records reads and writes the state file once, atomically
+            with state.batch() if req.method != "GET" else contextlib.nullcontext():
+                response = _route(req, state, principal)
         except (ApiError, EngineError) as exc:
             response = json_response(error_body(exc.status, exc.message), exc.status)
         except BadRequest as exc:

@@ -966,11 +966,12 @@ def r_greets_bulk_delete(ctx: Ctx) -> tuple[int, Any]:
 
 def r_greets_bulk_update(ctx: Ctx) -> tuple[int, Any]:
     greets = ctx.ew.collection("greets")
+    found = [greets.get(gid) for gid in ctx.body.get("greets") or []]
+    if any(g is None for g in found):
+        raise EngineError(404, "Greet not found")  # before anything changed
     changed = []
-    for gid in ctx.body.get("greets") or []:
-        greet = greets.get(gid)
-        if greet is None:
-            raise EngineError(404, "Greet not found")
+    for greet in found:
+        assert greet is not None
         changes = {k: v for k, v in ctx.body.items() if k != "greets"}
         if "campaign_id" in changes:
             campaign = ctx.ew.collection("campaigns").get(changes.pop("campaign_id"))

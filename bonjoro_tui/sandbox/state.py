@@ -216,6 +216,11 @@ class SandboxState(GrantsMixin):
                     self._file.write(self._doc)
                     self._dirty = False
 
+    def batch(self) -> contextlib.AbstractContextManager[None]:
+        """One read-modify-write of the state for everything done inside (an API request that
+        changes several records is saved once, and no other process sees it half done)."""
+        return self._transaction()
+
     # -- clock and knobs -------------------------------------------------------------------
 
     def now(self) -> float:

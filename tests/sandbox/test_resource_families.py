@@ -169,3 +169,24 @@ async def test_the_seed_is_the_same_in_every_sandbox():
     assert pages[0] == pages[1]
     automations = pages[0][0]
     assert automations["total"] == 24 and len(automations["data"]) == 9 and automations["prev_page_url"]
+
+
+async def test_a_request_changing_many_records_writes_the_state_file_once(tmp_path, monkeypatch):
+    from bonjoro_tui.sandbox.statefile import StateFile
+
+    state = SandboxState(tmp_path / "state.json", now=Clock())
+    writes = []
+    real = StateFile.write
+    monkeypatch.setattr(StateFile, "write", lambda self, data: (writes.append(1), real(self, data))[1])
+    async with _client(state) as http:
+        ids = [g["id"] for g in (await http.get("/greets", params={"limit": 6})).json()["data"]]
+        user = (await http.get("/users")).json()["data"][2]
+        writes.clear()
+        r = await http.patch("/greets", json={"greets": ids, "assignee_id": user["id"]})
+        assert r.status_code == 200 and len(r.json()["data"]) == 6
+        assert len(writes) == 1
+        writes.clear()
+        r = await http.patch("/greets", json={"greets": [ids[0], "00000000-0000-4000-8000-000000000000"],
+                                              "assignee_id": (await http.get("/me")).json()["id"]})
+        assert r.status_code == 400 and "greets" in r.json()["error"]["message"] and writes == []  # nothing changed
+        assert (await http.get("/greets", params={"limit": 6})).json()["data"][0]["assignee"]["id"] == user["id"]
