@@ -105,6 +105,7 @@ class BonjoroApp(App[int]):
         "login.cancel", "login.approve", "login.copy", "login.open", "login.show_url", "url.close",
         "explorer.send", "explorer.copy_body", "explorer.copy_curl", "explorer.filter", "explorer.leave",
         "explorer.editor", "explorer.rerun", "explorer.large", "explorer.history", "explorer.save", "save.cancel",
+        "explorer.copy_value", "explorer.save_body", "explorer.next_page", "explorer.prev_page", "explorer.compact",
         "help.close", "confirm.no", "token.close", "profiles.close", "profiles.remove",
     })
     #: The default key of every binding id, for labels and hints ("press l"); see ``key_for``.
@@ -114,6 +115,8 @@ class BonjoroApp(App[int]):
         "explorer.filter": "ctrl+f", "explorer.leave": "escape",
         "explorer.editor": "f4", "explorer.rerun": "f5", "explorer.large": "f3", "explorer.history": "ctrl+g",
         "explorer.save": "ctrl+n", "save.cancel": "escape",
+        "explorer.copy_value": "c", "explorer.save_body": "ctrl+s", "explorer.next_page": "right_square_bracket",
+        "explorer.prev_page": "left_square_bracket", "explorer.compact": "p",
         "url.close": "escape,u,q", "help.close": "escape,q,question_mark,f1", "confirm.no": "escape,n",
         "token.close": "escape,q", "profiles.close": "escape,q", "profiles.remove": "delete",
     }

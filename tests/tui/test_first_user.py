@@ -135,9 +135,10 @@ def test_the_app_knows_every_screen_binding_id():
     from bonjoro_tui.tui.modals.profiles import ProfilesScreen
     from bonjoro_tui.tui.modals.save import SaveBodyScreen
     from bonjoro_tui.tui.modals.token import TokenScreen
+    from bonjoro_tui.tui.widgets.response import ResponseView
 
     screens = [LoginScreen, ExplorerScreen, HelpScreen, ConfirmScreen, UrlScreen, TokenScreen, ProfilesScreen,
-               SaveBodyScreen]
+               SaveBodyScreen, ResponseView]
     ids = {b.id for s in screens for b in s.__dict__.get("BINDINGS", [])}
     assert ids == set(BonjoroApp.SCREEN_BINDING_IDS)
 

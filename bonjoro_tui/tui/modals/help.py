@@ -49,7 +49,11 @@ SCREEN_KEYS: dict[str, list[tuple[tuple[str, ...], str]]] = {
     ],
     "API explorer": [
         (("explorer.send",), "send the request"),
-        (("explorer.copy_body",), "copy the response body"),
+        (("explorer.copy_body",), "copy the response body (up to 100 KB: the terminal's clipboard, OSC 52)"),
+        (("explorer.save_body",), "save the response body to a file (0600; any size)"),
+        (("explorer.copy_value",), "copy the value or subtree under the tree's cursor"),
+        (("explorer.prev_page", "explorer.next_page"), "previous / next page of a list"),
+        (("explorer.compact",), "the Raw tab: pretty-printed or as sent"),
         (("explorer.copy_curl",), "copy as curl (token masked unless 'with token')"),
         (("explorer.filter",), "filter the endpoints"),
         (("explorer.history",), "history: search it, enter shows a response"),

@@ -96,11 +96,12 @@ class ResponseView(Vertical):
     """
 
     BINDINGS = [
-        Binding("c", "copy_value", "Copy value", id="response.copy_value"),
-        Binding("ctrl+s", "save_body", "Save body", id="response.save"),
-        Binding("right_square_bracket", "next_page", "Next page", id="response.next_page", key_display="]"),
-        Binding("left_square_bracket", "prev_page", "Prev page", id="response.prev_page", key_display="["),
-        Binding("p", "toggle_compact", "Pretty/compact", id="response.compact", show=False),
+        # Ids of the explorer's scope: the view only lives there ([keymap] conflicts are checked per scope).
+        Binding("c", "copy_value", "Copy value", id="explorer.copy_value"),
+        Binding("ctrl+s", "save_body", "Save body", id="explorer.save_body"),
+        Binding("right_square_bracket", "next_page", "Next page", id="explorer.next_page", key_display="]"),
+        Binding("left_square_bracket", "prev_page", "Prev page", id="explorer.prev_page", key_display="["),
+        Binding("p", "toggle_compact", "Pretty/compact", id="explorer.compact", show=False),
     ]
 
     class PageRequested(Message):
