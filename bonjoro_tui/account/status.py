@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bonjoro_tui.account.format import iso
 from bonjoro_tui.redact import mask
-from bonjoro_tui.settings import Settings
+from bonjoro_tui.settings import SANDBOX, Settings
 from bonjoro_tui.trust import blocked_reason
 
 if TYPE_CHECKING:
@@ -99,7 +99,9 @@ def describe(settings: Settings, profile: "StoredProfile | None", now: float) ->
     """The status of ``settings.profile`` given what is stored for it (None: nothing)."""
     base = AccountStatus(
         profile=settings.profile,
-        is_sandbox=settings.shows_sandbox,  # the built-in sandbox, or one recognised (target_id says where)
+        # The built-in sandbox only: a recognised one (settings.recognised_sandbox) is still "live" here,
+        # so the machine-readable target means the same with or without a probe of the server.
+        is_sandbox=settings.target == SANDBOX,
         target_id=settings.target_id,
         base_url=settings.base_url,
         api_base=settings.api_base,

@@ -202,8 +202,8 @@ def test_a_sandbox_named_by_base_url_is_recognised_but_not_from_a_dotenv(cli, tm
         r = cli.run("login", "--approve", "--json", **env)
         assert r.code == 0, r.err
         done = json.loads(r.out)
-        # Shown as the sandbox; the tokens stay bound to its origin (never "sandbox" the built-in).
-        assert done["target"] == "sandbox" and done["target_id"] == other.url
+        # Approved without a browser; the tokens stay bound to its origin (never "sandbox", the built-in).
+        assert done["target"] == "live" and done["target_id"] == other.url
         assert cli.stored()["target"] == other.url
 
         # The same server named by the working directory's .env is not taken for the sandbox.

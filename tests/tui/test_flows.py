@@ -212,7 +212,8 @@ async def test_client_credentials_through_the_wizard_with_the_secret_masked(cloc
                 await pilot.press("enter")
                 await until(pilot, lambda: app.user is not None, "the status shows the account")
                 text = screen_text(app)
-                assert "LIVE" in text and sandbox.url in text
+                # A sandbox BONJORO_BASE_URL names says so (/_sandbox/info): shown as one (issue 14, item 5).
+                assert "SANDBOX" in text and sandbox.url in text
                 assert "sandbox-secret" not in text and "sandbox…(14 chars)" not in text
                 assert "(14 chars)" in text  # the secret, masked
         finally:
