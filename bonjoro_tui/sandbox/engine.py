@@ -789,6 +789,12 @@ def filter_items(ctx: Ctx, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         if name == "propfile_id":  # GET /replies: the definition's spelling of profile_id
             name = "profile_id"
+        if name == "email" and ctx.name == "signatures":  # a signature's address is its email
+            name = "address"
+        if name == "exclude_default":
+            if wanted.lower() in ("1", "true", "yes"):
+                items = [i for i in items if not i.get("is_default")]
+            continue
         base = name[:-3] if name.endswith("_id") else name
 
         def keep(item: dict[str, Any], name: str = name, base: str = base, wanted: str = wanted) -> bool:
@@ -798,7 +804,7 @@ def filter_items(ctx: Ctx, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 return str(item[base].get("id")) == wanted
             if isinstance(item.get(base + "s"), list):
                 return any(isinstance(p, dict) and str(p.get("id")) == wanted for p in item[base + "s"])
-            return False  # a record that says nothing of it is not one asked for
+            return True  # a record that says nothing of it (its schema has no such field) stays
 
         items = [i for i in items if keep(i)]
     term = query.get("search")

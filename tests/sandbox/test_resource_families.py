@@ -190,3 +190,17 @@ async def test_a_request_changing_many_records_writes_the_state_file_once(tmp_pa
                                               "assignee_id": (await http.get("/me")).json()["id"]})
         assert r.status_code == 400 and "greets" in r.json()["error"]["message"] and writes == []  # nothing changed
         assert (await http.get("/greets", params={"limit": 6})).json()["data"][0]["assignee"]["id"] == user["id"]
+
+
+async def test_documented_filters_of_the_engines_lists():
+    async with _client(SandboxState(now=Clock())) as http:
+        everything = (await http.get("/signatures", params={"limit": 100})).json()["data"]
+        kept = (await http.get("/signatures", params={"limit": 100, "exclude_default": "true"})).json()["data"]
+        assert any(s["is_default"] for s in everything) and kept and not any(s["is_default"] for s in kept)
+        one = everything[3]
+        found = (await http.get("/signatures", params={"email": one["address"]})).json()["data"]
+        assert [s["id"] for s in found] == [one["id"]]
+        slack = (await http.get("/automation/accounts", params={"service": "slack", "limit": 100})).json()
+        assert all(a["service"] == "slack" for a in slack["data"]) and slack["total"] == len(slack["data"])
+        page = (await http.get("/automations", params={"sort": "-name", "limit": 100})).json()["data"]
+        assert [a["name"] for a in page] == sorted((a["name"] for a in page), reverse=True)
