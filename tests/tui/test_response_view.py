@@ -159,6 +159,12 @@ async def test_the_response_in_full_against_the_sandbox(session, clock, tmp_path
         assert app.clipboard == before
         assert any("Not copied: the body is" in m and "Save it to a file instead" in m for m in notifications(app))
         assert "long arrays checked on their first items" in _meta(screen)
+        tree = screen.query_one(JsonTree)
+        tree.focus()
+        tree.move_cursor(next(n for n in tree.root.children if n.data.key == "data"))
+        await pilot.press("c")
+        assert app.clipboard == before
+        assert any("Not copied: the value of data is more than 100.0 KB" in m for m in notifications(app))
 
         # Save it: 0600, never over an existing file without a second press, never through a link.
         target = tmp_path / "greets.json"

@@ -480,6 +480,9 @@ class ResponseView(Vertical):
         if exchange is None or not exchange.content:
             self.notify("Nothing to copy yet: send a request first.", severity="warning", markup=False)
             return
+        if len(exchange.content) > COPY_LIMIT:  # refused before decoding megabytes on the event loop
+            self._too_big("the body", size(len(exchange.content)))
+            return
         self._copy(exchange.content.decode("utf-8", "replace"), "the body")
 
     def action_copy_value(self) -> None:
@@ -489,18 +492,22 @@ class ResponseView(Vertical):
             self.notify("Nothing to copy: put the tree's cursor on a value first.", severity="warning", markup=False)
             return
         where, value = found
-        if isinstance(value, str):
-            text = value
-        else:
-            text = json.dumps(value, indent=2, ensure_ascii=False)
-        self._copy(text, f"the value of {safe_text(where, limit=80)}")
+        what = f"the value of {safe_text(where, limit=80)}"
+        text = value if isinstance(value, str) else bounded_json(value, COPY_LIMIT)
+        if text is None:  # a subtree of megabytes: encoding stopped at the limit
+            self._too_big(what, f"more than {size(COPY_LIMIT)}")
+            return
+        self._copy(text, what)
+
+    def _too_big(self, what: str, how_big: str) -> None:
+        self.notify(f"Not copied: {notice(what)} is {notice(how_big)}, more than the {size(COPY_LIMIT)} a terminal's "
+                    "clipboard (OSC 52) reliably takes. Save it to a file instead (Save…, ctrl+s).",
+                    title="Copy", severity="warning", timeout=10, markup=False)
 
     def _copy(self, text: str, what: str) -> None:
         count = len(text.encode("utf-8"))
         if count > COPY_LIMIT:
-            self.notify(f"Not copied: {notice(what)} is {size(count)}, more than the {size(COPY_LIMIT)} a terminal's "
-                        "clipboard (OSC 52) reliably takes. Save it to a file instead (Save…, ctrl+s).",
-                        title="Copy", severity="warning", timeout=10, markup=False)
+            self._too_big(what, size(count))
             return
         try:
             self.app.copy_to_clipboard(text)
@@ -586,6 +593,19 @@ def pretty_text(document: Any, sent: int, limit: int = RAW_LIMIT) -> str:
         return shown
     return (f"… pretty-printed and truncated at {size(limit)} (the body is {size(sent)} as sent): p shows it as "
             "sent, Save writes all of it\n" + shown[:limit])
+
+
+def bounded_json(value: Any, limit: int) -> str | None:
+    """``value`` as JSON indented by 2, or None once it passes ``limit`` characters (encoded piece
+    by piece: a subtree of megabytes costs the first ``limit``, not the whole)."""
+    pieces: list[str] = []
+    length = 0
+    for piece in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(value):
+        pieces.append(piece)
+        length += len(piece)
+        if length > limit:
+            return None
+    return "".join(pieces)
 
 
 def page_links(document: Any) -> tuple[str | None, str | None, int | None, int | None, int | None] | None:
