@@ -1,4 +1,7 @@
-"""The sandbox's copy of Bonjoro API v2 (the part the app and the seed use), Bearer only.
+"""The sandbox's Bonjoro API v2, Bearer only: authentication, rate limit and faults for every
+request, the hand-written routes (``GET /me``, which Bonjoro does not publish, and the nine
+operations the app and the seed use), and every other published operation through the generic
+engine (``sandbox/engine.py``).
 
 Shapes follow the published schemas (``bonjoro_tui/spec``); errors and headers follow what
 Bonjoro sends: 401 ``{"message": "Unauthenticated."}``, other errors
