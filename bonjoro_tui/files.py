@@ -4,7 +4,8 @@ Every file the project creates, writes or reads in its own directories goes thro
 the token store (``tokens.toml``, its temp files ``.tokens.toml.<random>.tmp``, its lock
 ``tokens.toml.lock`` and its quarantined copies ``tokens.toml.corrupt-…``), the sandbox state
 (``sandbox/state.json``, its temp files, its lock ``state.json.lock``, its set-aside copies), the
-remembered sandbox port (``sandbox/port``) and the ``--debug`` log (``bonjoro-tui.log``).
+remembered sandbox port (``sandbox/port``), the running sandbox's announcement
+(``sandbox/running.json`` and its lock) and the ``--debug`` log (``bonjoro-tui.log``).
 
 The rule
 ========

@@ -2,9 +2,10 @@
 shell's `$(...)`, `exec -- CMD`, `api --paginate/--jq/-F`. Each command is a real subprocess, as
 the user's shell runs it; the sign-in is the client-credentials grant (the quickest).
 
-Until one sandbox serves a data directory (issue 14, item 5), every command starts its own
-built-in sandbox; they share the state file, so a token of one is good at the next. The `curl`
-test runs `bonjoro-tui sandbox` on that state file, to have a server that outlives `token`.
+With no sandbox running for the data directory every command starts its own built-in sandbox;
+they share the state file, so a token of one is good at the next. The `curl` test runs
+`bonjoro-tui sandbox` on that state file, to have a server that outlives `token` (and the other
+commands then use it: tests/cli/test_shared_sandbox.py).
 """
 
 from __future__ import annotations
