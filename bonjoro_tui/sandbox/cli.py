@@ -33,9 +33,11 @@ def describe(server: SandboxServer) -> list[str]:
     ]
     if server.state.state_file:
         lines.append(f"State file: {server.state.state_file}")
-    if server.announce is not None:
+    if server.announce is not None and server.announced:
         lines.append(f"Shared:     the bonjoro-tui commands and dashboards of this data directory use it "
                      f"(announced in {server.announce})")
+    elif server.announce is not None:
+        lines.append(f"Shared:     no, the other commands start their own sandbox: {server.announce_error}")
     knobs = server.state.knobs
     lines.append(
         f"Consent:    {'auto-approve' if knobs['auto_approve'] else 'consent page'}; "

@@ -76,6 +76,7 @@ class SandboxServer:
         #: the commands and dashboards of that data directory use it: sandbox/announce.py.
         self.announce = Path(announce) if announce is not None else None
         self._announcement: Announcement | None = None
+        self.announce_error: str | None = None  # why the announcement could not be written
         self.port = port
         self.state = SandboxState(
             # auto_approve is a start-up mode (always applied); access_ttl/latency None keep the persisted knobs
@@ -114,9 +115,15 @@ class SandboxServer:
         announcement = Announcement(self.announce, self.url, self.app.identity)
         try:
             announcement.write()
-        except OSError:  # a refused path (a link planted there): this sandbox is simply not shared
+        except OSError as exc:  # a refused path (a link planted there): this sandbox is simply not shared
+            self.announce_error = str(exc)
             return
         self._announcement = announcement
+
+    @property
+    def announced(self) -> bool:
+        """Whether this sandbox's announcement is written (``announce`` given and the file taken)."""
+        return self._announcement is not None
 
     def _withdraw(self) -> None:
         announcement, self._announcement = self._announcement, None
