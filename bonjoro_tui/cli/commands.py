@@ -214,6 +214,7 @@ def _print_paths(data_dir: Path, config_dir: Path, log_dir: Path) -> None:
         (".env", dotenv if dotenv.is_file() else f"{dotenv} (none)"),
         ("debug log", log_dir / LOG_FILE_NAME),
         ("sandbox state", locations.sandbox_state_file(data_dir)),
+        ("running sandbox", locations.sandbox_announce_file(data_dir)),  # present while one runs
         ("data dir", data_dir),
         ("config dir", config_dir),
         ("log dir", log_dir),
