@@ -607,7 +607,7 @@ class BonjoroApp(App[int]):
         if action in ("refresh_token", "logout"):
             # Nothing to refresh when signed out; in the wizard the key would only distract.
             return self.profile is not None and not _is_login(self.screen)
-        if action in ("status", "explorer") and _is_login(self.screen):
+        if action in ("status", "explorer", "profiles") and _is_login(self.screen):
             # The wizard leaves with escape (to status): a word typed there must not switch screens.
             return False
         if action == "login" and _is_login(self.screen):
