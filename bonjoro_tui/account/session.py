@@ -2,8 +2,9 @@
 
 When the target is the sandbox, :func:`open_session` starts :class:`~bonjoro_tui.sandbox.SandboxServer`
 in a background thread (its state — signing key, refresh-token families — persisted under
-``data_dir/sandbox/state.json`` so tokens from an earlier run stay valid) and resolves every
-endpoint against it. With an issuer configured instead (``BONJORO_ISSUER``, ``login --issuer``), the
+``data_dir/sandbox/state.json`` so tokens from an earlier run stay valid) — or uses the sandbox
+already running for the data directory (announced in ``data_dir/sandbox/running.json`` and proved:
+``account.sandbox.find_running``) — and resolves every endpoint against it. With an issuer configured instead (``BONJORO_ISSUER``, ``login --issuer``), the
 issuer's metadata is read here, synchronously, and fills in every endpoint not set explicitly
 (:mod:`bonjoro_tui.auth.discovery`). With ``settings.debug`` every HTTP exchange is logged, redacted, through
 :mod:`bonjoro_tui.plumbing.debug`. The TUI and every ``bonjoro-tui`` subcommand go through here.
