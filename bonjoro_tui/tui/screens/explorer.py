@@ -124,6 +124,12 @@ class ExplorerScreen(Screen):
         #: Path-parameter and documented query-parameter fields of ``endpoint``, by name.
         self._path_fields: dict[str, Input] = {}
         self._query_fields: dict[str, Input | Select] = {}
+        #: One rebuild of the parameter fields at a time, never cancelled half-way: a Select
+        #: removed before its own mount finished crashed the app (typing a path fast in tmux).
+        self._params_lock = asyncio.Lock()
+        #: The (endpoint, typed path) the fields should show, and the one they show.
+        self._params_wanted: tuple[Endpoint | None, str] | None = None
+        self._params_built: tuple[Endpoint | None, str] | None = None
         #: Ids seen in the last list response (``request_builder.harvest_ids``).
         self.harvested: dict[str, str] = {}
         #: (method, path, body) of a request whose body differed from its schema: the next send of
@@ -317,7 +323,18 @@ class ExplorerScreen(Screen):
         ep = catalog.match(method, value.strip()) if value.strip() else None
         if ep is not self.endpoint:
             self.endpoint = ep
-            self.run_worker(self._build_params(ep, typed=value.strip()), group="params", exclusive=True)
+            # Not an exclusive worker: cancelling a rebuild between a mount and the next removal
+            # left half-mounted widgets. Each worker builds whatever is wanted when its turn comes.
+            self._params_wanted = (ep, value.strip())
+            self.run_worker(self._build_wanted_params(), group="params")
+
+    async def _build_wanted_params(self) -> None:
+        async with self._params_lock:
+            wanted = self._params_wanted
+            if wanted is None or wanted == self._params_built:
+                return  # a later keystroke's worker already built it
+            await self._build_params_now(*wanted)
+            self._params_built = wanted
 
     @on(Select.Changed, "#http-method")
     def _method_changed(self, event: Select.Changed) -> None:
@@ -337,6 +354,11 @@ class ExplorerScreen(Screen):
         return known
 
     async def _build_params(self, ep: Endpoint | None, *, typed: str = "") -> None:
+        async with self._params_lock:
+            self._params_wanted = self._params_built = (ep, typed)
+            await self._build_params_now(ep, typed)
+
+    async def _build_params_now(self, ep: Endpoint | None, typed: str = "") -> None:
         path_box = self.query_one("#path-params", Vertical)
         query_box = self.query_one("#query-params", Vertical)
         await path_box.remove_children()
