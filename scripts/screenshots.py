@@ -31,6 +31,11 @@ SHOTS = [
     "explorer_me",
     "explorer_catalog",
     "explorer_network_error",
+    "explorer_request_builder",
+    "explorer_body_check",
+    "explorer_contract_differences",
+    "token_inspector",
+    "profiles",
     "help",
 ]
 
