@@ -7,7 +7,7 @@ import compileall
 import sys
 import time
 
-from bench import bench_cli, bench_http, bench_tui
+from bench import bench_cli, bench_data, bench_http, bench_tui, bench_user
 from bench.common import QUICK, ROOT, environment, machine, render_table
 
 FIGURES = {
@@ -17,7 +17,10 @@ FIGURES = {
     "4": lambda env: asyncio.run(bench_http.refresh(env)),
     "5": lambda env: asyncio.run(bench_http.concurrent_me(env)),
     "6+8": bench_tui.idle,
-    "7": lambda env: [bench_tui.explorer(env)],
+    "7+11": bench_tui.explorer,
+    "9": bench_user.terminal,
+    "10": bench_user.one_shot,
+    "12": bench_data.run,
 }
 
 
@@ -37,7 +40,7 @@ def main(argv: list[str]) -> int:
             print(f"… figure {key}", file=sys.stderr, flush=True)
             rows += FIGURES[key](env)
             print(f"  figure {key} took {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
-    rows.sort(key=lambda r: int(r.figure.split(".")[0]))
+    rows.sort(key=lambda r: (int(r.figure.split(".")[0].rstrip("abcdefgh")), r.figure.split(".")[0]))
     print()
     print(render_table(rows))
     print()

@@ -210,6 +210,13 @@ async def run_code_login(settings, store, http, approve):
 
 @contextlib.contextmanager
 def environment() -> Iterator[Env]:
+    with environment_for(greet_count=5000) as env:
+        yield env
+
+
+@contextlib.contextmanager
+def environment_for(*, greet_count: int) -> Iterator[Env]:
+    """A sandbox process with ``greet_count`` greets (built before the first figure)."""
     with tempfile.TemporaryDirectory(prefix="bonjoro-bench-") as tmp:
         root = Path(tmp)
         state = root / "sandbox"
@@ -230,12 +237,12 @@ def environment() -> Iterator[Env]:
                 raise RuntimeError(f"the sandbox did not start: {first!r} {proc.stderr.read() if proc.stderr else ''}")
             url = first.rsplit(" ", 1)[1].strip()
             e = Env(root, url, proc)
-            # A high rate limit (the benchmarks send thousands of requests) and 5000 greets.
-            e.knobs(rate_limit=1_000_000, greet_count=5000)
-            # The sandbox builds its greets on first use (~0.5 s): do it now, not inside a figure.
+            # A high rate limit (the benchmarks send thousands of requests) and the greets.
+            e.knobs(rate_limit=1_000_000, greet_count=greet_count)
+            # The sandbox builds its greets on first use (~0.5 s for 5000): now, not inside a figure.
             import httpx
 
-            httpx.get(f"{url}/api/v2/greets?limit=5000", headers={"Authorization": "Bearer sandbox-api-key"}, trust_env=False, timeout=60).raise_for_status()
+            httpx.get(f"{url}/api/v2/greets?limit=5&page=2", headers={"Authorization": "Bearer sandbox-api-key"}, trust_env=False, timeout=120).raise_for_status()
             yield e
         finally:
             proc.terminate()
