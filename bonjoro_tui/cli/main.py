@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Sequence
 
 # This module is the program (the console script and ``python -m bonjoro_tui`` start here), so
@@ -59,8 +60,6 @@ def _of_the_data_dir(args: argparse.Namespace) -> argparse.Namespace:
     """``bonjoro-tui sandbox`` is the data directory's sandbox: its state file by default, and
     announced there (``sandbox/running.json``) so the commands and dashboards of that data
     directory use it. With ``--state-file`` naming another file it is a sandbox of its own."""
-    from pathlib import Path
-
     from bonjoro_tui import locations
     from bonjoro_tui.settings import best_effort_dirs  # the data dir never comes from a .env
 
@@ -68,10 +67,23 @@ def _of_the_data_dir(args: argparse.Namespace) -> argparse.Namespace:
     own = locations.sandbox_state_file(data_dir)
     if args.state_file is None:
         args.state_file = str(own)
-    args.announce = None
+    args.announce = args.preferred_port = None
     if Path(args.state_file).absolute() == own.absolute():
         args.announce = locations.sandbox_announce_file(data_dir)
+        args.preferred_port = _remembered_port(locations.sandbox_port_file(data_dir))
     return args
+
+
+def _remembered_port(path: Path) -> int | None:
+    """The port the data directory's last in-process sandbox used (``sandbox/port``), if any."""
+    from bonjoro_tui.files import read_private
+
+    try:
+        raw = read_private(path, label="sandbox port file")
+        port = int(raw.decode("ascii").strip()) if raw is not None else 0
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return port if 1024 <= port <= 65535 else None
 
 
 def _usage_error(exc: UsageExit, *, json_wanted: bool) -> int:

@@ -75,8 +75,19 @@ def run_sandbox_command(args: argparse.Namespace) -> int:
     def ready(srv: SandboxServer) -> None:
         print("\n".join(describe(srv)), flush=True)
 
+    # The data directory's sandbox takes the port its last sandbox used when it is free (absolute
+    # links printed before and after it keep answering), else any free one; an explicit --port is kept.
+    preferred = getattr(args, "preferred_port", None)
+    ports = [preferred, 0] if preferred and not args.port else [args.port]
     try:
-        asyncio.run(server.serve(on_ready=ready))
+        for i, port in enumerate(ports):
+            server.port = port
+            try:
+                asyncio.run(server.serve(on_ready=ready))
+                break
+            except SandboxServerError:
+                if i + 1 == len(ports):
+                    raise
     except SandboxServerError as exc:
         print(f"bonjoro-tui sandbox: {exc}", file=sys.stderr)
         return 1

@@ -238,3 +238,13 @@ def test_a_link_planted_in_place_of_the_announcement_is_not_followed(cli, tmp_pa
     finally:
         session.close()
     assert path.is_symlink() and victim.read_text() == "keep me\n"
+
+
+def test_the_data_dirs_sandbox_takes_the_port_the_last_command_used(cli):
+    assert cli.run("login", "--method", "client-credentials").code == 0
+    remembered = (Path(cli.env["BONJORO_TUI_DATA_DIR"]) / "sandbox" / "port").read_text().strip()
+    sandbox = Standalone(cli)
+    try:  # links printed before it started, and after it stops, name the same origin
+        assert sandbox.url == f"http://127.0.0.1:{remembered}"
+    finally:
+        sandbox.stop()
