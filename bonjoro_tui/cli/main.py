@@ -71,6 +71,12 @@ def _of_the_data_dir(args: argparse.Namespace) -> argparse.Namespace:
     if Path(args.state_file).absolute() == own.absolute():
         args.announce = locations.sandbox_announce_file(data_dir)
         args.preferred_port = _remembered_port(locations.sandbox_port_file(data_dir))
+        from bonjoro_tui.account.sandbox import find_running
+
+        running = find_running(args.announce)
+        if running is not None:
+            print(f"bonjoro-tui sandbox: a sandbox already runs for this data directory at {running.url} "
+                  f"(pid {running.pid}); commands started from now on use this new one", file=sys.stderr)
     return args
 
 
