@@ -96,8 +96,16 @@ class Session:
         # ``client_ready`` builds in a worker thread while the event loop may ask for ``client``.
         self._build_lock = threading.RLock()
 
+    def serve_sandbox(self) -> None:
+        """Start serving a sandbox opened with ``defer_sandbox`` (its socket is bound, its URL known);
+        nothing otherwise. The dashboard calls it after its first frame; any request starts it too."""
+        start = getattr(self.sandbox, "start_serving", None)
+        if start is not None:
+            start()
+
     @property
     def http(self) -> "httpx.AsyncClient":
+        self.serve_sandbox()  # a request to a deferred sandbox waits in its socket's backlog until it serves
         with self._build_lock:
             if self._http is None:
                 import httpx
@@ -199,6 +207,7 @@ def open_session(
     sandbox_options: dict[str, Any] | None = None,
     keep_unsaved_tokens: bool = False,
     announce: bool = False,
+    defer_sandbox: bool = False,
 ) -> Session:
     """Start what the settings need and wire the layers together.
 
@@ -212,6 +221,10 @@ def open_session(
     session starts announces itself there, for as long as it runs (the dashboard, ``exec``).
     A server ``BONJORO_BASE_URL`` names on loopback that says it is a sandbox is recognised
     (``account.sandbox.recognise``): ``settings.recognised_sandbox``, ``session.sandbox`` set.
+    ``defer_sandbox`` (the dashboard): a sandbox this session starts has its socket bound now (the
+    URL is known) and is loaded and served only on ``Session.serve_sandbox()`` or the first use of
+    ``http``, in a background thread (``sandbox.binding.DeferredSandbox``): the first frame does
+    not wait for uvicorn, the state file or the signing key.
     """
     sandbox: Any = None
     if settings.target == SANDBOX:
@@ -228,7 +241,7 @@ def open_session(
             options = dict(sandbox_options or {})
             if announce:
                 options["announce"] = state_dir / locations.SANDBOX_ANNOUNCE_FILE
-            sandbox = _start_sandbox(state_dir, now, options)
+            sandbox = _start_sandbox(state_dir, now, options, defer=defer_sandbox)
         settings = settings.resolved_for_sandbox(sandbox.url)
     elif settings.base_url and settings.base_url.startswith("http://"):
         from bonjoro_tui.account.sandbox import recognise
@@ -265,34 +278,40 @@ def open_session(
                    keep_unsaved_tokens=keep_unsaved_tokens)
 
 
-def _start_sandbox(state_dir: Path, now: Callable[[], float], options: dict[str, Any]) -> Any:
+def _start_sandbox(state_dir: Path, now: Callable[[], float], options: dict[str, Any], *, defer: bool = False) -> Any:
     """Start the in-process sandbox, on the port the last run used when it is free.
 
     A stable origin lets a ``next_page_url`` printed by one command be followed by the next
     (absolute URLs are accepted only on the API base's origin). The port is remembered in
     ``state_dir/port``; a taken or garbled one falls back to any free port (port 0), at once.
-    An explicit ``port`` in ``options`` is used as given.
+    An explicit ``port`` in ``options`` is used as given. ``defer``: only the socket is bound here
+    (``sandbox.binding``, standard library only); uvicorn and the state load when it is started.
     """
-    from bonjoro_tui.sandbox import SandboxServer
-    from bonjoro_tui.sandbox.server import SandboxServerError
+    from bonjoro_tui.sandbox.binding import DeferredSandbox, SandboxServerError
 
     state_file = state_dir / locations.SANDBOX_STATE_FILE
     port_file = state_dir / locations.SANDBOX_PORT_FILE
+
+    def started(**kwargs: Any) -> Any:
+        if defer:
+            return DeferredSandbox(state_file=state_file, now=now, **kwargs)
+        from bonjoro_tui.sandbox import SandboxServer
+
+        server = SandboxServer(state_file=state_file, now=now, **kwargs)
+        server.start()
+        return server
+
     if "port" in options:
-        sandbox = SandboxServer(state_file=state_file, now=now, **options)
-        sandbox.start()
-        return sandbox
+        return started(**options)
     remembered = _read_port(port_file)
     sandbox = None
     if remembered:
         try:
-            sandbox = SandboxServer(port=remembered, state_file=state_file, now=now, **options)
-            sandbox.start()
+            sandbox = started(port=remembered, **options)
         except SandboxServerError:
             sandbox = None
     if sandbox is None:
-        sandbox = SandboxServer(port=0, state_file=state_file, now=now, **options)
-        sandbox.start()
+        sandbox = started(port=0, **options)
     if sandbox.port != remembered:
         _write_port(port_file, sandbox.port)
     return sandbox

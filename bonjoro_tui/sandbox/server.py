@@ -22,11 +22,8 @@ import uvicorn
 from bonjoro_tui.plumbing import serving
 from bonjoro_tui.sandbox.announce import Announcement
 from bonjoro_tui.sandbox.app import create_app
+from bonjoro_tui.sandbox.binding import SandboxServerError, bind_socket  # noqa: F401  (re-exported)
 from bonjoro_tui.sandbox.state import SandboxState
-
-
-class SandboxServerError(RuntimeError):
-    """The sandbox could not start (address in use, unknown host...)."""
 
 
 class _Server(uvicorn.Server):
@@ -35,27 +32,6 @@ class _Server(uvicorn.Server):
         # uvicorn re-raises a captured SIGTERM after shutting down, which would end the
         # process with a signal instead of exit status 0; SandboxServer installs its own.
         yield
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    try:
-        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICSERV)
-    except socket.gaierror as exc:
-        raise SandboxServerError(f"cannot resolve host {host!r}: {exc.strerror}") from exc
-    family, _, _, _, address = infos[0]
-    # proto=IPPROTO_TCP: asyncio disables Nagle (TCP_NODELAY) only on sockets that say they are
-    # TCP; with proto 0 every response on a kept-alive connection waited ~40 ms for a delayed ACK
-    # (uvicorn writes the head and the body separately).
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.listen(128)
-    except OSError as exc:
-        sock.close()
-        raise SandboxServerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-    sock.setblocking(False)
-    return sock
 
 
 class SandboxServer:
@@ -70,8 +46,11 @@ class SandboxServer:
         latency: float | None = None,
         now: Callable[[], float] = time.time,
         announce: str | Path | None = None,
+        sock: socket.socket | None = None,
     ) -> None:
         self.host = host
+        #: A socket already bound and listening (``binding.DeferredSandbox``), used instead of binding.
+        self._bound = sock
         #: Where to announce this sandbox once it listens (``data_dir/sandbox/running.json``), so
         #: the commands and dashboards of that data directory use it: sandbox/announce.py.
         self.announce = Path(announce) if announce is not None else None
@@ -91,7 +70,8 @@ class SandboxServer:
     def _prepare(self) -> tuple[_Server, socket.socket]:
         if self._server is not None:
             raise SandboxServerError("the sandbox is already running")
-        sock = self._sock = bind_socket(self.host, self.port)
+        sock = self._sock = self._bound if self._bound is not None else bind_socket(self.host, self.port)
+        self._bound = None
         bound_host, bound_port = sock.getsockname()[:2]
         self.port = bound_port
         self.url = f"http://[{bound_host}]:{bound_port}" if ":" in bound_host else f"http://{bound_host}:{bound_port}"

@@ -226,6 +226,11 @@ class BonjoroApp(App[int]):
             self._warn_unknown_keymap_ids()
         self._apply_theme()
         self.reload_profile()
+        # A sandbox opened with defer_sandbox (tui/launch.py) has only its socket bound: it loads
+        # and serves, in a thread, once the first frame is painted (requests wait in its backlog).
+        serve = getattr(self.session, "serve_sandbox", None)
+        if serve is not None:
+            self.call_after_refresh(serve)
         if self.profile is not None:
             # Once the first frame is painted: the first request loads the HTTP stack.
             self.call_after_refresh(self.fetch_user)

@@ -43,7 +43,9 @@ def run_tui(args: argparse.Namespace) -> int:
     try:
         # Long-running: rotated tokens that a full disk cannot take are kept for this run.
         # Announced: the commands (and other dashboards) of this data directory use its sandbox.
-        session = open_session(settings, keep_unsaved_tokens=True, announce=True)
+        # Deferred: the sandbox's socket is bound here (its URL is known), and it loads and serves
+        # after the first frame (BonjoroApp.on_mount): the first frame never waits for it.
+        session = open_session(settings, keep_unsaved_tokens=True, announce=True, defer_sandbox=True)
     except Exception as exc:  # e.g. the sandbox could not start
         print(f"bonjoro-tui: could not start: {safe_text(exc)}", file=sys.stderr)
         return 1
