@@ -158,7 +158,8 @@ def find_running(announcement: "Path") -> RunningSandbox | None:
 
 
 def recognise(settings: "Settings") -> RunningSandbox | None:
-    """A server ``BONJORO_BASE_URL`` names that is a sandbox: one of the sandbox's clients configured,
+    """A server ``BONJORO_BASE_URL`` names (set, not derived from an issuer or an endpoint) that is a
+    sandbox: one of the sandbox's clients configured,
     loopback plain http, every endpoint in use on that one origin, none of them from a ``.env`` (untrusted input may not make a server
     look like the harmless sandbox), and ``GET /_sandbox/info`` says ``"sandbox": true``.
 
@@ -167,7 +168,8 @@ def recognise(settings: "Settings") -> RunningSandbox | None:
     server's origin (``settings.target_id``) and every rule of ``trust.py`` applies as before."""
     from bonjoro_tui.settings import SANDBOX, SANDBOX_CLIENTS
 
-    if settings.target == SANDBOX or not settings.base_url or settings.client_id not in SANDBOX_CLIENTS:
+    if (settings.target == SANDBOX or not settings.base_url or "base_url" not in settings.explicit
+            or settings.client_id not in SANDBOX_CLIENTS):
         # Only a client of the sandbox's own (sandbox-public, sandbox-confidential) is worth asking
         # about: no other server is sent a probe it did not expect.
         return None
