@@ -375,23 +375,31 @@ GREET_SORTS = ("created_at", "updated_at", "uploaded_at", "awaiting_reply", "las
 @route("GET", "/greets")
 def get_greets(req: Request, state: SandboxState, principal: Principal, _: dict) -> dict[str, Any]:
     query = req.query()
-    items = _world(state).collection("greets").all()
     status = query.get("status")
-    if status:
-        if status not in GREET_STATUSES:
-            raise ApiError(400, "The selected status is invalid.")
-        items = [g for g in items if g["status"] == status]
+    if status and status not in GREET_STATUSES:
+        raise ApiError(400, "The selected status is invalid.")
     if query.get("sort") and query["sort"] not in GREET_SORTS:
         raise ApiError(400, "The selected sort is invalid.")
-    if query.get("sort") in ("updated_at", "last_modified"):
-        items = sorted(items, key=lambda g: g["updated_at"], reverse=True)
-    if query.get("assignee_id"):
-        items = [g for g in items if g["assignee"]["id"] == query["assignee_id"]]
-    if query.get("profile_id"):
-        items = [g for g in items if any(p["id"] == query["profile_id"] for p in g["profiles"])]
-    if query.get("search"):
-        term = query["search"].lower()
-        items = [g for g in items if any(term in f"{p['email']} {p['name']}".lower() for p in g["profiles"])]
+    wanted = tuple(query.get(k) or "" for k in ("status", "sort", "assignee_id", "profile_id", "search"))
+
+    def select(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if status:
+            items = [g for g in items if g["status"] == status]
+        if query.get("sort") in ("updated_at", "last_modified"):
+            items = sorted(items, key=lambda g: g["updated_at"], reverse=True)
+        if query.get("assignee_id"):
+            items = [g for g in items if g["assignee"]["id"] == query["assignee_id"]]
+        if query.get("profile_id"):
+            items = [g for g in items if any(p["id"] == query["profile_id"] for p in g["profiles"])]
+        if query.get("search"):
+            term = query["search"].lower()
+            items = [g for g in items if any(term in f"{p['email']} {p['name']}".lower() for p in g["profiles"])]
+        return items
+
+    greets = _world(state).collection("greets")
+    # The filtered (and sorted) list is kept with the collection's listing until it changes:
+    # the next page of the same filter is a slice, not another pass over every greet (issue 16).
+    items = greets.memo(("GET /greets", wanted), select) if any(wanted) else greets.all()
     return _paginate(req, items, cap=GREETS_MAX)
 
 

@@ -41,12 +41,22 @@ class Collection:
     """One resource family: ``base()`` gives the seeded records in order, ``base_get`` one by id."""
 
     def __init__(self, world: World, name: str, base: Callable[[], list[dict[str, Any]]],
-                 base_get: Callable[[str], dict[str, Any] | None] | None = None) -> None:
+                 base_get: Callable[[str], dict[str, Any] | None] | None = None,
+                 base_key: Callable[[], Any] | None = None) -> None:
         self.world = world
         self.name = name
         self._base = base
         self._base_index: dict[str, dict[str, Any]] | None = None
         self._base_get = base_get
+        #: What the base depends on besides the seed (the greets: the greet_count knob).
+        self._base_key = base_key or (lambda: None)
+        # The listing, kept while nothing it is made of changed (issue 16: a page read near the
+        # end of 100k greets was three copies of the whole collection): the state document it
+        # was built from (a reload from the file is a new one), this process's writes, the base.
+        self._version = 0
+        self._listing: list[dict[str, Any]] | None = None
+        self._listing_key: tuple[Any, ...] = ()
+        self._memo: dict[Any, Any] = {}
 
     # -- the overlay in the state document ------------------------------------------------
 
@@ -79,20 +89,39 @@ class Collection:
             return record
 
     def all(self) -> list[dict[str, Any]]:
+        """Every record in listing order. The list is shared until the collection changes: callers
+        read it (filter into a new list, slice), never modify it."""
         with self.world.state._transaction():
+            doc = self.world.state._doc
+            key = (self._version, self._base_key())
+            if self._listing is not None and self._listing_key[0] is doc and self._listing_key[1:] == key:
+                return self._listing
             entry = self._overlay()
             changed = entry["changed"]
             created = [changed[k] for k in reversed(entry["created"]) if changed.get(k) is not None]
             if not changed:
-                return created + list(self._base())
-            seeded = []
-            for record in self._base():
-                key = str(record["id"])
-                if key in changed:
-                    record = changed[key]
-                if record is not None:
-                    seeded.append(record)
-            return created + seeded
+                listing = created + list(self._base())
+            else:
+                seeded = []
+                for record in self._base():
+                    record_key = str(record["id"])
+                    if record_key in changed:
+                        record = changed[record_key]
+                    if record is not None:
+                        seeded.append(record)
+                listing = created + seeded
+            self._listing, self._listing_key, self._memo = listing, (doc, *key), {}
+            return listing
+
+    def memo(self, key: Any, compute: Callable[[list[dict[str, Any]]], Any]) -> Any:
+        """``compute(self.all())``, kept with the listing (a filtered search: every page of the
+        same filter is then a slice); dropped when the collection changes. At most 16 kept."""
+        items = self.all()
+        if key not in self._memo:
+            if len(self._memo) >= 16:
+                self._memo.pop(next(iter(self._memo)))
+            self._memo[key] = compute(items)
+        return self._memo[key]
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.all())
@@ -116,6 +145,7 @@ class Collection:
                 entry["created"].append(key)
             entry["changed"][key] = record
             self.world.state._dirty = True
+            self._version += 1
         return record
 
     def delete(self, key: Any) -> dict[str, Any] | None:
@@ -132,6 +162,7 @@ class Collection:
             else:
                 entry["changed"][key] = None
             self.world.state._dirty = True
+            self._version += 1
             return record
 
 
@@ -148,7 +179,7 @@ class World:
         self.collection("profiles", lambda: seed.profiles)
         self.collection("campaigns", lambda: seed.campaigns, self._campaign_base)
         self.collection("message-templates", lambda: seed.templates)
-        self.collection("greets", self._greets_base, self._greet_base_get)
+        self.collection("greets", self._greets_base, self._greet_base_get, base_key=self._greet_count)
 
     def _greet_count(self) -> int:
         return int(self.state.knobs["greet_count"])
@@ -166,10 +197,11 @@ class World:
         return next((c for c in seed.campaigns if str(c["id"]) == key or c["uuid"] == key), None)
 
     def collection(self, name: str, base: Callable[[], list[dict[str, Any]]] | None = None,
-                   base_get: Callable[[str], dict[str, Any] | None] | None = None) -> Collection:
+                   base_get: Callable[[str], dict[str, Any] | None] | None = None,
+                   base_key: Callable[[], Any] | None = None) -> Collection:
         found = self.collections.get(name)
         if found is None:
-            found = self.collections[name] = Collection(self, name, base or list, base_get)
+            found = self.collections[name] = Collection(self, name, base or list, base_get, base_key)
         return found
 
 
