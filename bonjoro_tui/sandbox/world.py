@@ -57,6 +57,7 @@ class Collection:
         self._listing: list[dict[str, Any]] | None = None
         self._listing_key: tuple[Any, ...] = ()
         self._memo: dict[Any, Any] = {}
+        self._base_positions: tuple[Any, dict[str, int]] | None = None
 
     # -- the overlay in the state document ------------------------------------------------
 
@@ -99,19 +100,34 @@ class Collection:
             entry = self._overlay()
             changed = entry["changed"]
             created = [changed[k] for k in reversed(entry["created"]) if changed.get(k) is not None]
+            base = self._base()
             if not changed:
-                listing = created + list(self._base())
+                listing = created + list(base)
             else:
-                seeded = []
-                for record in self._base():
-                    record_key = str(record["id"])
-                    if record_key in changed:
-                        record = changed[record_key]
-                    if record is not None:
-                        seeded.append(record)
+                # The base with the changed records put in their places (and the deleted taken
+                # out): a copy and one dict lookup per change, not a pass over every record.
+                seeded = list(base)
+                positions = self._positions(base, key[1])
+                doomed = []
+                for record_key, record in changed.items():
+                    at = positions.get(record_key)
+                    if at is None:
+                        continue  # a created record (listed from entry["created"])
+                    if record is None:
+                        doomed.append(at)
+                    else:
+                        seeded[at] = record
+                for at in sorted(doomed, reverse=True):
+                    del seeded[at]
                 listing = created + seeded
             self._listing, self._listing_key, self._memo = listing, (doc, *key), {}
             return listing
+
+    def _positions(self, base: list[dict[str, Any]], base_key: Any) -> dict[str, int]:
+        """Where each base record is in ``base`` (built once per base: the seed never changes)."""
+        if self._base_positions is None or self._base_positions[0] != (base_key, len(base)):
+            self._base_positions = ((base_key, len(base)), {str(r["id"]): i for i, r in enumerate(base)})
+        return self._base_positions[1]
 
     def memo(self, key: Any, compute: Callable[[list[dict[str, Any]]], Any]) -> Any:
         """``compute(self.all())``, kept with the listing (a filtered search: every page of the
