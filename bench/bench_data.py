@@ -1,9 +1,10 @@
 """Figure 12 (issue 16): costs as the data grows — the sandbox with 1k, 10k and 100k greets.
 
-A sandbox process of its own (``bonjoro-tui sandbox``), its ``greet_count`` knob set to each size
-in turn (the seed builds greets by index, once: going back to a smaller count is a slice). The
-sizes alternate request by request (set the knob, time one request, next size …), so each
-100k figure has a 1k figure taken beside it: the ratio is the median of those pairs.
+A sandbox process per size (``bonjoro-tui sandbox``, its ``greet_count`` knob set), requests
+alternating between them round by round, so each 100k figure has a 1k figure taken beside it:
+the ratio is the median of those pairs. Each round first writes one greet (``PUT``) and times the
+read just after it (the listing is built again after a change: the row's note), then the same
+read again (what the next request of a user costs: the row's figure).
 
 * **page read**: ``GET /greets?page=N&limit=15``, N the second-to-last page (a persistent httpx
   client; the wall time of the request).
@@ -21,6 +22,7 @@ BENCH_QUICK: sizes 1k / 2k / 5k, a few repetitions.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import statistics
 import subprocess
@@ -53,10 +55,11 @@ def _label(n: int) -> str:
 
 
 def run(_: Env) -> list[Row]:
-    with environment_for(greet_count=SIZES[-1]) as env:
-        asyncio_sign_in(env)
-        rows = _sizes(env)
-    return rows
+    with contextlib.ExitStack() as stack:
+        envs = {n: stack.enter_context(environment_for(greet_count=n)) for n in SIZES}
+        for env in envs.values():
+            asyncio_sign_in(env)
+        return _sizes(envs)
 
 
 def asyncio_sign_in(env: Env) -> None:
@@ -65,36 +68,54 @@ def asyncio_sign_in(env: Env) -> None:
     asyncio.run(env.sign_in("data"))
 
 
-def _sizes(env: Env) -> list[Row]:
-    url = env.sandbox_url + "/api/v2/greets"
+def _sizes(envs: dict[int, Env]) -> list[Row]:
+    """One sandbox process per size, requests alternating between them: each keeps its own
+    listing, as a user's sandbox does between two requests. Each round also writes one greet
+    (``PUT /greets/{id}``) first and times the read right after it: the cost of a change."""
     page_times: dict[int, list[float]] = {n: [] for n in SIZES}
     search_times: dict[int, list[float]] = {n: [] for n in SIZES}
-    with httpx.Client(headers=HEADERS, timeout=120, trust_env=False) as client:
-        for n in SIZES:  # warm: every size's greets built before anything is timed
-            env.knobs(greet_count=n)
-            client.get(url, params={"limit": 15}).raise_for_status()
+    after_write: dict[int, list[float]] = {n: [] for n in SIZES}
+    clients = {n: httpx.Client(base_url=e.sandbox_url + "/api/v2", headers=HEADERS, timeout=120, trust_env=False)
+               for n, e in envs.items()}
+    search = {"status": "open", "search": "ava", "limit": 15, "page": 2}
+    try:
+        ids = {}
+        for n, client in clients.items():  # warm: greets built, the body validator imported
+            ids[n] = client.get("/greets", params={"limit": 1}).json()["data"][0]["id"]
+            client.put(f"/greets/{ids[n]}", json={"note": "bench"}).raise_for_status()
         for i in range(1 + reps(25, 3)):
-            for n in SIZES:
-                env.knobs(greet_count=n)
-                near_end = max(1, math.ceil(n / 15) - 1)
+            for n, client in clients.items():
+                near_end = {"page": max(1, math.ceil(n / 15) - 1), "limit": 15}
+                client.put(f"/greets/{ids[n]}", json={"note": f"bench {i}"}).raise_for_status()
                 t = time.perf_counter()
-                client.get(url, params={"page": near_end, "limit": 15}).raise_for_status()
+                client.get("/greets", params=near_end).raise_for_status()
+                first = time.perf_counter() - t
+                t = time.perf_counter()
+                client.get("/greets", params=near_end).raise_for_status()
                 page = time.perf_counter() - t
+                client.get("/greets", params=search).raise_for_status()  # the filter's first pass
                 t = time.perf_counter()
-                client.get(url, params={"status": "open", "search": "ava", "limit": 15, "page": 2}).raise_for_status()
-                search = time.perf_counter() - t
+                client.get("/greets", params=search).raise_for_status()
+                found = time.perf_counter() - t
                 if i:
                     page_times[n].append(page)
-                    search_times[n].append(search)
+                    search_times[n].append(found)
+                    after_write[n].append(first)
+    finally:
+        for client in clients.values():
+            client.close()
     small, big = SIZES[0], SIZES[-1]
-    rows = [
-        _flat_row("12a. page read `GET /greets?page=N&limit=15` (N near the end)", page_times, small, big),
-        _flat_row("12b. filtered search `GET /greets?status=open&search=ava&limit=15`", search_times, small, big),
-        _explorer_row(env),
-        _paginate_row(env),
+    write_ratio = statistics.median(b / s for b, s in zip(after_write[big], after_write[small]))
+    write_note = (f"first read after a write: {median(after_write[big]) * 1000:.1f} ms at {_label(big)} vs "
+                  f"{median(after_write[small]) * 1000:.1f} at {_label(small)}, {write_ratio:.2f}×")
+    page_row = _flat_row("12a. page read `GET /greets?page=N&limit=15` (N near the end)", page_times, small, big)
+    page_row.note = "; ".join(x for x in (page_row.note, write_note) if x)
+    return [
+        page_row,
+        _flat_row("12b. filtered search `GET /greets?status=open&search=ava&limit=15&page=2`", search_times, small, big),
+        _explorer_row(envs),
+        _paginate_row(envs[SIZES[1]], SIZES[1]),
     ]
-    env.knobs(greet_count=SIZES[-1])
-    return rows
 
 
 def _flat_row(name: str, times: dict[int, list[float]], small: int, big: int) -> Row:
@@ -112,13 +133,13 @@ def _flat_row(name: str, times: dict[int, list[float]], small: int, big: int) ->
     )
 
 
-def _explorer_row(env: Env) -> Row:
+def _explorer_row(envs: dict[int, Env]) -> Row:
     from bench.bench_tui import _collect
 
     paints: dict[int, list[float]] = {n: [] for n in SIZES}
     for _ in range(reps(2, 1)):
         for n in (SIZES[0], SIZES[-1]) if QUICK else SIZES:
-            env.knobs(greet_count=n)
+            env = envs[n]
             child = env.env("data")
             child["BENCH_QUERY"] = f"limit=1200&page={max(1, n // 1200)}"
             proc = subprocess.Popen([PYTHON, "-m", "bench.tui_child", "ours", "explorer", "1200"], stdout=subprocess.PIPE,
@@ -141,11 +162,10 @@ def _explorer_row(env: Env) -> Row:
     )
 
 
-def _paginate_row(env: Env) -> Row:
+def _paginate_row(env: Env, n: int) -> Row:
+    """Over the middle size (10k greets: 20 pages of 500, ~42 MB; 100k would be ~0.4 GB a run)."""
     from bench.bench_cli import _script
 
-    n = SIZES[1]  # 10k greets: 20 pages of 500 (~42 MB); 100k would be ~0.4 GB per run
-    env.knobs(greet_count=n)
     child = env.env("data")
     token = env.settings("data")
     from bonjoro_tui.store import TokenStore

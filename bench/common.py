@@ -223,6 +223,8 @@ def environment_for(*, greet_count: int) -> Iterator[Env]:
         state.mkdir(mode=0o700)
         env = {k: v for k, v in os.environ.items() if not k.startswith("BONJORO")}
         env.update(BONJORO_TUI_DATA_DIR=str(state), BONJORO_TUI_CONFIG_DIR=str(state), BONJORO_TUI_LOG_DIR=str(state))
+        if os.environ.get("BENCH_SANDBOX_TREE"):  # the sandbox of another checkout (a before/after of the sandbox)
+            env["PYTHONPATH"] = os.environ["BENCH_SANDBOX_TREE"]
         proc = subprocess.Popen(
             [PYTHON, "-m", "bonjoro_tui", "sandbox", "--port", "0", "--auto-approve"],
             stdout=subprocess.PIPE,
