@@ -41,7 +41,8 @@ sandbox: install
 screenshots: install
 	$(BIN)/python scripts/screenshots.py
 
-# Benchmarks against Textual's and httpx's own floor, side by side (docs/PERFORMANCE.md); about 4 minutes.
+# Benchmarks against Textual's and httpx's own floor, side by side (docs/PERFORMANCE.md); about 5–6 minutes
+# (tmux for the real-terminal rows; without it they say "skipped: no tmux").
 # BENCH_QUICK=1 (or make bench-smoke) runs a few repetitions only, to check it still works.
 bench: install
 	$(BIN)/python -m bench
