@@ -69,6 +69,23 @@ def _header_wait(r: "ApiResponse", now: float) -> float | None:
     return None
 
 
+class Bodies:
+    """Each page's body parsed once, for the pager (its ``next_page_url``) and whoever reads the
+    page (``api --paginate`` prints it): a 2 MB page was parsed twice (issue 16, docs/PERFORMANCE.md).
+    Keeps the last page only; readers must not modify what :meth:`of` returns."""
+
+    def __init__(self) -> None:
+        self._response: Any = None
+        self._body: Any = None
+
+    def of(self, r: "ApiResponse") -> Any:
+        """``r.json()``, parsed once (a ``ValueError`` for a body that is not JSON, each time)."""
+        if r is not self._response:
+            body = r.json()
+            self._response, self._body = r, body
+        return self._body
+
+
 async def pages(
     client: "BonjoroClient",
     method: str,
@@ -82,10 +99,13 @@ async def pages(
     on_wait: Callable[[Wait], None] | None = None,
     max_wait: float = DEFAULT_MAX_WAIT,
     max_rate_waits: int = DEFAULT_MAX_RATE_WAITS,
+    bodies: Bodies | None = None,
 ) -> AsyncIterator["ApiResponse"]:
     """Yield each page's response, first to last. A page that is not 2xx is yielded and ends the
     walk (the caller reports it); so does a page without a next link. ``sleep`` and ``now``
-    default to the client's own (tests inject theirs there)."""
+    default to the client's own (tests inject theirs there). ``bodies``: shared with the caller,
+    so that a page the caller has parsed is not parsed again here."""
+    bodies = bodies or Bodies()
     sleep = sleep or client.sleep
     now = now or client.now
     target: str = path
@@ -106,7 +126,7 @@ async def pages(
         if not r.ok:
             return
         try:
-            body = r.json()
+            body = bodies.of(r)
         except ValueError:
             return
         link = next_page_url(body, r.url)

@@ -320,11 +320,11 @@ async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{safe_text(name)}: {safe_text(value)}")
         print()
 
-    def show(r: Any) -> None:
+    def show(r: Any, parse: Callable[[Any], Any] | None = None) -> None:
         if not r.content:
             return
         try:
-            body = r.json()
+            body = parse(r) if parse is not None else r.json()
         except (ValueError, RecursionError):  # not JSON, or nested deeper than json can parse or print
             _print_body(r.content)
             return
@@ -369,7 +369,7 @@ async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
 
     async def paginated(session: Any) -> int:
-        from bonjoro_tui.account.paginate import Wait, page_items, pages
+        from bonjoro_tui.account.paginate import Bodies, Wait, page_items, pages
 
         def waiting(wait: Wait) -> None:
             print(f"bonjoro-tui: {wait.reason}: waiting {wait.seconds:.0f} s before page {wait.page}",
@@ -377,19 +377,20 @@ async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 
         slurped: list[Any] = []
         number = 0
+        bodies = Bodies()  # each page parsed once, for the pager's next link and for printing
         async for r in pages(session.client, plan.method, plan.path, params=plan.params or None, json=plan.json,
-                             headers=plan.headers or None, on_wait=waiting):
+                             headers=plan.headers or None, on_wait=waiting, bodies=bodies):
             number += 1
             if not r.ok:
                 return failed(r, number)
             if not args.slurp:
                 if args.include:
                     show_headers(r)
-                show(r)
+                show(r, bodies.of)
                 sys.stdout.flush()
                 continue
             try:
-                slurped += page_items(r.json())
+                slurped += page_items(bodies.of(r))
             except ValueError as exc:
                 raise BonjoroError(f"--slurp: page {number}: {exc}") from None
         if args.slurp:
