@@ -2,7 +2,7 @@
 
 A fixed random seed gives the same team, profiles, campaigns, templates and greets on every
 run and machine. Greets are a pure function of their index, so the large-response knob
-(``greet_count`` up to 5000) costs nothing until asked for. API links are stored as paths
+(``greet_count`` up to 100,000) costs nothing until asked for. API links are stored as paths
 (``/api/v2/...``) and made absolute for the origin a request came to (see ``absolutize``).
 """
 
