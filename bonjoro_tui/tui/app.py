@@ -165,7 +165,9 @@ class BonjoroApp(App[int]):
                                 "Pause a moment, then press the key again.", title="Typing", timeout=4,
                                 markup=False)
                 return  # swallowed: a word being typed reaches no widget and no binding
-        elif isinstance(event, events.MouseDown) and not event.is_forwarded:
+        elif isinstance(event, events.MouseDown):
+            # From the terminal, or bubbled up from the widget it reached (a click that skipped
+            # the app on its way in, as Pilot's do, still ends a typing run).
             self.typing_guard.click()
         await super().on_event(event)
 
@@ -221,6 +223,8 @@ class BonjoroApp(App[int]):
 
     def on_mount(self) -> None:
         self.sub_title = f"{safe_text(self.target_label)} · {safe_text(self.settings.base_url or '')}"
+        # A typing run does not carry over to another screen (tui/keyguard.py, rule 3).
+        self.screen_change_signal.subscribe(self, lambda _screen: self.typing_guard.new_screen())
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
             self._warn_unknown_keymap_ids()

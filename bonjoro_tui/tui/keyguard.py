@@ -14,13 +14,20 @@ applied by ``BonjoroApp`` to every key before anything else sees it:
    binding). A run starts
    a. when focus has left a text field while typing: the previous key was typed in the field —
       a typing key, or Tab/shift+Tab leaving it;
-   b. at a typing key that is no shortcut here (no enabled binding on the focused widget, its
-      screen or the app): that is a word being typed, so the keys after it are not shortcuts
-      either. ``greets``: ``g`` is nothing, so ``r`` and ``e`` are swallowed. The first letter
-      of a word *is* a shortcut when it is one — that is what a single-letter key is.
+   b. at a letter or digit, or at any typing key that is no shortcut here (no enabled binding
+      on the focused widget, its screen or the app): the keys right after it are a word being
+      typed, not shortcuts. ``greets``: ``g`` is nothing, so ``r`` and ``e`` are swallowed;
+      ``rest`` refreshes once (its ``r``) and does not open the token inspector with its ``t``;
+      ``cancel`` typed in the wizard copies the URL (``c``) and does not approve the sign-in
+      with its ``a``. The first letter *is* a shortcut when it is one — that is what a
+      single-letter key is. A punctuation shortcut (``]`` next page, ``?`` help) starts no run:
+      ``]]]`` turns three pages.
 3. **The run ends** at the first key that is not a typing key other than Tab/shift+Tab (enter,
    escape, an arrow, a function key, a ctrl combination — that key then works as usual), at a
-   mouse click, or at a pause: a key that comes :data:`PAUSE` seconds or more after the previous
+   mouse click, when another screen is shown (the first letter opened the token inspector, a
+   dialog, the wizard: the next key is read on what is now shown; ``BonjoroApp`` tells the
+   guard on every push, pop and switch), or at a
+   pause: a key that comes :data:`PAUSE` seconds or more after the previous
    one, on the app's clock (``BonjoroApp.now``). Keystrokes are counted, not timed, everywhere
    else, and the tests' clock is fixed: every test of this rule is deterministic, while a
    person who stops typing for a second gets the shortcuts back.
@@ -95,9 +102,14 @@ class TypingGuard:
         if self.armed:
             self.swallowed += 1
             return True
-        if not shortcut:
-            self.armed = True  # a word is being typed: the keys after this one are not shortcuts
+        if not shortcut or (character or "").isalnum():
+            self.armed = True  # the keys right after this one are a word being typed, not shortcuts
         return False
+
+    def new_screen(self) -> None:
+        """Another screen is shown (pushed, popped, switched): the next key is read on it."""
+        self._previous_in_field = None
+        self._disarm()
 
     def click(self) -> None:
         """A mouse click is deliberate: the run is over."""

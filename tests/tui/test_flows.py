@@ -15,6 +15,7 @@ from textual.widgets import Input
 
 from bonjoro_tui.auth.login import login_api_key
 from bonjoro_tui.sandbox import browser
+from bonjoro_tui.tui.keyguard import PAUSE
 from bonjoro_tui.tui.screens.explorer import ExplorerScreen
 from bonjoro_tui.tui.screens.login import LoginScreen
 from bonjoro_tui.tui.screens.status import StatusScreen
@@ -40,6 +41,7 @@ async def test_walk_sign_in_explore_refresh_auto_refresh_logout(session, clock):
         await pilot.press("c")
         assert app.clipboard == screen.url
 
+        clock.t += PAUSE  # a person pauses between two shortcuts; "ca" typed at once would be a word
         await pilot.press("a")  # approve in the sandbox: the flow completes inside the terminal
         await until(pilot, lambda: screen.phase == "done", "the sign-in completes")
         assert [s.state for s in screen.query_one(StepList).steps] == ["done"] * 8
@@ -299,6 +301,7 @@ async def test_a_full_disk_after_a_refresh_keeps_the_new_tokens_and_says_so(sess
         assert session.store.path.read_bytes() == on_disk
 
         full["on"] = False
+        clock.t += PAUSE  # the toast was read: e is a shortcut again, not the second letter of a word
         await pilot.press("e")  # any use of the profile saves what is held
         await app.workers.wait_for_complete()
         await until(pilot, lambda: any("saved now" in m for m in notifications(app)), "saved once there is room")
