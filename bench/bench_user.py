@@ -18,6 +18,7 @@ Figures 9–11 (issue 16):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -103,7 +104,13 @@ class Tmux:
             time.sleep(0.02)
 
     def close(self) -> None:
+        socket_path = ""
+        with contextlib.suppress(RuntimeError, subprocess.SubprocessError):
+            socket_path = self.tmux("display-message", "-p", "#{socket_path}").strip()
         subprocess.run(["tmux", "-L", self.name, "kill-server"], env=self.env, capture_output=True)
+        if socket_path.endswith(self.name):  # tmux leaves its socket file behind when killed
+            with contextlib.suppress(OSError):
+                os.unlink(socket_path)
 
 
 def terminal(env: Env) -> list[Row]:
