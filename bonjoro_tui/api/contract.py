@@ -377,7 +377,8 @@ def _type_of(schema: Any) -> str:
     return f"{kind} or null" if schema.get("nullable") else str(kind)
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON Schema type name of a parsed JSON value (also the request builder's)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -396,7 +397,7 @@ def _json_type(value: Any) -> str:
 
 
 def _got(value: Any) -> str:
-    kind = _json_type(value)
+    kind = json_type(value)
     if value is None:
         return kind
     if isinstance(value, dict):

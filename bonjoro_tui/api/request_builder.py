@@ -30,6 +30,7 @@ import re
 from typing import Any, Iterable, Mapping, NamedTuple
 from urllib.parse import quote
 
+from bonjoro_tui.api.contract import json_type
 from bonjoro_tui.errors import BonjoroError
 
 __all__ = [
@@ -419,7 +420,7 @@ def _difference(error: Any) -> Difference:
                           "missing")
     if kind == "type":
         expected = f"type {want}" if not isinstance(want, list) else "type " + " or ".join(map(str, want))
-        got = "null" if instance is None else f"{_json_type(instance)} {_short(instance, 40)}"
+        got = "null" if instance is None else f"{json_type(instance)} {_short(instance, 40)}"
         return Difference(_json_path(where), expected, got)
     if kind == "enum":
         return Difference(_json_path(where), "one of " + ", ".join(_short(v, 20) for v in want), _short(instance))
@@ -436,19 +437,3 @@ def _difference(error: Any) -> Difference:
     if kind == "nullable" or (instance is None and kind in ("type",)):
         return Difference(_json_path(where), "a value (not nullable)", "null")
     return Difference(_json_path(where), f"{kind} {_short(want, 40)}", _short(instance))
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
