@@ -175,6 +175,12 @@ def _scrub_text(text: str, redactor: Redactor) -> str:
     return _JWT.sub(MASKED, redactor(text))
 
 
+def scrub_text(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """Display text with every credential field's value, every given secret and every JWT masked
+    (the explorer's Raw tab; the same rules as the history's bodies)."""
+    return _scrub_text(text, Redactor(secrets))
+
+
 def _scrub_value(text: str, secrets: list[str]) -> str:
     """A value already masked by name (a param, a header, a JSON string): known secrets and JWTs
     (the redactor's field rules would mask our own marks again)."""

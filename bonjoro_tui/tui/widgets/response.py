@@ -70,6 +70,8 @@ COPY_LIMIT = 100 * 1024
 HEADER_VALUE_LIMIT = 2000
 #: Headers that carry a credential: masked wherever they are shown.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
+#: Said in the Raw tab when it masked a credential there.
+RAW_MASKED_NOTE = "(credentials masked; Copy body / Save give the bytes as received)"
 CLIPBOARD_NOTE = ("Sent to the terminal's clipboard (OSC 52); the terminal may refuse it, "
                   "and tmux needs `set -g set-clipboard on`.")
 
@@ -89,6 +91,8 @@ class ResponseView(Vertical):
     #response-tree, #response-raw { height: 1fr; }
     #response-raw { border: none; padding: 0; }
     #raw-bar { height: 1; }
+    #raw-masked { width: 1fr; margin: 0 0 0 1; display: none; }
+    #raw-masked.masked { display: block; }
     #response-headers-scroll, #response-contract-scroll { height: 1fr; }
     #response-actions { height: 1; }
     #response-actions Button, #response-actions Checkbox { margin: 0 1 0 0; }
@@ -143,6 +147,7 @@ class ResponseView(Vertical):
             with TabPane("Raw", id="tab-raw"):
                 with Horizontal(id="raw-bar"):
                     yield Checkbox("compact: the body as sent (p)", id="raw-compact", compact=True)
+                    yield Static(rich_plain(RAW_MASKED_NOTE, "dim"), id="raw-masked")
                 raw = TextArea("", read_only=True, soft_wrap=True, id="response-raw")
                 raw.match_cursor_bracket = False  # no highlight of the matching bracket
                 yield raw
@@ -182,7 +187,7 @@ class ResponseView(Vertical):
         self.query_one("#response-meta", Static).update(text)
         if clear:
             self.query_one(JsonTree).show_message("(no response)")
-            self.query_one("#response-raw", TextArea).text = ""
+            self._set_raw("")
             self._set_pages(None)
 
     async def show(self, exchange: Exchange) -> None:
@@ -198,11 +203,10 @@ class ResponseView(Vertical):
         self._base = self._meta(exchange)
         self._render_meta()
         raw = raw_text(exchange.content)
-        raw_area = self.query_one("#response-raw", TextArea)
-        raw_area.text = ""
+        self._set_raw("")
         tree = self.query_one(JsonTree)
         if not exchange.content:
-            raw_area.text = raw
+            self._set_raw(raw)
             tree.show_message("(empty body)")
             self._verdict_not_checked("the body is empty")
             return
@@ -250,7 +254,21 @@ class ResponseView(Vertical):
 
     def _fill_raw(self, exchange: Exchange, raw: str) -> None:
         if self.exchange is exchange and (self.compact or self._pretty is None):
-            self.query_one("#response-raw", TextArea).text = raw
+            self._set_raw(raw)
+
+    def _set_raw(self, text: str) -> None:
+        """The Raw tab's text, every credential's value and every JWT in it masked (the product
+        rule: a token is never shown in full unless asked for; Copy body and Save give the bytes)."""
+        from bonjoro_tui.account.history import scrub_text
+
+        shown = scrub_text(text, self._known_secrets()) if text else text
+        self.query_one("#raw-masked", Static).set_class(shown != text, "masked")
+        self.query_one("#response-raw", TextArea).text = shown
+
+    def _known_secrets(self) -> list[str | None]:
+        profile = getattr(self.app, "profile", None)
+        tokens = getattr(profile, "tokens", None)
+        return [getattr(tokens, "access_token", None), getattr(tokens, "refresh_token", None)]
 
     @work(exclusive=True, group="response-after-parse")
     async def _after_parse(self, exchange: Exchange, document: Any) -> None:
@@ -260,7 +278,7 @@ class ResponseView(Vertical):
             return
         self._pretty = pretty
         if not self.compact:
-            self.query_one("#response-raw", TextArea).text = pretty
+            self._set_raw(pretty)
         template = self._operation(exchange)
         if template is None:
             self._verdict_not_checked(f"{exchange.method} {_path_only(exchange.path)} is not an operation "
@@ -450,11 +468,10 @@ class ResponseView(Vertical):
         exchange = self.exchange
         if exchange is None or exchange.error:
             return
-        raw = self.query_one("#response-raw", TextArea)
         if self.compact or self._pretty is None:
-            raw.text = raw_text(exchange.content)
+            self._set_raw(raw_text(exchange.content))
         else:
-            raw.text = self._pretty
+            self._set_raw(self._pretty)
 
     def action_toggle_compact(self) -> None:
         box = self.query_one("#raw-compact", Checkbox)

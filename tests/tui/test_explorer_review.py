@@ -1,0 +1,67 @@
+"""A new user's review of the explorer: each finding with its Pilot test, against the real core
+and the in-process sandbox (a token never shown in full in Raw, curl that runs as copied, a send
+right after a paste, leftovers of a previous response, …)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from textual.widgets import Input, Static, TextArea
+
+from bonjoro_tui.auth.login import login_api_key
+from bonjoro_tui.tui.exchange import Exchange
+from bonjoro_tui.tui.screens.explorer import ExplorerScreen
+from bonjoro_tui.tui.widgets.response import RAW_MASKED_NOTE, ResponseView
+
+from .helpers import make_app, until
+
+pytestmark = pytest.mark.integration
+
+JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+
+
+async def _explorer(pilot) -> ExplorerScreen:
+    app = pilot.app
+    await until(pilot, lambda: app.user is not None, "/me is fetched at start")
+    await pilot.press("e")
+    screen = app.screen
+    assert isinstance(screen, ExplorerScreen)
+    await until(pilot, lambda: screen.history and screen.history[-1].status == 200, "GET /me is answered")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return screen
+
+
+async def test_raw_masks_credentials_copy_and_save_keep_the_bytes(session, clock):
+    login_api_key(session.settings, session.store, "sandbox-api-key", clock)
+    app = make_app(session, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _explorer(pilot)
+        view = screen.query_one(ResponseView)
+        body = json.dumps({"access_token": JWT, "refresh_token": "r-0123456789abcdef", "token_type": "Bearer",
+                           "expires_in": 3600, "note": f"also {JWT} here"}).encode()
+        exchange = Exchange("POST", "/oauth/2/token", {}, None, at=clock(), status=200, content=body,
+                            headers={"content-type": "application/json"})
+        await view.show(exchange)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        raw = screen.query_one("#response-raw", TextArea)
+        note = screen.query_one("#raw-masked", Static)
+        for compact in (False, True):
+            assert JWT not in raw.text and JWT[:20] not in raw.text, raw.text
+            assert "r-0123456789abcdef" not in raw.text
+            assert '"token_type": "Bearer"' in raw.text.replace('":"', '": "')
+            assert note.has_class("masked") and RAW_MASKED_NOTE in str(note.render())
+            view.action_toggle_compact()
+            await pilot.pause()
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+        view.copy_body()
+        assert copied == [body.decode()]
+        # A body with nothing to mask says nothing.
+        plain = Exchange("GET", "/me", {}, None, at=clock(), status=200, content=b'{"name": "Ann"}')
+        await view.show(plain)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not note.has_class("masked") and "Ann" in raw.text
