@@ -4,6 +4,7 @@ right after a paste, leftovers of a previous response, …)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -65,3 +66,42 @@ async def test_raw_masks_credentials_copy_and_save_keep_the_bytes(session, clock
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert not note.has_class("masked") and "Ann" in raw.text
+
+
+async def test_copy_as_curl_runs_as_copied(session, clock):
+    import shlex
+
+    login_api_key(session.settings, session.store, "sandbox-api-key", clock)
+    app = make_app(session, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _explorer(pilot)
+        screen.query_one("#path", Input).value = "/me"
+        screen.query_one("#headers", TextArea).text = "X-Trace: a b'c\n"
+        await pilot.pause()
+        screen.query_one("#path", Input).focus()
+        count = len(screen.history)
+        await pilot.press("ctrl+j")
+        await until(pilot, lambda: len(screen.history) > count, "/me is answered")
+        await app.workers.wait_for_complete()
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+        await pilot.press("ctrl+t")
+        base = app.settings.api_base.rstrip("/")
+        assert copied[-1] == (f"curl -X GET {shlex.quote(base + '/me')} "
+                              '-H "Authorization: Bearer $(bonjoro-tui token)" '
+                              "-H 'Accept: application/json' -H 'X-Trace: a b'\"'\"'c'")
+        for word in ("host", "accept-encoding", "connection", "user-agent", "…"):
+            assert word not in copied[-1].lower()
+        # The shell reads it back as the words curl needs.
+        words = shlex.split(copied[-1].replace("$(bonjoro-tui token)", "TOKEN"))
+        assert words[words.index("-H") + 1] == "Authorization: Bearer TOKEN"
+        # Another profile: the same profile's token.
+        settings = app.settings
+        app.settings = dataclasses.replace(settings, profile="ci")
+        assert '"Authorization: Bearer $(bonjoro-tui --profile ci token)"' in screen.curl_command(screen.current)
+        app.settings = settings
+        # With the box ticked: the real token (through the client's origin check), quoted.
+        screen.query_one("#curl-token").value = True
+        await pilot.press("ctrl+t")
+        token = app.client.token_for(base + "/me")
+        assert f"-H {shlex.quote('Authorization: Bearer ' + token)}" in copied[-1]

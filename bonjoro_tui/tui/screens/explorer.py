@@ -547,6 +547,7 @@ class ExplorerScreen(Screen):
             return None
         exchange = Exchange(method, path, params, body, at=self.app.now())
         exchange.request_headers = {"Accept": "application/json", **headers}
+        exchange.typed_headers = dict(headers)
         exchange.endpoint = self.endpoint
         return exchange
 
@@ -778,11 +779,7 @@ class ExplorerScreen(Screen):
         await self._build_params(self.endpoint, typed=entry.path)
         self._set_query(dict(entry.params))
         self.query_one("#body", TextArea).text = json.dumps(entry.body, indent=2) if entry.body is not None else ""
-        from bonjoro_tui.api.request_builder import RESERVED_HEADERS
-
-        # The headers as sent hold the client's own (and httpx's): only the others are the user's.
-        ours = RESERVED_HEADERS | {"accept", "accept-encoding", "user-agent", "content-type"}
-        kept = {k: v for k, v in entry.request_headers.items() if k.lower() not in ours}
+        kept = _user_headers(entry.request_headers)
         self.query_one("#headers", TextArea).text = "".join(f"{k}: {v}\n" for k, v in kept.items())
 
     def action_rerun(self) -> None:
@@ -938,7 +935,8 @@ class ExplorerScreen(Screen):
                         markup=False)
             return
         self.app.copy_to_clipboard(command)
-        note = "with the real token: keep it private" if with_token else "token masked"
+        note = ("with the real token: keep it private" if with_token
+                else "the token comes from $(bonjoro-tui token) when it runs")
         self.notify(f"Copied as curl ({note}).", title="Copied")
 
     def curl_command(self, exchange: Exchange, *, with_token: bool = False) -> str:
@@ -947,19 +945,36 @@ class ExplorerScreen(Screen):
         url = path if path.startswith(("http://", "https://")) else (settings.api_base or "").rstrip("/") + "/" + path.lstrip("/")
         if exchange.params:
             url += "?" + urlencode(exchange.params)
+        head = " ".join(shlex.quote(p) for p in ["curl", "-X", exchange.method, url])
         if with_token:
             # The same checks as a request: only the API origin this profile signed in with.
-            shown = self.app.client.token_for(path)
+            auth = shlex.quote(f"Authorization: Bearer {self.app.client.token_for(path)}")
         else:
-            profile = self.app.profile
-            shown = mask(profile.tokens.access_token if profile is not None else None)
-        parts = ["curl", "-X", exchange.method, url, "-H", f"Authorization: Bearer {shown}", "-H", "Accept: application/json"]
-        for name, value in exchange.request_headers.items():
-            if name.lower() not in ("accept", "authorization"):
+            # Runs as copied: the shell asks bonjoro-tui for this profile's token (refreshed if due).
+            auth = f'"Authorization: Bearer $(bonjoro-tui{self._profile_flag()} token)"'
+        parts = ["-H", "Accept: application/json"]
+        # Only the headers the user typed: httpx's own (host, accept-encoding, connection,
+        # user-agent …) are curl's business.
+        typed = exchange.typed_headers if exchange.typed_headers is not None else _user_headers(exchange.request_headers)
+        for name, value in typed.items():
+            if name.lower() not in ("accept", "authorization", "content-type"):
                 parts += ["-H", f"{name}: {value}"]
         if exchange.body is not None:
             parts += ["-H", "Content-Type: application/json", "--data", json.dumps(exchange.body)]
-        return " ".join(shlex.quote(p) for p in parts)
+        return f"{head} -H {auth} " + " ".join(shlex.quote(p) for p in parts)
+
+    def _profile_flag(self) -> str:
+        """`` --profile NAME`` unless `bonjoro-tui token` alone would pick this app's profile."""
+        from bonjoro_tui.account.profiles import DEFAULT_PROFILE, default_profile
+
+        name = str(getattr(self.app.settings, "profile", "") or DEFAULT_PROFILE)
+        try:
+            implied = default_profile(self.app.session)
+        except Exception:  # noqa: BLE001 - config.toml unreadable: name the profile, always right
+            implied = ""
+        if name == DEFAULT_PROFILE and implied == DEFAULT_PROFILE:
+            return ""
+        return f" --profile {shlex.quote(name)}"
 
     # ---- focus -----------------------------------------------------------------------------------
 
@@ -1001,6 +1016,14 @@ def history_label(entry: Entry) -> str:
 
 def _seconds(wait: float) -> str:
     return f"{wait:.0f} s" if wait >= 1 or wait == 0 else f"{wait:.1f} s"
+
+
+def _user_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The headers as sent without the client's own and httpx's: the ones the user typed."""
+    from bonjoro_tui.api.request_builder import RESERVED_HEADERS
+
+    ours = RESERVED_HEADERS | {"accept", "accept-encoding", "user-agent", "content-type"}
+    return {k: v for k, v in headers.items() if k.lower() not in ours}
 
 
 def _masked_headers(headers: dict[str, str]) -> dict[str, str]:
