@@ -48,16 +48,27 @@ def remember(settings: "Settings", key: str, value: str) -> Path:
     Raises :class:`PreferenceError` (nothing written) when the key is not one of :data:`KEYS`,
     the config directory or file is not safely ours, the file is a symbolic link, or it is not
     valid TOML (it would not have loaded either)."""
-    if key not in KEYS:
-        raise PreferenceError(f"{key!r} is not a preference bonjoro-tui writes (only {', '.join(KEYS)})")
     if not isinstance(value, str) or not value or any(ord(c) < 0x20 or c == "\x7f" for c in value):
         raise PreferenceError(f"{key}: {value!r} is not a value to remember")
+    return _write(settings, key, value)
+
+
+def forget(settings: "Settings", key: str) -> Path:
+    """Remove the top-level ``key`` from the user's config.toml (nothing else changes); return the
+    file's path. Raises :class:`PreferenceError` as :func:`remember` does."""
+    return _write(settings, key, None)
+
+
+def _write(settings: "Settings", key: str, value: str | None) -> Path:
+    if key not in KEYS:
+        raise PreferenceError(f"{key!r} is not a preference bonjoro-tui writes (only {', '.join(KEYS)})")
     import tomlkit
 
     from bonjoro_tui.files import UnsafePathError, private_dir, read_private, write_private_atomic
 
     path = config_path(settings)
-    by_hand = f'add `{key} = "{value}"` to {path} yourself'
+    by_hand = (f'add `{key} = "{value}"` to {path} yourself' if value is not None
+               else f"remove the line `{key} = …` from {path} yourself")
     try:
         private_dir(path.parent, label="config directory")
         if path.is_symlink():
@@ -78,9 +89,14 @@ def remember(settings: "Settings", key: str, value: str) -> Path:
     except Exception as exc:  # tomlkit's ParseError and friends
         raise PreferenceError(f"{path}: the config file is not valid TOML ({exc}); not rewritten",
                               hint=by_hand) from None
-    if doc.get(key) == value:
+    if value is None:
+        if key not in doc:
+            return path
+        del doc[key]
+    elif doc.get(key) == value:
         return path
-    doc[key] = value
+    else:
+        doc[key] = value
     data = tomlkit.dumps(doc).encode("utf-8")
     tomllib.loads(data.decode("utf-8"))  # what we write must load (it always does; a cheap guard)
     try:

@@ -109,6 +109,48 @@ def _check_name(name: str) -> None:
         raise ProfileError(f"{name!r} is not a profile name (letters, digits, '.', '_' or '-')")
 
 
+def _not_stored(session: "AppSession", name: str, doing: str) -> ProfileError:
+    """No profile ``name``: the stored names, and what to do (``doing``: "use" or "sign-out")."""
+    known = sorted(session.store.names())
+    stored = ", ".join(known) or "none"
+    if doing == "use":
+        hint = f"sign in with that profile first: bonjoro-tui --profile {name} login"
+    elif known:
+        hint = "`bonjoro-tui profiles list` shows them; `bonjoro-tui profiles rm NAME` signs one out"
+    else:
+        hint = "there is nothing to sign out"
+    return ProfileError(f"no profile named {name!r} is stored (stored: {stored})", hint=hint)
+
+
+@dataclass(frozen=True)
+class DefaultRepaired:
+    """config.toml named a profile that was just removed: the line was taken out."""
+    removed: str
+    config_file: Any
+    #: The profile the next start uses instead ("default", unless a flag or variable names one).
+    now_default: str
+    #: Whether that profile is stored (signed in or not).
+    stored: bool
+
+    def sentence(self, choose: str) -> str:
+        """In words; ``choose`` says how to pick another in this front end."""
+        then = (f"the next start uses profile {self.now_default!r}" if self.stored
+                else f"the next start uses profile {self.now_default!r}, which is not signed in")
+        return (f"{self.removed!r} was the default profile in config.toml: removed from {self.config_file}; "
+                f"{then} ({choose}).")
+
+
+def repair_default(session: "AppSession", removed: str) -> DefaultRepaired | None:
+    """After ``removed`` was removed: when config.toml still names it (and it is not stored any
+    more), take that line out, so the next start does not pick a profile that is gone. None when
+    there was nothing to repair. Raises ``preferences.PreferenceError`` when config.toml cannot
+    be rewritten (then it is unchanged)."""
+    if preferences.read(session.settings, "profile") != removed or removed in session.store.names():
+        return None
+    path = preferences.forget(session.settings, "profile")
+    return DefaultRepaired(removed, path, DEFAULT_PROFILE, DEFAULT_PROFILE in session.store.names())
+
+
 def use_profile(session: "AppSession", name: str) -> Any:
     """Make ``name`` the default profile (config.toml ``profile = "name"``) and switch the session
     to it; return the path of the config file written.
@@ -119,9 +161,7 @@ def use_profile(session: "AppSession", name: str) -> Any:
     is not switched either)."""
     _check_name(name)
     if name not in session.store.names():
-        known = ", ".join(sorted(session.store.names())) or "none"
-        raise ProfileError(f"no profile named {name!r} is stored (stored: {known})",
-                           hint="sign in with that profile first: bonjoro-tui --profile NAME login")
+        raise _not_stored(session, name, "use")
     path = preferences.remember(session.settings, "profile", name)
     switch = getattr(session, "switch_profile", None)
     if switch is not None:
@@ -151,7 +191,7 @@ async def remove_profile(session: "AppSession", name: str, *, revoke: bool) -> "
     _check_name(name)
     store = session.store
     if name not in store.names():
-        raise ProfileError(f"no profile named {name!r} is stored")
+        raise _not_stored(session, name, "sign-out")
     if not revoke:
         with store.locked():
             deleted = store.delete(name)

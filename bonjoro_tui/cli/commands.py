@@ -627,20 +627,29 @@ async def cmd_profiles(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _removed(args: argparse.Namespace, result: Any, session: Any) -> int:
-    from bonjoro_tui.account.profiles import default_profile
+    from bonjoro_tui.account.preferences import PreferenceError
+    from bonjoro_tui.account.profiles import repair_default
 
-    was_default = default_profile(session) == result.profile
+    try:
+        repaired, failed = repair_default(session, result.profile), None
+    except PreferenceError as exc:  # config.toml not ours to rewrite: it still names the profile
+        repaired, failed = None, exc
+    was_default = repaired is not None or failed is not None
     if args.json:
         _print_json({"profile": result.profile, "deleted": result.deleted, "revoked": result.revoked,
-                     "not_revoked": result.not_revoked, "was_default": was_default})
-        return EXIT_OK
-    revoked = ", ".join(result.revoked) or "nothing"
-    print(f"Removed profile {result.profile!r}: local tokens deleted; revoked at the server: {revoked}.")
-    for note in result.not_revoked:
-        print(f"  not revoked: {_one_line(note)}", file=sys.stderr)
-    if was_default:
-        print(f"bonjoro-tui: note: {result.profile!r} is still the default profile in config.toml; "
-              "`bonjoro-tui profiles use NAME` chooses another", file=sys.stderr)
+                     "not_revoked": result.not_revoked, "was_default": was_default,
+                     "default_cleared": repaired is not None})
+    else:
+        revoked = ", ".join(result.revoked) or "nothing"
+        print(f"Removed profile {result.profile!r}: local tokens deleted; revoked at the server: {revoked}.")
+        for note in result.not_revoked:
+            print(f"  not revoked: {_one_line(note)}", file=sys.stderr)
+    if repaired is not None:
+        print("bonjoro-tui: note: " + safe_text(repaired.sentence("`bonjoro-tui profiles use NAME` chooses another")),
+              file=sys.stderr)
+    elif failed is not None:
+        print(f"bonjoro-tui: warning: {result.profile!r} is still the default profile in config.toml: "
+              f"{_one_line(safe_text(str(failed)))}; {_one_line(safe_text(failed.hint or ''))}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -44,9 +44,14 @@ def test_profiles_use_switches_and_rm_removes(cli):
     assert r.code == 0, r.err
     removed = json.loads(r.out)
     assert removed["deleted"] is True and removed["revoked"] == ["access_token"] and removed["was_default"] is True
+    # The default it named is gone: config.toml no longer names it (said on stderr), as the dashboard does.
+    assert removed["default_cleared"] is True and "profile =" not in config.read_text()
+    assert "'ci' was the default profile" in r.err and "next start uses profile 'default'" in r.err
     assert cli.stored("ci") is None and cli.stored("default") is not None
 
     r = cli.run("profiles", "rm", "nope", "--no-revoke", "--json")
     assert r.code == 1 and json.loads(r.out)["error"]["type"] == "ProfileError"
+    r = cli.run("profiles", "rm", "nope")  # like `profiles use nope`: the stored names and what to do
+    assert r.code == 1 and "stored: default" in r.err and "bonjoro-tui profiles list" in r.err, r.err
     r = cli.run("profiles", "use", "nope")
     assert r.code == 1 and "no profile named 'nope'" in r.err

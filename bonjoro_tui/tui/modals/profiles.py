@@ -2,8 +2,9 @@
 sign one out. The use cases are headless (:mod:`bonjoro_tui.account.profiles`, shared with
 ``bonjoro-tui profiles``); this modal lists and asks.
 
-Switching (enter on a profile, or "Use") makes it the default in config.toml and re-opens the
-app's session for it (``BonjoroApp.switch_profile``). Signing one out is destructive, so it asks
+Switching (enter on a profile, a double-click, or "Use") makes it the default in config.toml and
+re-opens the app's session for it (``BonjoroApp.switch_profile``). A single click only highlights
+a row, so a profile can be chosen by mouse and then signed out without switching to it. Signing one out is destructive, so it asks
 first (``ConfirmScreen``: focus on Cancel, no letter confirms).
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -51,6 +52,19 @@ def profile_line(p: ProfileSummary, now: float) -> Text:
     return text
 
 
+class ProfileList(OptionList):
+    """An OptionList where one click only highlights (enter or a double-click chooses)."""
+
+    async def _on_click(self, event: events.Click) -> None:
+        event.prevent_default()  # not OptionList's own handler, which selects on one click
+        clicked: int | None = event.style.meta.get("option")
+        if clicked is None or self._options[clicked].disabled:
+            return
+        self.highlighted = clicked
+        if event.chain >= 2:
+            self.action_select()
+
+
 class ProfilesScreen(ModalScreen[None]):
     """Opened from the status screen (key ``p``, button "Profiles")."""
 
@@ -69,7 +83,7 @@ class ProfilesScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="profiles-dialog"):
             yield Static(id="profiles-note")
-            yield OptionList(id="profiles-list")
+            yield ProfileList(id="profiles-list")
             with Horizontal(id="profiles-buttons"):
                 yield Button("Use (enter)", id="profiles-use", variant="primary", compact=True)
                 yield Button("Sign out… (del)", id="profiles-remove", variant="error", compact=True)
@@ -96,8 +110,8 @@ class ProfilesScreen(ModalScreen[None]):
         if not self.profiles:
             note.update(plain(f"No profile is stored yet. Sign in ({self.app.key_for('login')}) to make one."))
         else:
-            note.update(plain("● in use · enter switches to the highlighted profile (and remembers it in "
-                              "config.toml) · del signs it out"))
+            note.update(plain("● in use · a click highlights · enter or a double-click switches to the "
+                              "highlighted profile (and remembers it in config.toml) · del signs it out"))
         if self.profiles:
             active = next((i for i, p in enumerate(self.profiles) if p.active), 0)
             options.highlighted = min(highlighted, len(self.profiles) - 1) if highlighted is not None else active
@@ -163,5 +177,16 @@ class ProfilesScreen(ModalScreen[None]):
 
     @work(exclusive=True, group="profiles")
     async def remove_one(self, name: str, revoke: bool) -> None:
+        from bonjoro_tui.account.profiles import repair_default
+
         await self.app.remove_profile(name, revoke=revoke)
+        try:
+            repaired = repair_default(self.app.session, name)
+        except Exception as exc:  # config.toml not ours to rewrite: said, with what to do
+            what, todo = self.app.explain(exc)
+            self.app.notify(f"Profile {notice(name)} was the default in config.toml and still is: {notice(what)} {notice(todo)}",
+                            title="Profiles", severity="warning", markup=False)
+        else:
+            if repaired is not None:
+                self.app.notify(notice(repaired.sentence("enter on a profile here chooses another")), title="Profiles", markup=False)
         self.show_profiles()
