@@ -182,8 +182,11 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         print("\n".join(_status_lines(status, settings)))
     if status.signed_in:
         if status.blocked:
-            print(f"bonjoro-tui: warning: every request of this profile would be refused: {_one_line(status.blocked)}",
+            # Exit 1, as `gh auth status` on a problem: `status && …` must not carry on with a
+            # profile whose every request is refused (not 4: the tokens are there and good).
+            print(f"bonjoro-tui: error: every request of this profile would be refused: {_one_line(status.blocked)}",
                   file=sys.stderr)
+            return EXIT_FAILURE
         return EXIT_OK
     return _fail(f"not signed in: {status.reason}; run `bonjoro-tui login`", EXIT_NOT_SIGNED_IN)
 

@@ -125,11 +125,13 @@ def test_a_dotenv_api_base_cannot_take_the_access_token(shell, attacker):
     assert f"BONJORO_API_BASE in {dotenv} line 2" in r.stderr
     assert "refusing to send" in r.stderr
     assert "remove it there" in r.stderr  # what to do, by where the setting came from
-    # status says so too (found by a new-user review: it said "Signed in" and nothing else)
+    # status says so too (found by a new-user review: it said "Signed in" and nothing else), and
+    # exits 1 (a second review: `status && …` carried on with a profile whose requests all fail)
     status = shell.run("status")
-    assert status.returncode == 0 and "BLOCKED:" in status.stdout and "BONJORO_API_BASE" in status.stdout
+    assert status.returncode == 1 and "BLOCKED:" in status.stdout and "BONJORO_API_BASE" in status.stdout
     assert "every request of this profile would be refused" in status.stderr
-    assert "refusing to send" in json.loads(shell.run("status", "--json").stdout)["blocked"]
+    as_json = shell.run("status", "--json")
+    assert as_json.returncode == 1 and "refusing to send" in json.loads(as_json.stdout)["blocked"]
     assert attacker.requests == []
     assert shell.stored == stored
     tally(attacker, ".env API base at `api`: requests to the attacker")
