@@ -94,7 +94,8 @@ def miss(ratio: float, limit: float, higher_is_better: bool = False) -> str:
     """'' when met, else by how much the target is missed."""
     if higher_is_better:
         return "" if ratio >= limit else f"missed by {(limit - ratio) / limit:.1%}"
-    return "" if ratio <= limit else f"missed by {(ratio / limit - 1):.0%}"
+    over = ratio / limit - 1
+    return "" if ratio <= limit else f"missed by {over:.0%}" if over >= 0.01 else f"missed by {over:.1%}"
 
 
 def time_ratio_row(figure: str, sample: "Sample", baseline: str, target: float) -> Row:
