@@ -105,3 +105,35 @@ async def test_copy_as_curl_runs_as_copied(session, clock):
         await pilot.press("ctrl+t")
         token = app.client.token_for(base + "/me")
         assert f"-H {shlex.quote('Authorization: Bearer ' + token)}" in copied[-1]
+
+
+async def test_a_send_right_after_a_paste_sends_what_was_pasted(session, clock):
+    from textual import events
+
+    login_api_key(session.settings, session.store, "sandbox-api-key", clock)
+    app = make_app(session, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _explorer(pilot)
+        screen.query_one("#path", Input).value = "/greets"
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        screen.query_one("#query", Input).focus()
+        await pilot.pause()
+        count = len(screen.history)
+        # As the terminal gives them: the paste and ctrl+j in one tick, the app forwarding the
+        # paste to the focused field before its priority binding sees the key.
+        app.post_message(events.Paste("limit=5"))
+        app.post_message(events.Key("ctrl+j", None))
+        await until(pilot, lambda: len(screen.history) > count, "/greets is answered")
+        assert screen.history[-1].params == {"limit": "5"}
+        await app.workers.wait_for_complete()
+        # Headers pasted, then ctrl+j: the pasted Authorization is refused, nothing is sent.
+        screen.query_one("#headers", TextArea).focus()
+        await pilot.pause()
+        count = len(screen.history)
+        app.post_message(events.Paste("X-Trace: 1\nAuthorization: Bearer stolen\n"))
+        app.post_message(events.Key("ctrl+j", None))
+        await until(pilot, lambda: "Authorization" in str(screen.query_one("#response-meta").render()),
+                    "the Authorization header is refused")
+        await app.workers.wait_for_complete()
+        assert len(screen.history) == count

@@ -568,6 +568,18 @@ class ExplorerScreen(Screen):
         self.send_checked(exchange, ("GET", event.url, ""))
 
     def action_send(self) -> None:
+        # ctrl+j is a priority binding: it runs before the focused field has handled what the
+        # terminal gave it just before (a Paste queued there). The fields are read once that
+        # field's queue has reached this point, so a paste and an immediate send send the paste.
+        focused = self.focused
+        if isinstance(focused, (Input, TextArea)):
+            focused.call_later(self._send_fields)
+        else:
+            self._send_fields()
+
+    def _send_fields(self) -> None:
+        if not self.is_attached or self.app.screen is not self:
+            return
         exchange = self.build_exchange()
         if exchange is None:
             return
