@@ -51,8 +51,12 @@ class AccountStatus:
 
     @property
     def where(self) -> str:
-        """"local sandbox" or "live (https://…)"."""
-        return "local sandbox" if self.is_sandbox else f"live ({self.base_url})"
+        """"built-in sandbox at http://…" (or "… (not running; …)") or "live (https://…)"."""
+        if not self.is_sandbox:
+            return f"live ({self.base_url})"
+        if self.base_url:
+            return f"built-in sandbox at {self.base_url}"
+        return "built-in sandbox (not running; starts with the next command)"
 
     @property
     def expired(self) -> bool:
@@ -66,6 +70,7 @@ class AccountStatus:
             "target": self.target,
             "target_id": self.target_id,
             "base_url": self.base_url,
+            "api_base": self.api_base,
             "store": self.store,
         }
         if self.method is None:
@@ -93,6 +98,19 @@ class AccountStatus:
         if self.blocked is not None:
             info["blocked"] = self.blocked
         return info
+
+
+def with_running_sandbox(settings: Settings) -> Settings:
+    """For the built-in sandbox not yet resolved: the settings resolved against the sandbox already
+    running for this data directory (its announcement, proved: ``account.sandbox.find_running``),
+    so ``status`` can name its URL. Starts nothing and creates nothing; unchanged when none runs."""
+    if settings.target != SANDBOX or settings.base_url:
+        return settings
+    from bonjoro_tui import locations
+    from bonjoro_tui.account.sandbox import find_running
+
+    running = find_running(locations.sandbox_announce_file(settings.data_dir))
+    return settings if running is None else settings.resolved_for_sandbox(running.url)
 
 
 def describe(settings: Settings, profile: "StoredProfile | None", now: float) -> AccountStatus:

@@ -134,6 +134,8 @@ def _status_lines(status: AccountStatus, settings: Settings | None = None) -> li
         if source.startswith("profile in "):
             source += " (bonjoro-tui profiles use)"
         lines.insert(1, f"  profile from:  {source}")
+    if settings is not None and status.is_sandbox and status.api_base:
+        lines.append(f"  api:           {status.api_base}  (the built-in sandbox, running)")
     if settings is not None and not status.is_sandbox:
         for label, key in (("authorize", "authorize_url"), ("token", "token_url"), ("revoke", "revoke_url"),
                            ("api", "api_base")):
@@ -173,8 +175,11 @@ def _status_text(info: dict[str, Any], where: str) -> list[str]:
 async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     import time
 
+    from bonjoro_tui.account.status import with_running_sandbox
     from bonjoro_tui.store import TokenStore
 
+    # The sandbox's URL when one runs for this data directory (never started for status).
+    settings = with_running_sandbox(settings)
     status = describe(settings, TokenStore(settings.store_path).load(settings.profile), time.time())
     if args.json:
         _print_json(status.to_json())

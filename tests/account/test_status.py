@@ -26,9 +26,9 @@ LIVE = "https://bonjoro.test"
 ACCESS = "eyJhbGciOiJSUzI1NiJ9.access-token-value-0123456789"
 REFRESH = "refresh-token-value-0123456789"
 
-SIGNED_OUT_KEYS = ["signed_in", "profile", "target", "target_id", "base_url", "store", "reason"]
+SIGNED_OUT_KEYS = ["signed_in", "profile", "target", "target_id", "base_url", "api_base", "store", "reason"]
 SIGNED_IN_KEYS = [
-    "signed_in", "profile", "target", "target_id", "base_url", "store",
+    "signed_in", "profile", "target", "target_id", "base_url", "api_base", "store",
     "method", "client_id", "token_type", "scope", "access_token_masked", "obtained_at", "expires_at",
     "expires_in", "expired", "has_refresh_token", "last_refresh_at", "last_refresh_result",
 ]
@@ -67,10 +67,14 @@ def test_signed_out():
         "target": "sandbox",
         "target_id": "sandbox",
         "base_url": None,  # the sandbox's origin is known only once it runs
+        "api_base": None,
         "store": str(settings.store_path),
         "reason": "no tokens stored for this profile",
     }
-    assert status.where == "local sandbox" and not status.expired
+    assert status.where == "built-in sandbox (not running; starts with the next command)" and not status.expired
+    running = describe(settings.resolved_for_sandbox("http://127.0.0.1:4567"), None, T0)
+    assert running.where == "built-in sandbox at http://127.0.0.1:4567"
+    assert running.to_json()["api_base"] == "http://127.0.0.1:4567/api/v2"
 
 
 def test_signed_out_of_a_live_target_names_its_origin():
@@ -94,6 +98,7 @@ def test_signed_in():
         "target": "live",
         "target_id": LIVE,
         "base_url": LIVE,
+        "api_base": LIVE + "/api/v2",
         "store": str(settings.store_path),
         "method": "code",
         "client_id": "client-1",

@@ -83,12 +83,21 @@ def test_commands_use_the_running_sandbox_what_one_creates_the_next_finds_and_it
         again = cli.run("api", created["self_url"], "--jq", ".email")
         assert again.code == 0 and again.out.strip() == "shared@example.com", again.err
 
+        # status names the running sandbox's URL (a new user found no way to learn it), and starts nothing
+        st = cli.run("status")
+        assert st.code == 0 and f"to the built-in sandbox at {sandbox.url}" in st.out and f"{sandbox.url}/api/v2" in st.out
+        info = json.loads(cli.run("status", "--json").out)
+        assert (info["base_url"], info["api_base"]) == (sandbox.url, sandbox.url + "/api/v2")
+
         stats = sandbox.stats()
         assert stats["authorize_requests"] >= 1 and stats["token_requests"].get("authorization_code") == 1
         assert stats["api_requests"] >= 3  # every command talked to this one sandbox
     finally:
         sandbox.stop()
     assert not announcement(cli).exists()  # the owner removed its announcement on the way out
+    st = cli.run("status")
+    assert "built-in sandbox (not running; starts with the next command)" in st.out, st.out
+    assert json.loads(cli.run("status", "--json").out)["base_url"] is None
 
 
 async def test_a_profile_the_cli_creates_is_seen_by_the_dashboards_sandbox(cli):
