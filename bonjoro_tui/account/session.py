@@ -223,7 +223,7 @@ def open_session(
     (``account.sandbox.recognise``): ``settings.recognised_sandbox``, ``session.sandbox`` set.
     ``defer_sandbox`` (the dashboard): a sandbox this session starts has its socket bound now (the
     URL is known) and is loaded and served only on ``Session.serve_sandbox()`` or the first use of
-    ``http``, in a background thread (``sandbox.binding.DeferredSandbox``): the first frame does
+    ``http``, in a background thread (``sandbox.deferred.DeferredSandbox``): the first frame does
     not wait for uvicorn, the state file or the signing key.
     """
     sandbox: Any = None
@@ -287,7 +287,8 @@ def _start_sandbox(state_dir: Path, now: Callable[[], float], options: dict[str,
     An explicit ``port`` in ``options`` is used as given. ``defer``: only the socket is bound here
     (``sandbox.binding``, standard library only); uvicorn and the state load when it is started.
     """
-    from bonjoro_tui.sandbox.binding import DeferredSandbox, SandboxServerError
+    from bonjoro_tui.sandbox.binding import SandboxServerError
+    from bonjoro_tui.sandbox.deferred import DeferredSandbox
 
     state_file = state_dir / locations.SANDBOX_STATE_FILE
     port_file = state_dir / locations.SANDBOX_PORT_FILE

@@ -36,7 +36,7 @@ import html
 import logging
 import socket
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
 import uvicorn
@@ -70,6 +70,10 @@ PAGE_HEADERS = [
 ]
 
 
+#: Said of a redirect that was refused while the sign-in goes on waiting.
+_STILL_WAITING = "the sign-in is still waiting for the right redirect"
+
+
 @dataclass(frozen=True)
 class CallbackResult:
     code: str
@@ -101,58 +105,12 @@ class _Refused(Exception):
         self.error = error
 
 
-class _NoHttpSignals(uvicorn.Server):
-    """uvicorn, adapted to a server that lives for one sign-in.
+class _NoHttpSignals(serving.PromptServer):
+    """uvicorn, adapted to a server that lives for one sign-in (plumbing.serving.PromptServer):
+    the app around us owns SIGINT/SIGTERM, and a sign-in waits for this server's shutdown (the
+    callback's connection has already been answered by then), so it stops as soon as asked."""
 
-    * It must not take over SIGINT/SIGTERM: the app around us owns them.
-    * It stops as soon as it is asked (:meth:`request_exit`) rather than at uvicorn's next
-      0.1 s tick, and its shutdown waits for its connections by polling every 5 ms rather
-      than sleeping a fixed 0.1 s first: a sign-in waits for this shutdown, and the
-      callback's connection has already been answered by then. The steps of the shutdown
-      are uvicorn's own (stop accepting, ask each connection to close — an idle one closes
-      at once, a busy one after its response — wait for them up to the graceful timeout,
-      then cancel what is left).
-    """
-
-    _POLL = 0.005
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self._exit_requested = asyncio.Event()
-
-    def request_exit(self) -> None:
-        self.should_exit = True
-        self._exit_requested.set()
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-    async def main_loop(self) -> None:
-        counter = 0
-        should_exit = await self.on_tick(counter)
-        while not should_exit:
-            counter = (counter + 1) % 864000
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._exit_requested.wait(), 0.1)
-            should_exit = await self.on_tick(counter)
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        for server in self.servers:
-            server.close()
-        for sock in sockets or []:
-            sock.close()
-        for connection in list(self.server_state.connections):
-            connection.shutdown()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + (self.config.timeout_graceful_shutdown or 0)
-        while self.server_state.connections and not self.force_exit and loop.time() < deadline:
-            await asyncio.sleep(self._POLL)
-        for task in list(self.server_state.tasks):
-            if not task.done():
-                task.cancel(msg="the sign-in callback server is shutting down")
-        for server in self.servers:
-            await server.wait_closed()
+    shutdown_message = "the sign-in callback server is shutting down"
 
 
 class CallbackServer:
@@ -364,7 +322,11 @@ class CallbackServer:
         state = params.get("state")
         if not state or not _same(state, self.expected_state):
             what = "no state" if not state else "a state that does not match this sign-in"
-            raise _Refused(400, StateMismatch(f"a callback with {what} was refused"))
+            # Refused, and the wait goes on: the hint must not say to start again.
+            raise _Refused(400, StateMismatch(
+                f"a callback with {what} was refused",
+                hint="that redirect did not come from this sign-in (an older tab or another sign-in); "
+                     f"{_STILL_WAITING}"))
         iss = params.get("iss")
         if iss is None and self.require_issuer:
             return IssuerMismatch(
@@ -412,7 +374,10 @@ class CallbackServer:
                 or port != self.port
                 or parts.path != self.path
             ):
-                raise InvalidCallback(f"that URL is not this sign-in's redirect URL ({self.redirect_uri}?…)")
+                raise InvalidCallback(
+                    f"that URL is not this sign-in's redirect URL ({self.redirect_uri}?…)",
+                    hint=f"paste the full URL the browser was redirected to (it starts with {self.redirect_uri}); "
+                         f"{_STILL_WAITING}")
             query = parts.query
         else:
             query = url.lstrip("?")

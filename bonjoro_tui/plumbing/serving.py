@@ -1,4 +1,6 @@
-"""uvicorn's h11 protocol with a deadline on every request: shared by both loopback servers.
+"""Serving on loopback, shared by both servers (the sandbox, the sign-in callback): uvicorn's
+h11 protocol with a deadline on every request, and :class:`PromptServer`, a uvicorn server that
+stops as soon as it is asked.
 
 uvicorn's only idle timer (``timeout_keep_alive``) runs *between* requests and is cancelled
 by every byte received; nothing limits how long a client may take to send a request. A
@@ -17,8 +19,12 @@ by this timer (our applications answer at once).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+from typing import Iterator
 
 import h11
+import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 #: Seconds a connection may take to deliver one complete request.
@@ -75,3 +81,64 @@ def h11_protocol(request_timeout: float | None = None) -> type[DeadlineH11Protoc
     if request_timeout is None:
         return DeadlineH11Protocol
     return type("DeadlineH11Protocol", (DeadlineH11Protocol,), {"request_timeout": float(request_timeout)})
+
+
+class PromptServer(uvicorn.Server):
+    """uvicorn, stopping as soon as it is asked, for a server a command or a sign-in waits for.
+
+    * It does not take over SIGINT/SIGTERM (``capture_signals`` is a no-op): the process around
+      it owns them (uvicorn would re-raise a captured SIGTERM after shutting down).
+    * :meth:`request_exit`, from any thread, wakes its main loop at once instead of at
+      uvicorn's next 0.1 s tick; idle, the loop still wakes every 0.1 s.
+    * Its shutdown takes uvicorn's steps (stop accepting, ask each connection to close — an
+      idle one closes at once, a busy one after its response — wait for them up to the
+      graceful timeout, cancel what is left), polling every 5 ms instead of first sleeping a
+      fixed 0.1 s.
+    """
+
+    _POLL = 0.005
+    #: Why the tasks still running at the end of a shutdown are cancelled (their CancelledError).
+    shutdown_message = "the server is shutting down"
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def request_exit(self) -> None:
+        self.should_exit = True
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already ended
+                loop.call_soon_threadsafe(wake.set)
+
+    async def main_loop(self) -> None:
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 0.1)
+            should_exit = await self.on_tick(counter)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.config.timeout_graceful_shutdown or 0)
+        while self.server_state.connections and not self.force_exit and loop.time() < deadline:
+            await asyncio.sleep(self._POLL)
+        for task in list(self.server_state.tasks):
+            if not task.done():
+                task.cancel(msg=self.shutdown_message)
+        for server in self.servers:
+            await server.wait_closed()

@@ -9,13 +9,12 @@ command), stopping on SIGINT/SIGTERM without re-raising the signal, so the proce
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import socket
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import uvicorn
 
@@ -26,60 +25,12 @@ from bonjoro_tui.sandbox.binding import SandboxServerError, bind_socket  # noqa:
 from bonjoro_tui.sandbox.state import SandboxState
 
 
-class _Server(uvicorn.Server):
-    """uvicorn, stopping as soon as asked: a one-shot command (``api``, ``token``…) that started
-    its own sandbox waits for this stop before it exits (issue 16). uvicorn looks at
-    ``should_exit`` every 0.1 s and its shutdown sleeps a fixed 0.1 s before waiting for the
-    connections; here :meth:`request_exit` (from any thread) wakes the main loop at once, and the
-    shutdown (uvicorn's steps: stop accepting, ask each connection to close, wait for them up to
-    the graceful timeout, cancel what is left) polls every 5 ms. Idle, it still wakes each 0.1 s."""
+class _Server(serving.PromptServer):
+    """uvicorn, stopping as soon as asked (plumbing.serving.PromptServer): a one-shot command
+    (``api``, ``token``…) that started its own sandbox waits for this stop before it exits
+    (issue 16); SandboxServer installs its own signal handlers."""
 
-    _POLL = 0.005
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self._wake: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # uvicorn re-raises a captured SIGTERM after shutting down, which would end the
-        # process with a signal instead of exit status 0; SandboxServer installs its own.
-        yield
-
-    def request_exit(self) -> None:
-        self.should_exit = True
-        loop, wake = self._loop, self._wake
-        if loop is not None and wake is not None:
-            with contextlib.suppress(RuntimeError):  # the loop has already ended
-                loop.call_soon_threadsafe(wake.set)
-
-    async def main_loop(self) -> None:
-        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
-        counter = 0
-        should_exit = await self.on_tick(counter)
-        while not should_exit:
-            counter = (counter + 1) % 864000
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), 0.1)
-            should_exit = await self.on_tick(counter)
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        for server in self.servers:
-            server.close()
-        for sock in sockets or []:
-            sock.close()
-        for connection in list(self.server_state.connections):
-            connection.shutdown()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + (self.config.timeout_graceful_shutdown or 0)
-        while self.server_state.connections and not self.force_exit and loop.time() < deadline:
-            await asyncio.sleep(self._POLL)
-        for task in list(self.server_state.tasks):
-            if not task.done():
-                task.cancel(msg="the sandbox is shutting down")
-        for server in self.servers:
-            await server.wait_closed()
+    shutdown_message = "the sandbox is shutting down"
 
 
 class SandboxServer:
@@ -97,7 +48,7 @@ class SandboxServer:
         sock: socket.socket | None = None,
     ) -> None:
         self.host = host
-        #: A socket already bound and listening (``binding.DeferredSandbox``), used instead of binding.
+        #: A socket already bound and listening (``deferred.DeferredSandbox``), used instead of binding.
         self._bound = sock
         #: Where to announce this sandbox once it listens (``data_dir/sandbox/running.json``), so
         #: the commands and dashboards of that data directory use it: sandbox/announce.py.

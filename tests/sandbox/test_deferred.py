@@ -7,7 +7,7 @@ import sys
 import threading
 import urllib.request
 
-from bonjoro_tui.sandbox.binding import DeferredSandbox
+from bonjoro_tui.sandbox.deferred import DeferredSandbox
 
 
 def _get(url: str, out: list) -> None:
