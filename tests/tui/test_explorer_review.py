@@ -137,3 +137,48 @@ async def test_a_send_right_after_a_paste_sends_what_was_pasted(session, clock):
                     "the Authorization header is refused")
         await app.workers.wait_for_complete()
         assert len(screen.history) == count
+
+
+async def test_a_refused_send_leaves_no_previous_response_and_notes_follow_the_body(session, clock):
+    from textual.widgets import Tree
+
+    from .screen import screen_text
+
+    login_api_key(session.settings, session.store, "sandbox-api-key", clock)
+    app = make_app(session, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _explorer(pilot)
+        view = screen.query_one(ResponseView)
+        screen.query_one("#path", Input).value = "/greets"
+        await pilot.pause()
+        screen.query_one("#path", Input).focus()
+        count = len(screen.history)
+        await pilot.press("ctrl+j")
+        await until(pilot, lambda: len(screen.history) > count and view.pages is not None, "a page of greets")
+        await until(pilot, lambda: view.contract is not None, "the contract check")
+        await app.workers.wait_for_complete()
+        # POST /greets: the example body, its note, then a body that is not JSON.
+        await pilot.press("ctrl+f")
+        screen.query_one("#catalog-filter", Input).value = "post /greets"
+        await pilot.press("enter")
+        await until(pilot, lambda: "Every required field" in str(screen.query_one("#body-check").render()),
+                    "the example's note")
+        body = screen.query_one("#body", TextArea)
+        assert body.border_subtitle
+        body.text = "{not json"
+        await pilot.pause()
+        assert "Every required field" not in str(screen.query_one("#body-check").render())
+        body.focus()
+        await pilot.press("ctrl+j")
+        await until(pilot, lambda: "Not sent" in str(screen.query_one("#response-meta").render()), "refused")
+        await pilot.pause()
+        assert view.pages is None and view.exchange is None and view.contract is None
+        assert "page " not in screen_text(app)
+        tree = view.query_one("#response-tree", Tree)
+        assert "not sent" in str(tree.root.label)
+        assert "Not sent" in str(view.query_one("#response-contract").render())
+        # A typed path that matches no endpoint drops the previous one's "optional: …".
+        screen.query_one("#path", Input).value = "/nothing/here"
+        await pilot.pause()
+        assert not body.border_subtitle
+

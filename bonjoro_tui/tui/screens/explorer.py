@@ -135,6 +135,8 @@ class ExplorerScreen(Screen):
         #: (method, path, body) of a request whose body differed from its schema: the next send of
         #: the very same request goes anyway.
         self._anyway: tuple[str, str, str] | None = None
+        #: The body (stripped) the note under the editor speaks of; an edit clears the note.
+        self._noted_body: str | None = None
         #: The history kept across runs (loaded when the screen mounts).
         self.workspace: History | None = None
         #: The entries the history list shows, in its order; and this run's exchange of each.
@@ -323,6 +325,10 @@ class ExplorerScreen(Screen):
         ep = catalog.match(method, value.strip()) if value.strip() else None
         if ep is not self.endpoint:
             self.endpoint = ep
+            if ep is None:  # the previous endpoint's notes on the body are not this path's
+                self.query_one("#body", TextArea).border_subtitle = None
+                self.query_one("#body-check", Static).update("")
+                self._noted_body = None
             # Not an exclusive worker: cancelling a rebuild between a mount and the next removal
             # left half-mounted widgets. Each worker builds whatever is wanted when its turn comes.
             self._params_wanted = (ep, value.strip())
@@ -421,6 +427,14 @@ class ExplorerScreen(Screen):
             note.append(safe_text(f"Documented as {ep.body_media_type}; sent here as JSON. "), style="yellow")
         note.append("Every required field is in the example." if schema else "No schema documented.", style="dim")
         check.update(note)
+        self._noted_body = body.text.strip()
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        """An edit of the body makes the note under it (the example's, the check's) stale: cleared."""
+        if event.text_area.id == "body" and self._noted_body is not None \
+                and event.text_area.text.strip() != self._noted_body:
+            self._noted_body = None
+            self.query_one("#body-check", Static).update("")
 
     def _query_values(self) -> dict[str, str]:
         params: dict[str, str] = {}
@@ -524,7 +538,7 @@ class ExplorerScreen(Screen):
             try:
                 path = fill_path(path, values)
             except MissingPathValue as exc:
-                self.response.show_error(str(exc), exc.hint)
+                self.response.show_error(sent=False, what=str(exc), todo=exc.hint)
                 self.query_one("#request-tabs", TabbedContent).active = "tab-params"
                 missing = self._path_fields.get(exc.names[0])
                 if missing is not None:
@@ -537,12 +551,13 @@ class ExplorerScreen(Screen):
             try:
                 body = json.loads(body_text)
             except json.JSONDecodeError as exc:
-                self.response.show_error(f"The JSON body is not valid JSON: {exc}", "Fix the body and send again.")
+                self.response.show_error(sent=False, what=f"The JSON body is not valid JSON: {exc}",
+                                         todo="Fix the body and send again.")
                 return None
         try:
             headers = parse_headers(self.query_one("#headers", TextArea).text)
         except HeaderError as exc:
-            self.response.show_error(str(exc), exc.hint)
+            self.response.show_error(sent=False, what=str(exc), todo=exc.hint)
             self.query_one("#request-tabs", TabbedContent).active = "tab-headers"
             return None
         exchange = Exchange(method, path, params, body, at=self.app.now())
@@ -612,11 +627,13 @@ class ExplorerScreen(Screen):
                 text.append(safe_text(f"\nSend again ({self.app.key_for('explorer.send')} or Send) to send it anyway.",
                                       multiline=True), style="italic")
                 self.response.show_summary(text)
+                self.response.clear_previous()
                 return
         await self.send(exchange)
 
     def _show_check(self, differences: list[Any]) -> None:
         check = self.query_one("#body-check", Static)
+        self._noted_body = self.query_one("#body", TextArea).text.strip()
         if not differences:
             check.update(Text("✓ The body matches the request schema.", style="green"))
             return
@@ -644,7 +661,7 @@ class ExplorerScreen(Screen):
             what, todo = explain(exc, target=app.settings.api_base or "the API")
             exchange.error = f"{what} {todo}"
             self._remember(exchange)
-            self.response.show_error(what, todo, clear=True)
+            self.response.show_error(what, todo)
             app.reload_profile()
             return
         exchange.elapsed = max(0.0, app.now() - started)
@@ -812,8 +829,8 @@ class ExplorerScreen(Screen):
         await self._load_entry(entry)
         typed = {k: v for k, v in entry.request_headers.items() if k.lower() != "authorization"}  # the client's
         if MASKED in json.dumps([entry.params, entry.body, entry.path, typed], ensure_ascii=False):
-            self.response.show_error("This request held a credential, which the history never keeps.",
-                                     "Fill in the masked values (…(masked)), then send.")
+            self.response.show_error(sent=False, what="This request held a credential, which the history never keeps.",
+                                     todo="Fill in the masked values (…(masked)), then send.")
             return
         self.action_send()
 

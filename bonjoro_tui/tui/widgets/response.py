@@ -177,18 +177,35 @@ class ResponseView(Vertical):
         """A note of ours in the status line (the endpoint the catalog chose, "Sending …")."""
         self.query_one("#response-meta", Static).update(text)
 
-    def show_error(self, what: str, todo: str, *, clear: bool = False) -> None:
-        """A request that failed: what happened and what to do; ``clear`` empties the body views."""
+    def show_error(self, what: str, todo: str, *, clear: bool = True, sent: bool = True) -> None:
+        """A request that failed (``sent``) or was refused before it went (not ``sent``): what
+        happened and what to do. The body views are emptied (``clear``): no previous response
+        stays underneath as if it were this request's."""
         text = Text()
-        text.append("Request failed: ", style="bold red")
+        text.append("Request failed: " if sent else "Not sent: ", style="bold red")
         text.append(safe_text(what))
         if todo:
             text.append("\n" + safe_text(todo), style="italic")
         self.query_one("#response-meta", Static).update(text)
-        if clear:
-            self.query_one(JsonTree).show_message("(no response)")
-            self._set_raw("")
-            self._set_pages(None)
+        if not sent:
+            self.clear_previous()
+        elif clear:
+            self._clear_body("(no response)")
+
+    def clear_previous(self) -> None:
+        """Nothing was sent: the previous response's tree, Raw text, pages and contract go."""
+        self.exchange = None
+        self.document, self.parsed, self.contract, self._pretty, self._verdict = None, False, None, None, None
+        self._clear_body("(not sent: no response to show)")
+        self.query_one("#response-headers", Static).update(Text("Not sent.", style="dim"))
+        self._fill_contract(None, "Not sent: nothing to check.")
+
+    def _clear_body(self, message: str) -> None:
+        self.query_one(JsonTree).show_message(message)
+        self._set_raw("")
+        self._set_pages(None)
+        self.contract, self._verdict = None, None
+        self._fill_contract(None, "No response: nothing to check.")
 
     async def show(self, exchange: Exchange) -> None:
         """Show ``exchange``: returns once the tree is shown; Raw and the contract follow."""
