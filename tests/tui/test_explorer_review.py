@@ -182,3 +182,26 @@ async def test_a_refused_send_leaves_no_previous_response_and_notes_follow_the_b
         await pilot.pause()
         assert not body.border_subtitle
 
+
+@pytest.mark.parametrize("width", [80, 120])
+async def test_the_save_dialogs_overwrite_button_is_whole(session, clock, tmp_path, width):
+    from textual.widgets import Button
+
+    from bonjoro_tui.tui.modals.save import SaveBodyScreen
+
+    from .screen import screen_text
+
+    target = tmp_path / "body.json"
+    target.write_bytes(b"{}")
+    app = make_app(session, clock)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(SaveBodyScreen(b'{"a": 1}', str(target)))
+        await pilot.pause()
+        await pilot.press("enter")
+        button = app.screen.query_one("#save-ok", Button)
+        await until(pilot, lambda: str(button.label) == "Overwrite", "the dialog asks to overwrite")
+        await pilot.pause()
+        assert "Overwrite" in screen_text(app).replace("Press Overwrite", "")
+        assert button.size.width >= len("Overwrite")
+

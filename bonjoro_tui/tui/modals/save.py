@@ -86,7 +86,7 @@ class SaveBodyScreen(ModalScreen["Path | None"]):
     def _path_changed(self, event: Input.Changed) -> None:
         if self._overwrite is not None:
             self._overwrite = None
-            self.query_one("#save-ok", Button).label = "Save"
+            self._label("Save")
             self._note(Text("A relative path is relative to the directory bonjoro-tui was started in.", style="dim"))
 
     @on(Input.Submitted, "#save-path")
@@ -107,6 +107,13 @@ class SaveBodyScreen(ModalScreen["Path | None"]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    def _label(self, label: str) -> None:
+        """The Save button's label; its width follows (a Button's label does not re-lay it out:
+        "Overwrite" was cut to the width of "Save")."""
+        button = self.query_one("#save-ok", Button)
+        button.label = label
+        button.refresh(layout=True)
+
     def _note(self, text: Text) -> None:
         self.query_one("#save-note", Static).update(text)
 
@@ -121,7 +128,7 @@ class SaveBodyScreen(ModalScreen["Path | None"]):
             await asyncio.to_thread(write_body, path, self.data, overwrite=overwrite)
         except FileExistsError:
             self._overwrite = path
-            self.query_one("#save-ok", Button).label = "Overwrite"
+            self._label("Overwrite")
             note = Text()
             note.append_text(rich_plain(str(path), "bold"))
             note.append(" exists. Press Overwrite to replace it, or change the name.", style="yellow")
@@ -134,6 +141,6 @@ class SaveBodyScreen(ModalScreen["Path | None"]):
             reason = str(exc) if isinstance(exc, files.UnsafePathError) else (exc.strerror or str(exc))
             self._note(rich_plain(f"Not saved: {path}: {reason}", "red"))
             self._overwrite = None
-            self.query_one("#save-ok", Button).label = "Save"
+            self._label("Save")
             return
         self.dismiss(path)
