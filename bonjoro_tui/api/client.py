@@ -92,6 +92,8 @@ class ApiResponse:
     #: The headers of the request as sent (last attempt): the Authorization header included, so
     #: whoever shows or keeps them masks it.
     request_headers: httpx.Headers | None = field(default=None, repr=False)
+    #: The last attempt got a 401 first, refreshed the token and was resent (``api/auth.py``).
+    refreshed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -262,7 +264,8 @@ class BonjoroClient:
                     continue
             return ApiResponse(response.request.method, str(response.request.url), status, response.reason_phrase,
                                response.headers, time.perf_counter() - started, body, attempt,
-                               tuple(retries), response.request.headers)
+                               tuple(retries), response.request.headers,
+                               any(earlier.status_code == 401 for earlier in response.history))
 
     async def me(self, *, refresh_on_401: bool = True) -> dict[str, Any]:
         r = await self.request("GET", "/me", refresh_on_401=refresh_on_401)

@@ -33,6 +33,8 @@ class Exchange:
     request_headers: dict[str, str] = field(default_factory=dict)
     #: Each answer the client retried before the one shown: (its status, seconds waited).
     retries: list[tuple[int, float]] = field(default_factory=list)
+    #: The answer came after a 401, a refresh of the token and a resend (``ApiResponse.refreshed``).
+    refreshed: bool = False
     #: The headers the user typed (None: not known, e.g. an entry of an earlier run's history).
     typed_headers: dict[str, str] | None = None
     #: The catalog Endpoint the request was built from (None: typed by hand, or none matched).

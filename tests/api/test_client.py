@@ -102,7 +102,8 @@ async def test_short_lived_token_leeway_is_capped_by_its_lifetime(mock, settings
     clock.advance(4)  # 6 s left of 10: the 60 s leeway would refresh at once; half the lifetime does not
     token = mock.post(TOKEN_URL)
     me_route(mock)
-    assert (await make_client().request("GET", "/me")).status == 200
+    r = await make_client().request("GET", "/me")
+    assert r.status == 200 and not r.refreshed
     assert not token.called
 
 
@@ -116,6 +117,7 @@ async def test_401_triggers_one_refresh_and_one_retry(mock, settings, store, mak
     assert token.call_count == 1
     assert [bearer(c.request) for c in me.calls] == ["access-0", "access-1"]
     assert [e.reason for e in events] == ["rejected"]
+    assert r.refreshed  # the explorer says "401 → refreshed → 200"
 
 
 async def test_a_second_401_is_returned_not_refreshed_again(mock, settings, store, make_client):

@@ -205,3 +205,18 @@ async def test_the_save_dialogs_overwrite_button_is_whole(session, clock, tmp_pa
         assert "Overwrite" in screen_text(app).replace("Press Overwrite", "")
         assert button.size.width >= len("Overwrite")
 
+
+async def test_a_401_refreshed_and_retried_is_said(session, clock):
+    login_api_key(session.settings, session.store, "sandbox-api-key", clock)
+    app = make_app(session, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _explorer(pilot)
+        view = screen.query_one(ResponseView)
+        exchange = Exchange("GET", "/me", {}, None, at=clock(), status=200, content=b"{}", refreshed=True)
+        await view.show(exchange)
+        await app.workers.wait_for_complete()
+        assert "401 → refreshed → 200" in str(view.query_one("#response-meta").render())
+        exchange = Exchange("GET", "/me", {}, None, at=clock(), status=200, content=b"{}", refreshed=True,
+                            retries=[(503, 1.0)])
+        await view.show(exchange)
+        assert "503 → retried after 1 s → 401 → refreshed → 200" in str(view.query_one("#response-meta").render())

@@ -669,6 +669,7 @@ class ExplorerScreen(Screen):
         exchange.content = bytes(response.content)
         exchange.headers = {k.lower(): v for k, v in dict(response.headers).items()}
         exchange.retries = list(getattr(response, "retries", ()) or ())
+        exchange.refreshed = bool(getattr(response, "refreshed", False))
         sent = getattr(response, "request_headers", None)
         if sent is not None:
             exchange.request_headers = _masked_headers(dict(sent))

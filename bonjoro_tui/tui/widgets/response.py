@@ -369,8 +369,9 @@ class ResponseView(Vertical):
         remaining = _header(exchange, "x-ratelimit-remaining")
         if limit or remaining:
             text.append(f" · rate limit {remaining or '?'}/{limit or '?'}")
-        if exchange.retries:
-            text.append("\n" + safe_text(retries_line(exchange.retries, status)), style="yellow")
+        if exchange.retries or exchange.refreshed:
+            text.append("\n" + safe_text(retries_line(exchange.retries, status, refreshed=exchange.refreshed)),
+                        style="yellow")
         if status == 401:
             text.append("\nUnauthenticated: sign in again (l).", style="red")
         elif status == 429:
@@ -673,9 +674,12 @@ def verdict_text(result: ContractResult) -> Text:
     return verdict
 
 
-def retries_line(retries: Iterable[tuple[int, float]], status: int) -> str:
-    """``429 → retried after 1 s → 200``: what the client retried before the answer shown."""
+def retries_line(retries: Iterable[tuple[int, float]], status: int, *, refreshed: bool = False) -> str:
+    """``429 → retried after 1 s → 200``: what the client retried before the answer shown;
+    ``401 → refreshed → 200`` when the last attempt's 401 was answered by a token refresh."""
     steps = [f"{code or 'no connection'} → retried after {wait:g} s" for code, wait in retries]
+    if refreshed:
+        steps.append("401 → refreshed")
     return " → ".join(steps + [str(status)])
 
 
