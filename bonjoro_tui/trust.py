@@ -82,7 +82,9 @@ def setting_name(key: str) -> str:
 
 def describe(settings: Settings, key: str) -> str:
     """``BONJORO_API_BASE = https://x/api/v2 (from BONJORO_API_BASE in /p/.env line 2)``."""
-    return f"{setting_name(key)} = {getattr(settings, key)} (from {settings.source(key)})"
+    source = settings.source(key)
+    where = source if source.startswith("derived from ") else f"from {source}"  # not "from derived from"
+    return f"{setting_name(key)} = {getattr(settings, key)} ({where})"
 
 
 def _in_use(settings: Settings, method: str) -> list[str]:
@@ -170,7 +172,7 @@ def destination_error(settings: Settings, profile: "StoredProfile", key: str) ->
         return None  # saved before origins were recorded: a trusted source decides
     bound = ", ".join(sorted(o for o in allowed if o)) or "no server for this"
     return (
-        f"refusing to send profile {profile.name!r}'s credentials to {here}: it was signed in with "
+        f"refusing to send the credentials of profile {profile.name!r} to {here}: it was signed in with "
         f"{bound}, and {describe(settings, key)}"
     )
 

@@ -36,5 +36,13 @@ class JqFilter:
 
 
 def _first_line(exc: Exception) -> str:
+    """libjq's first line, without its "jq: error: " prefix and the colon that introduced the
+    source excerpt on the next lines ("… at <top-level>, line 1, column 7:"), which is not shown."""
     lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
+    if not lines:
+        return type(exc).__name__
+    line = lines[0].strip()
+    if line.startswith("jq: error: "):
+        line = line[len("jq: error: "):]
+    line = line.replace(" at <top-level>, ", " at ")
+    return line[:-1] if line.endswith(":") else line

@@ -12,6 +12,29 @@ if TYPE_CHECKING:
 LOGIN_HINT = "run `bonjoro-tui login`"
 
 
+def login_command(profile: str | None = None) -> str:
+    """The sign-in command for ``profile`` (``--profile NAME`` unless it is the default one)."""
+    if not profile or profile == "default":
+        return "bonjoro-tui login"
+    return f"bonjoro-tui --profile {profile} login"
+
+
+def for_profile(text: str, profile: str | None) -> str:
+    """``text`` with its ``bonjoro-tui login`` advice naming ``profile`` (a command line copied from
+    it signs in that profile, not the default one)."""
+    command = login_command(profile)
+    return text if command == "bonjoro-tui login" else text.replace("`bonjoro-tui login`", f"`{command}`")
+
+
+def without_cli_advice(text: str) -> str:
+    """``text`` without the command-line advice the core's messages end with ("; run
+    `bonjoro-tui login` to sign in again"), for a front end that says what to do its own way."""
+    import re
+
+    return re.sub(r"[;,]\s*run `bonjoro-tui[^`]*`(?: to sign in (?:again|there)| for a new token)?"
+                  r"(?: \(or pick another --profile\))?", "", text).rstrip()
+
+
 class ClientError(BonjoroError):
     """Base of the API client's errors; the message is one line fit for the user."""
 

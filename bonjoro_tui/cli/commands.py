@@ -49,8 +49,10 @@ def run_command(args: argparse.Namespace) -> int:
     handler = _COMMANDS[args.command]
     flags = {"profile": args.profile, "debug": args.debug, "callback_port": getattr(args, "port", None),
              "issuer": getattr(args, "issuer", None)}
+    profile: str | None = None
     try:
         settings = load_settings(flags)
+        profile = settings.profile
         for warning in settings.warnings:
             print(f"bonjoro-tui: warning: {safe_text(warning)}", file=sys.stderr)  # may quote a .env
         return asyncio.run(handler(args, settings))
@@ -67,7 +69,24 @@ def run_command(args: argparse.Namespace) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_FAILURE
     except Exception as exc:  # noqa: BLE001 - every failure becomes one line and an exit code
-        return _fail(exc, _exit_code_for(exc), as_json=getattr(args, "json", False))
+        return _fail(_naming_profile(exc, profile), _exit_code_for(exc), as_json=getattr(args, "json", False))
+
+
+def _naming_profile(exc: BaseException, profile: str | None) -> BaseException:
+    """A "not signed in" whose advice names the profile: `--profile ghost api /me` must be told
+    `bonjoro-tui --profile ghost login`, not a login of the default profile."""
+    import copy
+
+    from bonjoro_tui.api.errors import NotSignedIn, for_profile
+
+    if not isinstance(exc, NotSignedIn) or not exc.args:
+        return exc
+    text = for_profile(str(exc), profile)
+    if text == str(exc):
+        return exc
+    renamed = copy.copy(exc)
+    renamed.args = (text,)
+    return renamed
 
 
 def _exit_code_for(exc: BaseException) -> int:
@@ -135,7 +154,7 @@ def _status_lines(status: AccountStatus, settings: Settings | None = None) -> li
             source += " (bonjoro-tui profiles use)"
         lines.insert(1, f"  profile from:  {source}")
     if settings is not None and status.is_sandbox and status.api_base:
-        lines.append(f"  api:           {status.api_base}  (the built-in sandbox, running)")
+        lines.append(f"  api:           {status.api_base}  ({settings.source('api_base')})")
     if settings is not None and not status.is_sandbox:
         for label, key in (("authorize", "authorize_url"), ("token", "token_url"), ("revoke", "revoke_url"),
                            ("api", "api_base")):
@@ -193,7 +212,9 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
                   file=sys.stderr)
             return EXIT_FAILURE
         return EXIT_OK
-    return _fail(f"not signed in: {status.reason}; run `bonjoro-tui login`", EXIT_NOT_SIGNED_IN)
+    from bonjoro_tui.api.errors import login_command
+
+    return _fail(f"not signed in: {status.reason}; run `{login_command(settings.profile)}`", EXIT_NOT_SIGNED_IN)
 
 
 async def cmd_paths(args: argparse.Namespace, settings: Settings) -> int:
@@ -316,9 +337,14 @@ def _plan_api(args: argparse.Namespace) -> Any:
 async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     from bonjoro_tui.account.jqfilter import JqFilter
 
+    from bonjoro_tui.api.errors import login_command
+
     plan = _plan_api(args)
     jq = JqFilter(args.jq) if args.jq else None  # compiled before anything is sent
     as_json = args.json
+    # gh's rule: fields make it a POST unless a method is given. Said when such a POST is refused.
+    implied_post = ((args.method_option or args.method) is None and plan.method == "POST"
+                    and args.data is None and plan.json is not None)
 
     def show_headers(r: Any) -> None:
         # The reason phrase and headers are server text: escaped, on a pipe too (they are
@@ -344,10 +370,12 @@ async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     def failed(r: Any, page: int = 1) -> int:
         code = EXIT_NOT_SIGNED_IN if r.status == 401 else EXIT_FAILURE
         if r.status == 401:
-            reason = "the server rejected the token (401 Unauthorized); run `bonjoro-tui login`"
+            reason = f"the server rejected the token (401 Unauthorized); run `{login_command(settings.profile)}`"
         else:
             message = r.error_message()
             reason = f"HTTP {r.status} {r.reason}" + (f": {message}" if message else "")
+            if implied_post and 400 <= r.status < 500:
+                reason += " (sent as POST because of -F/-f; use -X GET to send the fields as a query)"
         if page > 1:
             reason = f"page {page}: {reason} (the pages before it were printed)" if not args.slurp else \
                 f"page {page}: {reason}"

@@ -16,7 +16,9 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
-from bonjoro_tui.api.errors import ApiError, NotSignedIn, RefreshFailed, SignInAgain
+import re
+
+from bonjoro_tui.api.errors import ApiError, NotSignedIn, RefreshFailed, SignInAgain, without_cli_advice
 from bonjoro_tui.auth.errors import ApiKeyRejected, LoginCancelled, OAuthError, TokenEndpointError
 from bonjoro_tui.files import UnsafePathError
 from bonjoro_tui.safetext import safe_text
@@ -40,7 +42,9 @@ def explain(
 
 def _explain(exc: BaseException, *, target: str, key: Callable[[str], str]) -> tuple[str, str]:
     login, refresh = key("login"), key("refresh")
-    text = str(exc) or type(exc).__name__
+    # The core's messages end with the command line's advice ("run `bonjoro-tui login`"): the
+    # dashboard says what to do its own way (a key), so that advice is dropped here.
+    text = without_cli_advice(str(exc)) or type(exc).__name__
     hint = getattr(exc, "hint", None)
     if isinstance(exc, (UnsafePathError, StoreUnsafeError)):
         # The message names the path, what is wrong and what to do (bonjoro_tui/files.py).
@@ -52,7 +56,13 @@ def _explain(exc: BaseException, *, target: str, key: Callable[[str], str]) -> t
             f"Nothing was overwritten. Sign in again ({login}); inspect or delete the old file at leisure.",
         )
     if isinstance(exc, SignInAgain):
-        return (f"The session ended: {text}", hint or f"Sign in again (press {login}).")
+        # "the refresh token was refused (DETAIL); profile 'x' is signed out": DETAIL is the
+        # server's and may hold parentheses of its own, so it is not put in parentheses again.
+        refused = _REFUSED.match(text)
+        if refused is not None:
+            detail, rest = refused.group(1).strip(), refused.group(2)
+            text = f"the server refused the refresh token: {detail}. {_capital(rest)}"
+        return (f"The session ended: {text.rstrip('.')}.", hint or f"Sign in again (press {login}).")
     if isinstance(exc, RefreshFailed):
         # The client's message may already say so ("the refresh failed: …"): said once.
         what = _capital(text) if text.lower().startswith(("the refresh failed", "refresh failed")) else (
@@ -85,6 +95,9 @@ def _explain(exc: BaseException, *, target: str, key: Callable[[str], str]) -> t
     if hint:
         return (text, hint)
     return (f"{type(exc).__name__}: {text}", "Try again; run with --debug for a redacted log of the exchange.")
+
+
+_REFUSED = re.compile(r"the refresh token was refused \((.*)\); (profile .* is signed out)$", re.DOTALL)
 
 
 def _capital(text: str) -> str:

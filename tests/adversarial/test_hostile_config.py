@@ -206,7 +206,7 @@ def test_a_dotenv_that_brings_its_own_public_client_and_server_is_shown(shell, a
     r = shell.run("login", "--no-browser", "--timeout", "1")
 
     assert "settings from the .env in the working directory" in r.stderr
-    assert f"BONJORO_TOKEN_URL = {attacker.url}/api/v2/oauth/2/token (from derived from BONJORO_BASE_URL in {dotenv} line 1)" in r.stderr
+    assert f"BONJORO_TOKEN_URL = {attacker.url}/api/v2/oauth/2/token (derived from BONJORO_BASE_URL in {dotenv} line 1)" in r.stderr
     assert attacker.carried("sandbox-secret") == []
 
 

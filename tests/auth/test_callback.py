@@ -284,10 +284,13 @@ async def test_pasted_redirect_url_is_validated_like_a_callback():
     server = CallbackServer(STATE, timeout=10)
     uri = await server.start()
     waiter = asyncio.create_task(server.wait())
-    with pytest.raises(StateMismatch):
+    with pytest.raises(StateMismatch) as refused:
         server.submit_redirect_url(f"{uri}?code=c&state=nope")
-    with pytest.raises(InvalidCallback, match="not this sign-in"):
+    # the wait goes on (a new user was told to "start it again" while it was still waiting)
+    assert "still waiting for the right redirect" in refused.value.hint and "start" not in refused.value.hint
+    with pytest.raises(InvalidCallback, match="not this sign-in") as refused:
         server.submit_redirect_url(f"http://127.0.0.1:1/elsewhere?code=c&state={STATE}")
+    assert "still waiting" in refused.value.hint
     with pytest.raises(InvalidCallback, match="repeats"):
         server.submit_redirect_url(f"{uri}?code=c&code=d&state={STATE}")
     assert not waiter.done()

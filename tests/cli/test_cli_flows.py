@@ -145,6 +145,10 @@ def test_client_credentials(sandbox, make_cli):
     info = assert_status_without_tokens(cli, stored)
     assert info["method"] == "client_credentials"
     assert_me(cli, sandbox)
+    r = cli.run("api", "/profiles", "-F", "search=x")  # gh's rule made it a POST: said when refused
+    assert r.code == 1 and "sent as POST because of -F/-f; use -X GET" in r.err, r.err
+    r = cli.run("api", "POST", "/profiles", "-F", "search=x")  # asked for: nothing to explain
+    assert r.code == 1 and "sent as POST" not in r.err
 
     r = cli.run("refresh")
     assert r.code == 0, r.err
@@ -229,6 +233,9 @@ def test_not_signed_in_exits_4(sandbox, make_cli):
         if args[0] != "logout":
             assert "bonjoro-tui login" in r.err
     assert json.loads(cli.run("status", "--json").out)["signed_in"] is False
+    for args in (["status"], ["api", "/me"]):  # another profile: the advice signs in that one
+        r = cli.run("--profile", "ghost", *args)
+        assert r.code == 4 and "`bonjoro-tui --profile ghost login`" in r.err, r.err
 
 
 def test_usage_errors_exit_2(sandbox, make_cli):

@@ -449,7 +449,7 @@ class LoginScreen(Screen[None]):
             self.login.paste(url.strip())
         except Exception as exc:
             what, todo = self.app.explain(exc)
-            self.query_one("#paste-error", Static).update(Text(f"{safe_text(what)} {safe_text(todo)}", style="red"))
+            self.query_one("#paste-error", Static).update(Text(safe_text(sentences(what, todo)), style="red"))
             self.query_one("#paste-error").display = True
         else:
             self.query_one("#paste", Input).value = ""
@@ -516,6 +516,17 @@ class LoginScreen(Screen[None]):
         except Exception as exc:  # the sign-in itself reports the outcome; this is the browser's view
             what, todo = self.app.explain(exc)
             self.notify(f"{notice(what)}\n{notice(todo)}", title="Sandbox browser", severity="error", markup=False)
+
+
+def sentences(*parts: str) -> str:
+    """The parts as sentences: each begun with a capital and ended with a full stop (a core
+    message and its hint are lower-case clauses: "… (http://…?…)" + "paste the full URL …")."""
+    out = []
+    for part in parts:
+        part = part.strip()
+        if part:
+            out.append(part[:1].upper() + part[1:] + ("" if part.endswith((".", "!", "?")) else "."))
+    return " ".join(out)
 
 
 def client_credentials_warning(settings: Any) -> str | None:
