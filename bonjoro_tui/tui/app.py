@@ -104,7 +104,7 @@ class BonjoroApp(App[int]):
     SCREEN_BINDING_IDS = frozenset({
         "login.cancel", "login.approve", "login.copy", "login.open", "login.show_url", "url.close",
         "explorer.send", "explorer.copy_body", "explorer.copy_curl", "explorer.filter", "explorer.leave",
-        "explorer.editor", "explorer.rerun", "explorer.large", "explorer.history", "explorer.save", "save.cancel",
+        "explorer.editor", "explorer.rerun", "explorer.large", "explorer.maximize", "explorer.history", "explorer.save", "save.cancel",
         "explorer.copy_value", "explorer.save_body", "explorer.next_page", "explorer.prev_page", "explorer.compact",
         "help.close", "confirm.no", "token.close", "profiles.close", "profiles.remove",
     })
@@ -113,7 +113,8 @@ class BonjoroApp(App[int]):
         "login.cancel": "escape", "login.approve": "a", "login.copy": "c", "login.open": "o", "login.show_url": "u",
         "explorer.send": "ctrl+j", "explorer.copy_body": "ctrl+y", "explorer.copy_curl": "ctrl+t",
         "explorer.filter": "ctrl+f", "explorer.leave": "escape",
-        "explorer.editor": "f4", "explorer.rerun": "f5", "explorer.large": "f3", "explorer.history": "ctrl+g",
+        "explorer.editor": "f4", "explorer.rerun": "f5", "explorer.large": "f3", "explorer.maximize": "f2",
+        "explorer.history": "ctrl+g",
         "explorer.save": "ctrl+n", "save.cancel": "escape",
         "explorer.copy_value": "c", "explorer.save_body": "ctrl+s", "explorer.next_page": "right_square_bracket",
         "explorer.prev_page": "left_square_bracket", "explorer.compact": "p",

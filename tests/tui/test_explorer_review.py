@@ -220,3 +220,25 @@ async def test_a_401_refreshed_and_retried_is_said(session, clock):
                             retries=[(503, 1.0)])
         await view.show(exchange)
         assert "503 → retried after 1 s → 401 → refreshed → 200" in str(view.query_one("#response-meta").render())
+
+
+async def test_f2_gives_the_response_the_whole_height_at_80x24(session, clock):
+    from .screen import screen_text
+
+    login_api_key(session.settings, session.store, "sandbox-api-key", clock)
+    app = make_app(session, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _explorer(pilot)
+        tree = screen.query_one("#response-tree")
+        screen.query_one("#request-tabs").active = "tab-body"
+        await pilot.pause()
+        small = tree.size.height
+        assert "Big response" in screen_text(app)  # the footer names the key
+        await pilot.press("f2")
+        await pilot.pause()
+        assert not screen.query_one("#catalog-pane").display or not screen.query_one("#catalog-pane").region.area
+        assert tree.size.height >= small + 8, (small, tree.size.height)
+        assert screen.query_one("#path").region.area  # the request line stays: a send still works
+        await pilot.press("f2")
+        await pilot.pause()
+        assert tree.size.height == small and screen.query_one("#catalog-pane").region.area

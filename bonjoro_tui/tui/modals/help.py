@@ -61,6 +61,7 @@ SCREEN_KEYS: dict[str, list[tuple[tuple[str, ...], str]]] = {
         (("explorer.save",), "save the highlighted entry under the name typed beside Save"),
         (("explorer.editor",), "edit the body in $EDITOR"),
         (("explorer.large",), "a larger body editor (again: back)"),
+        (("explorer.maximize",), "the response at full height, no catalog or request tabs (again: back)"),
         (("explorer.leave",), "leave a field (so the keys above work again)"),
     ],
 }

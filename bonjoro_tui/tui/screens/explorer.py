@@ -106,6 +106,7 @@ class ExplorerScreen(Screen):
         Binding("ctrl+n", "save_request", "Save request", id="explorer.save", show=False),
         Binding("f4", "edit_body", "$EDITOR", id="explorer.editor"),
         Binding("f3", "toggle_large", "Large editor", id="explorer.large", show=False),
+        Binding("f2", "toggle_maximize", "Big response", id="explorer.maximize"),
         Binding("ctrl+y", "copy_body", "Copy body", id="explorer.copy_body", show=False),
         Binding("ctrl+t", "copy_curl", "Copy curl", id="explorer.copy_curl", show=False),
         Binding("ctrl+f", "focus_filter", "Filter", id="explorer.filter", show=False),
@@ -899,8 +900,19 @@ class ExplorerScreen(Screen):
             return
         self._show_check(await asyncio.to_thread(validate_body, schema, body))
 
+    def action_toggle_maximize(self) -> None:
+        """The response at full height (the catalog and the request tabs hidden; the request line
+        stays, so a send still works), or back: at 80×24 the tree had three lines."""
+        self.remove_class("large-request")
+        self.toggle_class("maximized")
+        if self.has_class("maximized"):
+            focused = self.focused
+            if focused is None or self.query_one(ResponseView) not in focused.ancestors_with_self:
+                self.query_one("#response-tree").focus()
+
     def action_toggle_large(self) -> None:
         """The request tabs take most of the pane (a larger body editor), or their usual share."""
+        self.remove_class("maximized")
         self.toggle_class("large-request")
         self.query_one("#request-tabs", TabbedContent).active = "tab-body"
         self.query_one("#body", TextArea).focus()
