@@ -242,3 +242,25 @@ async def test_f2_gives_the_response_the_whole_height_at_80x24(session, clock):
         await pilot.press("f2")
         await pilot.pause()
         assert tree.size.height == small and screen.query_one("#catalog-pane").region.area
+
+
+async def test_the_catalog_keeps_the_end_of_a_long_path_at_80_columns(session, clock):
+    from .screen import screen_text
+
+    login_api_key(session.settings, session.store, "sandbox-api-key", clock)
+    app = make_app(session, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _explorer(pilot)
+        screen.query_one("#catalog-filter", Input).value = "automation/services"
+        screen.query_one("#path", Input).focus()  # the filter not focused: the catalog is narrow
+        await pilot.pause()
+        await pilot.pause()
+        tree = screen.query_one("#catalog")
+        leaves = [n for tag in tree.root.children for n in tag.children]
+        shown = [tree.render_label(n, tree.rich_style, tree.rich_style).plain for n in leaves]
+        paths = [n.data.path for n in leaves]
+        assert len(set(shown)) == len(shown) == len(paths) >= 2, shown
+        for text, path in zip(shown, paths):
+            assert text.endswith(path[-6:]), (text, path)
+        text = screen_text(app)
+        assert any(s.strip() in text for s in shown)

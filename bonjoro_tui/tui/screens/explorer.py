@@ -151,7 +151,7 @@ class ExplorerScreen(Screen):
         with Horizontal(id="explorer-main"):
             with Vertical(id="catalog-pane"):
                 yield Input(placeholder="Filter endpoints", id="catalog-filter", compact=True)
-                yield Tree("Endpoints", id="catalog")
+                yield CatalogTree("Endpoints", id="catalog")
             with Vertical(id="request-pane"):
                 with Horizontal(id="request-line"):
                     yield Select([(m, m) for m in METHODS], value="GET", allow_blank=False,
@@ -1044,6 +1044,32 @@ class ExplorerScreen(Screen):
         from bonjoro_tui.tui.palette import EXPLORER_ACTIONS
 
         return list(EXPLORER_ACTIONS)
+
+
+class CatalogTree(Tree[Any]):
+    """The catalog: a path too long for the pane is cut in its middle, not at its end, so
+    ``PUT /greets/{greet_id}`` and ``PUT /greets/{greet_id}/video`` stay apart at 80 columns."""
+
+    def render_label(self, node: Any, base_style: Any, style: Any) -> Text:
+        label = super().render_label(node, base_style, style)
+        ep = node.data
+        path = getattr(ep, "path", None)
+        width = self.size.width
+        if not isinstance(path, str) or not width or not label.plain.endswith(path):
+            return label
+        depth, parent = 0, node.parent
+        while parent is not None and parent is not self.root:
+            depth, parent = depth + 1, parent.parent
+        room = width - self.guide_depth * (depth + (1 if self.show_root else 0)) - 1
+        if label.cell_len <= room:
+            return label
+        cut = len(label.plain) - len(path)
+        keep = max(8, room - cut)
+        if keep >= len(path):
+            return label
+        start = max(1, (keep - 1) // 4)  # the tag above names the resource: the end tells rows apart
+        end = keep - 1 - start
+        return label[:cut + start] + Text("…", style="dim") + label[len(label.plain) - end:]
 
 
 def history_label(entry: Entry) -> str:
