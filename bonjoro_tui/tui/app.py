@@ -148,6 +148,8 @@ class BonjoroApp(App[int]):
         self._auto_refresh_for: str | None = None
         self._wired: "BonjoroClient | None" = None
         self.refresh_events = 0
+        #: The last refresh the core reported (the status screen says why a profile was signed out).
+        self.last_refresh_event: "RefreshEvent | None" = None
         #: Typed text is never a shortcut (tui/keyguard.py has the rule; docs/DESIGN.md too).
         self.typing_guard = TypingGuard(now)
         self._remembered_theme: str | None = None
@@ -336,6 +338,7 @@ class BonjoroApp(App[int]):
 
     def on_refresh_happened(self, message: RefreshHappened) -> None:
         self.refresh_events += 1
+        self.last_refresh_event = message.event
         self._previous_expiry = self.profile.tokens.expires_at if self.profile is not None else None
         self.reload_profile()
         event = message.event

@@ -250,7 +250,12 @@ async def test_revoked_refresh_token_signs_out_with_sign_in_again(session, clock
         await pilot.press("r")
         await until(pilot, lambda: app.profile is None, "signed out")
         assert any("sign in again" in m.lower() for m in notifications(app)), notifications(app)
-        assert "not signed in — press l" in screen_text(app)
+        # The status screen says why (a new user saw only "not signed in" and "Last refresh: never")
+        await pilot.pause()
+        text = " ".join(screen_text(app).replace("│", " ").split())
+        assert "signed out at" in text and "the refresh token was refused" in text, text
+        assert "Last refresh: never" not in text and "press l to sign in again" in text
+        assert not any("bonjoro-tui login" in m for m in notifications(app))  # no CLI advice in the dashboard
 
 
 async def test_with_a_browser_the_url_is_opened_and_o_opens_it_again(session, clock):

@@ -6,6 +6,7 @@ Only the countdown re-renders each second; the rest changes when the app's ``pro
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
@@ -94,7 +95,24 @@ class StatusScreen(Screen[None]):
     def tick(self) -> None:
         profile = self.app.profile
         self.query_one(Countdown).show(profile.tokens if profile else None, self.app.now())
-        self.query_one(LastRefresh).show(profile, self.app.now())
+        ended = self.signed_out_by_refresh() if profile is None else None
+        # Signed out by a refused refresh: its time and reason stand in for the profile's (now gone).
+        shown = ended if ended is None else SimpleNamespace(last_refresh_at=ended.at, last_refresh_result=ended.detail)
+        self.query_one(LastRefresh).show(profile if profile is not None else shown, self.app.now())
+
+    #: The obtained_at of the last tokens shown: a refresh event older than them is not this session's end.
+    _shown_since: float | None = None
+
+    def signed_out_by_refresh(self) -> Any:
+        """The core's refresh event that signed the current profile out (the refresh token was
+        refused: "signed out: <the server's reason>"), when that is why no profile is stored now."""
+        event = getattr(self.app, "last_refresh_event", None)
+        if (event is None or event.ok or event.profile != self.app.settings.profile
+                or not str(event.detail).startswith("signed out")):
+            return None
+        if self._shown_since is not None and event.at < self._shown_since:
+            return None
+        return event
 
     def show_profile(self, profile: "StoredProfile | None") -> None:
         app = self.app
@@ -107,11 +125,23 @@ class StatusScreen(Screen[None]):
         self.query_one("#target", Static).update(badge)
 
         signed_in = profile is not None
+        if profile is not None:
+            self._shown_since = profile.tokens.obtained_at
         status = describe(settings, profile, app.now())  # the same description as `bonjoro-tui status`
         key = app.key_for
+        ended = None if signed_in else self.signed_out_by_refresh()
+        if signed_in:
+            user: str | Text = display_name(app.user)
+        elif ended is not None:
+            # Why, when the app knows it: a server-side revoke shows as a refused refresh.
+            user = Text(f"signed out at {clock_time(ended.at)} — the refresh token was refused: "
+                        f"{safe_text(str(ended.detail).removeprefix('signed out: '))} — press "
+                        f"{safe_text(key('login'))} to sign in again", style="italic")
+        else:
+            user = Text(f"not signed in — press {safe_text(key('login'))}", style="italic")
         rows: list[tuple[str, str | Text]] = [
             ("Profile", status.profile),
-            ("User", display_name(app.user) if signed_in else Text(f"not signed in — press {safe_text(key('login'))}", style="italic")),
+            ("User", user),
             ("Method", method_label(status.method)),
         ]
         if status.method != SignInMethod.API_KEY:  # an API key has no OAuth client
