@@ -91,7 +91,7 @@ class ResponseView(Vertical):
     #response-tree, #response-raw { height: 1fr; }
     #response-raw { border: none; padding: 0; }
     #raw-bar { height: 1; }
-    #raw-masked { width: 1fr; margin: 0 0 0 1; display: none; }
+    #raw-masked { height: auto; display: none; }
     #raw-masked.masked { display: block; }
     #response-headers-scroll, #response-contract-scroll { height: 1fr; }
     #response-actions { height: 1; }
@@ -147,7 +147,8 @@ class ResponseView(Vertical):
             with TabPane("Raw", id="tab-raw"):
                 with Horizontal(id="raw-bar"):
                     yield Checkbox("compact: the body as sent (p)", id="raw-compact", compact=True)
-                    yield Static(rich_plain(RAW_MASKED_NOTE, "dim"), id="raw-masked")
+                # Its own line (wrapped): beside the box it was cut at 80 columns.
+                yield Static(rich_plain(RAW_MASKED_NOTE, "dim"), id="raw-masked")
                 raw = TextArea("", read_only=True, soft_wrap=True, id="response-raw")
                 raw.match_cursor_bracket = False  # no highlight of the matching bracket
                 yield raw
