@@ -111,7 +111,7 @@ class SaveBodyScreen(ModalScreen["Path | None"]):
         """The Save button's label; its width follows (a Button's label does not re-lay it out:
         "Overwrite" was cut to the width of "Save")."""
         button = self.query_one("#save-ok", Button)
-        button.label = label
+        button.label = rich_plain(label)
         button.refresh(layout=True)
 
     def _note(self, text: Text) -> None:
