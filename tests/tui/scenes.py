@@ -278,6 +278,23 @@ async def help_screen(pilot) -> None:
     await _settle(pilot)
 
 
+async def _steady_cursors(pilot) -> None:
+    """A text field's cursor blinks on a real timer: whether a picture catches it shown or hidden
+    is chance (the explorer opens with its path field focused). Held steady (shown) for the picture."""
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
+    await pilot.pause()
+
+
+def _steadied(scene: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    async def run(pilot) -> None:
+        await scene(pilot)
+        await _steady_cursors(pilot)
+
+    run.__doc__ = scene.__doc__
+    return run
+
+
 SCENES: dict[str, Callable[..., Awaitable[None]]] = {
     "status_signed_out": status_signed_out,
     "status_signed_in": status_signed_in,
@@ -295,3 +312,5 @@ SCENES: dict[str, Callable[..., Awaitable[None]]] = {
     "token_inspector": token_inspector,
     "profiles": profiles,
 }
+#: Every scene ends with its cursors held steady (see _steady_cursors).
+SCENES = {name: _steadied(scene) for name, scene in SCENES.items()}
