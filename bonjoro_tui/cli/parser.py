@@ -149,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(
         sub, "status", common, "who is signed in and how long the token lasts",
         "Who is signed in, to which server, and how long the token lasts. Never prints a token, "
-        "at most a masked prefix. Exit 4 when not signed in.",
+        "at most a masked prefix. Exit 4 when not signed in, 1 when signed in but every request would "
+        "be refused (BLOCKED), 0 only when signed in and usable.",
         ("bonjoro-tui status", "bonjoro-tui status --json | jq .expires_in"),
     )
     p.add_argument("--json", action="store_true", help="machine-readable output (also on failure)")
