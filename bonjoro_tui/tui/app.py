@@ -407,7 +407,7 @@ class BonjoroApp(App[int]):
                     timeout=timeout, markup=False)
         self.reload_profile()
 
-    @work(exclusive=True, group="user")
+    @work(exclusive=True, group="user", description="fetch the user (/me)")
     async def fetch_user(self) -> None:
         try:
             client = await self.client_ready()
@@ -415,7 +415,7 @@ class BonjoroApp(App[int]):
         except Exception as exc:
             self.report(exc, "Profile", severity="warning", prefix="Could not fetch /me. ")
 
-    @work(exclusive=True, group="refresh")
+    @work(exclusive=True, group="refresh", description="refresh the token")
     async def refresh_now(self) -> None:
         if self.profile is None:
             self.notify(f"Not signed in: press {notice(self.key_for('login'))} to sign in.", title="Refresh",
@@ -436,7 +436,7 @@ class BonjoroApp(App[int]):
         left = self.profile.tokens.expires_in(self.now()) if self.profile else None
         self.notify(f"New access token, valid for {duration(left)}.", title="Refreshed", markup=False)
 
-    @work(exclusive=True, group="refresh")
+    @work(exclusive=True, group="refresh", description="refresh the token")
     async def refresh_before_expiry(self) -> None:
         """The token is about to expire: a request through the client refreshes it (and fetches /me)."""
         try:
@@ -447,7 +447,7 @@ class BonjoroApp(App[int]):
             return
         self.reload_profile()
 
-    @work(exclusive=True, group="logout")
+    @work(exclusive=True, group="logout", description="sign out")
     async def logout(self, forget: bool = False) -> None:
         if self.profile is None:
             self.notify("Not signed in.", title="Sign out", markup=False)

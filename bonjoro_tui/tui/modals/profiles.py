@@ -175,7 +175,7 @@ class ProfilesScreen(ModalScreen[None]):
 
         self.app.push_screen(ConfirmScreen(question, confirm=label, title="Profile"), confirmed)
 
-    @work(exclusive=True, group="profiles")
+    @work(exclusive=True, group="profiles", description="sign a profile out")
     async def remove_one(self, name: str, revoke: bool) -> None:
         from bonjoro_tui.account.profiles import repair_default
 

@@ -606,7 +606,7 @@ class ExplorerScreen(Screen):
         self._anyway = None
         self.send_checked(exchange, key, anyway=anyway)
 
-    @work(exclusive=True, group="send")
+    @work(exclusive=True, group="send", description="send a request")
     async def send_checked(self, exchange: Exchange, key: tuple[str, str, str], *, anyway: bool = False) -> None:
         """Check the body against the request schema (off the event loop), then send it; with
         differences, show them and wait for a second send of the same request."""
@@ -698,7 +698,7 @@ class ExplorerScreen(Screen):
             found += [profile.tokens.access_token, profile.tokens.refresh_token]
         return found
 
-    @work(group="history-load")
+    @work(group="history-load", description="read the history")
     async def load_history(self) -> None:
         from bonjoro_tui.account.history import History
 
@@ -735,7 +735,7 @@ class ExplorerScreen(Screen):
         self._fill_history()
         self.save_history()
 
-    @work(group="history-save")
+    @work(group="history-save", description="write the history")
     async def save_history(self) -> None:
         """Write the history (one write at a time; a change meanwhile is written after it)."""
         if self.workspace is None or not self.workspace.writable:
@@ -824,7 +824,7 @@ class ExplorerScreen(Screen):
             return
         self.rerun(entry)
 
-    @work(group="rerun")
+    @work(group="rerun", description="re-run a history entry")
     async def rerun(self, entry: Entry) -> None:
         from bonjoro_tui.account.history import MASKED
 
@@ -883,7 +883,7 @@ class ExplorerScreen(Screen):
     def action_check_body(self) -> None:
         self.check_body()
 
-    @work(group="check")
+    @work(group="check", description="check the body")
     async def check_body(self) -> None:
         from bonjoro_tui.api.request_builder import validate_body
 

@@ -372,7 +372,7 @@ class LoginScreen(Screen[None]):
         waiting.detail = f"{duration(elapsed)} elapsed, times out after {duration(self.app.login_timeout)}"
         step_list.refresh(layout=True)
 
-    @work(exclusive=True, group="login")
+    @work(exclusive=True, group="login", description="sign in")
     async def run_sign_in(self, method: SignInMethod, key: str | None = None) -> None:
         """The application layer's sign-in (the same as ``bonjoro-tui login``), its steps shown."""
         from bonjoro_tui.account.signin import SignIn
@@ -505,7 +505,7 @@ class LoginScreen(Screen[None]):
         if self.url and self.app.sandbox is not None:
             self.play_browser(self.url, decision)
 
-    @work(exclusive=True, group="approve")
+    @work(exclusive=True, group="approve", description="approve in the sandbox")
     async def play_browser(self, url: str, decision: str) -> None:
         """The sandbox's browser stand-in fetches the consent page, submits ``decision`` and
         delivers the redirect to our loopback callback server (served on this same loop)."""

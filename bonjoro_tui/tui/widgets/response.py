@@ -288,7 +288,7 @@ class ResponseView(Vertical):
         tokens = getattr(profile, "tokens", None)
         return [getattr(tokens, "access_token", None), getattr(tokens, "refresh_token", None)]
 
-    @work(exclusive=True, group="response-after-parse")
+    @work(exclusive=True, group="response-after-parse", description="raw text and contract check")
     async def _after_parse(self, exchange: Exchange, document: Any) -> None:
         """Off the event loop: the pretty Raw text, then the contract check."""
         pretty = await asyncio.to_thread(pretty_text, document, len(exchange.content))
