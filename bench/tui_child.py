@@ -30,6 +30,41 @@ PHASES = bool(__import__("os").environ.get("BENCH_PHASES"))
 #: BENCH_PROFILE=FILE: cProfile the measured window (idle, explorer) into FILE (pstats format).
 PROFILE = __import__("os").environ.get("BENCH_PROFILE")
 ARG = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+#: BENCH_SLOW=1: in the explorer run, the main thread's CPU time of each event-loop callback (not
+#: wall time: on a loaded machine the wall clock also counts time the process was not scheduled);
+#: the longest ones are reported, named, as ``slow``. A profiling aid, not a figure.
+SLOW = bool(__import__("os").environ.get("BENCH_SLOW"))
+slow_callbacks: list[tuple[float, str]] = []
+
+
+def watch_callbacks() -> None:
+    import asyncio.events
+
+    run = asyncio.events.Handle._run
+
+    def where(handle) -> str:  # type: ignore[no-untyped-def]
+        """The task a callback resumes, and the innermost coroutine frame it was suspended in."""
+        task = getattr(getattr(handle, "_callback", None), "__self__", None)
+        if not isinstance(task, asyncio.Task):
+            return repr(handle)[:200]
+        coro, frames = task.get_coro(), []
+        while coro is not None and getattr(coro, "cr_frame", None) is not None:
+            code = coro.cr_frame.f_code
+            frames.append(f"{code.co_qualname}:{coro.cr_frame.f_lineno}")
+            coro = getattr(coro, "cr_await", None)
+        return " > ".join(frames[-3:]) or repr(task)[:200]
+
+    def timed(handle):  # type: ignore[no-untyped-def]
+        before = where(handle)
+        started = time.thread_time()
+        try:
+            return run(handle)
+        finally:
+            spent = time.thread_time() - started
+            if spent > 0.010:
+                slow_callbacks.append((spent, before))
+
+    asyncio.events.Handle._run = timed  # type: ignore[method-assign]
 
 
 def emit(**data: object) -> None:
@@ -257,6 +292,8 @@ def main() -> None:
         # BENCH_QUERY: another query (bench/bench_data.py: a 1,200-item page near the end).
         screen.query_one("#query", Input).value = __import__("os").environ.get("BENCH_QUERY") or f"limit={int(ARG) or 1200}"
         profiler = start_profile()
+        if SLOW:
+            watch_callbacks()
         t0 = time.perf_counter()
         screen.action_send()
         while "painted" not in shown:
@@ -293,6 +330,8 @@ def main() -> None:
             contract_stall=max((b - a for a, b in zip(ticks, ticks[1:]) if a >= shown.get("painted", t0)),
                                default=float("nan")) - 0.01,
             stall_from_send=max((b - a for a, b in zip(ticks, ticks[1:]) if b > t0), default=float("nan")) - 0.01,
+            **({"slow": [(round(cpu * 1000), what) for cpu, what in sorted(slow_callbacks, reverse=True)[:12]]}
+               if SLOW else {}),
         )
         app.exit()
 
