@@ -15,6 +15,7 @@ Pacing: after a page whose ``X-RateLimit-Remaining`` is 0, wait for ``Retry-Afte
 
 from __future__ import annotations
 
+import json as jsonlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping
 from urllib.parse import urljoin
@@ -69,21 +70,57 @@ def _header_wait(r: "ApiResponse", now: float) -> float | None:
     return None
 
 
+#: JSON's whitespace, around a document.
+_JSON_WS = b" \t\r\n"
+
+
 class Bodies:
     """Each page's body parsed once, for the pager (its ``next_page_url``) and whoever reads the
     page (``api --paginate`` prints it): a 2 MB page was parsed twice (issue 16, docs/PERFORMANCE.md).
-    Keeps the last page only; readers must not modify what :meth:`of` returns."""
+    Keeps the last page only; readers must not modify what :meth:`of` returns.
+
+    :meth:`clean` says whether the page's bytes may be written as they are (what ``api`` does on
+    a pipe instead of encoding the parsed body again: issue 16's figure 12d); it is found out
+    while parsing, from the bytes the parser reads anyway (``safetext.clean_text``)."""
 
     def __init__(self) -> None:
         self._response: Any = None
         self._body: Any = None
+        self._clean: bytes | None = None
 
     def of(self, r: "ApiResponse") -> Any:
         """``r.json()``, parsed once (a ``ValueError`` for a body that is not JSON, each time)."""
         if r is not self._response:
-            body = r.json()
-            self._response, self._body = r, body
+            body, clean = _parse(r)
+            self._response, self._body, self._clean = r, body, clean
         return self._body
+
+    def clean(self, r: "ApiResponse") -> bytes | None:
+        """The page's JSON as the server sent it (without the whitespace around it) when those
+        bytes are one line with no control, bidi or invisible character in them
+        (:func:`~bonjoro_tui.safetext.clean_text`), else None; a ``ValueError`` when the body
+        is not JSON."""
+        self.of(r)
+        return self._clean
+
+
+def _parse(r: "ApiResponse") -> tuple[Any, bytes | None]:
+    """``(r.json(), the clean bytes or None)``. A clean body is decoded once, strictly, and
+    parsed as text: the very text ``json.loads`` would have decoded the bytes to (it reads
+    UTF-8 unless the bytes start with a BOM or hold NUL bytes, and a clean body has neither).
+    Anything else is ``r.json()``, with its encoding detection and error."""
+    from bonjoro_tui.safetext import clean_text
+
+    trimmed = r.content.strip(_JSON_WS)
+    text = clean_text(trimmed)
+    if text is None:
+        return r.json(), None
+    try:
+        return jsonlib.loads(text), trimmed
+    except RecursionError:
+        return r.json(), None  # its ValueError, as for any other body nested too deeply
+    except ValueError:
+        return r.json(), None  # not JSON: raises r.json()'s own error
 
 
 async def pages(

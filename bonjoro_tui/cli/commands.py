@@ -336,6 +336,7 @@ def _plan_api(args: argparse.Namespace) -> Any:
 
 async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     from bonjoro_tui.account.jqfilter import JqFilter
+    from bonjoro_tui.account.paginate import Bodies
 
     from bonjoro_tui.api.errors import login_command
 
@@ -354,18 +355,22 @@ async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{safe_text(name)}: {safe_text(value)}")
         print()
 
-    def show(r: Any, parse: Callable[[Any], Any] | None = None) -> None:
+    def show(r: Any, bodies: Any) -> None:  # bodies: account.paginate.Bodies, which parses each body once
         if not r.content:
             return
         try:
-            body = parse(r) if parse is not None else r.json()
+            body = bodies.of(r)
         except (ValueError, RecursionError):  # not JSON, or nested deeper than json can parse or print
             _print_body(r.content)
             return
-        if jq is None:
-            _print_json(body)
-        else:
+        if jq is not None:
             _print_jq(jq.apply(body))
+            return
+        clean = bodies.clean(r)
+        if clean is not None and not sys.stdout.isatty():
+            _write_line(clean)  # one line with nothing to escape: the server's bytes, not encoded again
+        else:
+            _print_json(body)
 
     def failed(r: Any, page: int = 1) -> int:
         code = EXIT_NOT_SIGNED_IN if r.status == 401 else EXIT_FAILURE
@@ -401,11 +406,11 @@ async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
             return failed(r)
         if args.include:
             show_headers(r)
-        show(r)
+        show(r, Bodies())
         return EXIT_OK
 
     async def paginated(session: Any) -> int:
-        from bonjoro_tui.account.paginate import Bodies, Wait, page_items, pages
+        from bonjoro_tui.account.paginate import Wait, page_items, pages
 
         def waiting(wait: Wait) -> None:
             print(f"bonjoro-tui: {wait.reason}: waiting {wait.seconds:.0f} s before page {wait.page}",
@@ -422,7 +427,7 @@ async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
             if not args.slurp:
                 if args.include:
                     show_headers(r)
-                show(r, bodies.of)
+                show(r, bodies)
                 sys.stdout.flush()
                 continue
             try:
@@ -450,6 +455,21 @@ def _print_jq(results: list[Any]) -> None:
                 print(value)
         else:
             _print_json(value)
+
+
+def _write_line(data: bytes) -> None:
+    """``data`` and a newline, as they are: a JSON body whose bytes were found clean (one line of
+    UTF-8 without a control, bidi or invisible character: ``safetext.clean_text``), which
+    ``_print_json`` would have parsed and encoded again only to write what the server sent, or
+    the same JSON in the encoder's spelling. Only ever for a pipe or a file: a terminal gets
+    ``_print_json``'s indented JSON."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stdout (a test's StringIO)
+        sys.stdout.write(data.decode("utf-8") + "\n")
+        return
+    buffer.write(data)
+    buffer.write(b"\n")
 
 
 def _print_body(content: bytes) -> None:
