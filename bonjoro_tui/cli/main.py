@@ -48,9 +48,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return print_completion(parser, args.shell)
     if args.command is None:
-        from bonjoro_tui.tui.launch import run_tui
+        # The dashboard's start-up (its imports included) runs without the cyclic garbage
+        # collector; the app resumes it once started (bonjoro_tui.startup).
+        from bonjoro_tui.startup import pause_collector, resume_collector
 
-        return run_tui(args)
+        pause_collector()
+        try:
+            from bonjoro_tui.tui.launch import run_tui
+
+            return run_tui(args)
+        finally:
+            resume_collector()  # (already resumed, unless the app never started)
     from bonjoro_tui.cli.commands import run_command
 
     return run_command(args)

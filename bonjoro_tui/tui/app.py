@@ -24,6 +24,7 @@ from bonjoro_tui.account.format import countdown as duration
 from bonjoro_tui.account.whoami import fetch_me
 from bonjoro_tui.account.methods import SignInMethod
 from bonjoro_tui.safetext import safe_text
+from bonjoro_tui.startup import pause_collector, resume_collector
 from bonjoro_tui.tui.palette import BonjoroCommands
 from bonjoro_tui.tui.errors import explain
 from bonjoro_tui.tui.keyguard import TypingGuard, is_text_field, is_typing_key
@@ -224,6 +225,18 @@ class BonjoroApp(App[int]):
         """The httpx client the core's sign-in functions use: the session's, shared with the client."""
         return self.session.http
 
+    def on_load(self) -> None:
+        # The start-up runs without the cyclic garbage collector (bonjoro_tui.startup;
+        # `bonjoro-tui` pauses it before its imports already): it resumes once the first frame is
+        # painted and, signed in, the user's name shown — at most START_UP_SECONDS after mount.
+        pause_collector()
+
+    #: The longest the start-up keeps the garbage collector paused (a /me that hangs).
+    START_UP_SECONDS = 5.0
+
+    def on_unmount(self) -> None:
+        resume_collector()
+
     def on_mount(self) -> None:
         self.sub_title = f"{safe_text(self.target_label)} · {safe_text(self.settings.base_url or '')}"
         # A typing run does not carry over to another screen (tui/keyguard.py, rule 3).
@@ -240,7 +253,10 @@ class BonjoroApp(App[int]):
             self.call_after_refresh(serve)
         if self.profile is not None:
             # Once the first frame is painted: the first request loads the HTTP stack.
-            self.call_after_refresh(self.fetch_user)
+            self.call_after_refresh(self.fetch_user)  # resumes the collector when done
+        else:
+            self.call_after_refresh(resume_collector)
+        self.set_timer(self.START_UP_SECONDS, resume_collector)
         self.set_interval(self.tick_interval, self.check_expiry, name="expiry-check")
 
     def _apply_theme(self) -> None:
@@ -414,6 +430,8 @@ class BonjoroApp(App[int]):
             self.user = await fetch_me(client)
         except Exception as exc:
             self.report(exc, "Profile", severity="warning", prefix="Could not fetch /me. ")
+        finally:
+            self.call_after_refresh(resume_collector)  # the start-up's last step: the name is painted first
 
     @work(exclusive=True, group="refresh", description="refresh the token")
     async def refresh_now(self) -> None:
