@@ -155,6 +155,8 @@ class BonjoroApp(App[int]):
         self.typing_guard = TypingGuard(now)
         self._remembered_theme: str | None = None
         self._previous_expiry: float | None = None
+        #: The store has been read (reload_profile) since the app started.
+        self.profile_read = False
 
     # ---- typing is never a shortcut ------------------------------------------------------------
 
@@ -245,7 +247,8 @@ class BonjoroApp(App[int]):
             self.set_keymap(self.settings.keymap)
             self._warn_unknown_keymap_ids()
         self._apply_theme()
-        self.reload_profile()
+        if not self.profile_read:  # the status screen, the first one, has read it as it was shown
+            self.reload_profile()
         # A sandbox opened with defer_sandbox (tui/launch.py) has only its socket bound: it loads
         # and serves, in a thread, once the first frame is painted (requests wait in its backlog).
         serve = getattr(self.session, "serve_sandbox", None)
@@ -389,6 +392,7 @@ class BonjoroApp(App[int]):
 
     def reload_profile(self) -> None:
         """Read the profile from the store; a corrupt store is reported, never fatal."""
+        self.profile_read = True
         try:
             # The store's profile, or newer tokens the client holds because the store could not take them.
             self.profile = self.session.load_profile()

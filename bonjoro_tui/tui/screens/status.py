@@ -6,6 +6,7 @@ Only the countdown re-renders each second; the rest changes when the app's ``pro
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,8 @@ def grid(rows: list[tuple[str, str | Text]]) -> Table:
 
 
 if TYPE_CHECKING:
+    from textual.content import Content
+
     from bonjoro_tui.store import StoredProfile
     from bonjoro_tui.tui.app import BonjoroApp
 
@@ -64,12 +67,15 @@ class StatusScreen(Screen[None]):
                     yield Countdown(id="countdown")
                     yield LastRefresh(id="last-refresh")
             with Horizontal(id="status-actions"):
-                yield Button("Sign in", id="do-login", variant="primary", compact=True)
-                yield Button("Refresh", id="do-refresh", compact=True)
-                yield Button("Explorer", id="do-explorer", compact=True)
-                yield Button("Token", id="do-token", compact=True)
-                yield Button("Profiles", id="do-profiles", compact=True)
-                yield Button("Sign out", id="do-logout", variant="error", compact=True)
+                # With their labels as shown (keys included), so the first show_profile changes
+                # none of them (a changed label lays the button out again).
+                labels = self._button_labels(signed_in=False)
+                yield Button(labels["do-login"], id="do-login", variant="primary", compact=True)
+                yield Button(labels["do-refresh"], id="do-refresh", compact=True)
+                yield Button(labels["do-explorer"], id="do-explorer", compact=True)
+                yield Button(labels["do-token"], id="do-token", compact=True)
+                yield Button(labels["do-profiles"], id="do-profiles", compact=True)
+                yield Button(labels["do-logout"], id="do-logout", variant="error", compact=True)
             yield Static(id="endpoints", classes="panel")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -77,6 +83,10 @@ class StatusScreen(Screen[None]):
         self.query_one("#account").border_title = "Account"
         self.query_one("#token-panel").border_title = "Access token"
         self.query_one("#endpoints").border_title = "Endpoints"
+        if not self.app.profile_read:
+            # The store is read before the first show, not after it: the panels are filled once,
+            # signed in or not (on_screen_resume's read, right after, finds the same profile).
+            self.app.reload_profile()
         self.watch(self.app, "profile", self.show_profile)
         self.watch(self.app, "user", lambda _user: self.show_profile(self.app.profile), init=False)
         self.set_interval(self.app.tick_interval, self.tick, name="countdown")
@@ -114,9 +124,21 @@ class StatusScreen(Screen[None]):
             return None
         return event
 
+    #: What the panels show now: (profile, user, settings, the refresh that signed out).
+    _shown: tuple[Any, ...] | None = None
+
     def show_profile(self, profile: "StoredProfile | None") -> None:
         app = self.app
         settings = app.settings
+        ended = None if profile is not None else self.signed_out_by_refresh()
+        # The store is read again at each return to this screen and after each request: the same
+        # profile as shown changes nothing on screen, and is not rendered and laid out again.
+        shown = (replace(profile) if profile is not None else None, dict(app.user) if app.user else app.user,
+                 settings, ended)
+        if shown == self._shown:
+            self.tick()
+            return
+        self._shown = shown
         badge = Text()
         badge.append(f" {safe_text(app.target_label)} ", style="bold reverse " + ("green" if settings.shows_sandbox else "red"))
         badge.append(f"  {safe_text(settings.base_url or '(no base URL)')}")
@@ -129,7 +151,6 @@ class StatusScreen(Screen[None]):
             self._shown_since = profile.tokens.obtained_at
         status = describe(settings, profile, app.now())  # the same description as `bonjoro-tui status`
         key = app.key_for
-        ended = None if signed_in else self.signed_out_by_refresh()
         if signed_in:
             user: str | Text = display_name(app.user)
         elif ended is not None:
@@ -166,17 +187,8 @@ class StatusScreen(Screen[None]):
                                     style="italic"))]
         self.query_one("#token", Static).update(grid(token_rows))
         self.query_one("#endpoints", Static).update(self._endpoints())
-        labels = {
-            "do-login": ("Sign in again" if signed_in else "Sign in", "login"),
-            "do-refresh": ("Refresh", "refresh"),
-            "do-explorer": ("Explorer", "explorer"),
-            "do-token": ("Token", "token"),
-            "do-profiles": ("Profiles", "profiles"),
-            "do-logout": ("Sign out", "logout"),
-        }
-        for button_id, (label, binding_id) in labels.items():
+        for button_id, text in self._button_labels(signed_in).items():
             button = self.query_one(f"#{button_id}", Button)
-            text = plain(f"{label} ({safe_text(key(binding_id))})")  # a str label would be parsed as markup
             if str(button.label) != str(text):
                 button.label = text
                 button.refresh(layout=True)  # Button.label does not ask for a layout: its width changes
@@ -185,6 +197,20 @@ class StatusScreen(Screen[None]):
         self.query_one("#do-logout", Button).disabled = not signed_in
         self.query_one("#do-token", Button).disabled = not signed_in
         self.tick()
+
+    def _button_labels(self, signed_in: bool) -> dict[str, Content]:
+        """Each button's label: what it does and its key (the user's [keymap] wins)."""
+        key = self.app.key_for
+        labels = {
+            "do-login": ("Sign in again" if signed_in else "Sign in", "login"),
+            "do-refresh": ("Refresh", "refresh"),
+            "do-explorer": ("Explorer", "explorer"),
+            "do-token": ("Token", "token"),
+            "do-profiles": ("Profiles", "profiles"),
+            "do-logout": ("Sign out", "logout"),
+        }
+        # A str label would be parsed as markup.
+        return {button_id: plain(f"{label} ({safe_text(key(binding_id))})") for button_id, (label, binding_id) in labels.items()}
 
     @staticmethod
     def _no_secret(status: Any) -> str:
