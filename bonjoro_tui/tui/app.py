@@ -21,12 +21,10 @@ from textual.notifications import SeverityLevel
 from textual.reactive import var
 
 from bonjoro_tui.account.format import countdown as duration
-from bonjoro_tui.account.whoami import fetch_me
 from bonjoro_tui.account.methods import SignInMethod
 from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.startup import pause_collector, resume_collector
 from bonjoro_tui.tui.palette import BonjoroCommands
-from bonjoro_tui.tui.errors import explain
 from bonjoro_tui.tui.keyguard import TypingGuard, is_text_field, is_typing_key
 from bonjoro_tui.tui.messages import RefreshHappened
 from bonjoro_tui.tui.screens.status import StatusScreen
@@ -349,6 +347,8 @@ class BonjoroApp(App[int]):
 
     def explain(self, exc: BaseException, target: str | None = None) -> tuple[str, str]:
         """``errors.explain`` with this app's keys in the hints."""
+        from bonjoro_tui.tui.errors import explain  # the error classes load at the first error
+
         return explain(exc, target=target or self.settings.base_url or "the server", key=self.key_for)
 
     def _core_refreshed(self, event: "RefreshEvent") -> None:
@@ -429,6 +429,8 @@ class BonjoroApp(App[int]):
 
     @work(exclusive=True, group="user", description="fetch the user (/me)")
     async def fetch_user(self) -> None:
+        from bonjoro_tui.account.whoami import fetch_me
+
         try:
             client = await self.client_ready()
             self.user = await fetch_me(client)
@@ -461,6 +463,8 @@ class BonjoroApp(App[int]):
     @work(exclusive=True, group="refresh", description="refresh the token")
     async def refresh_before_expiry(self) -> None:
         """The token is about to expire: a request through the client refreshes it (and fetches /me)."""
+        from bonjoro_tui.account.whoami import fetch_me
+
         try:
             client = await self.client_ready()
             self.user = await fetch_me(client)
