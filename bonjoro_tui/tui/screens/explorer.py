@@ -683,11 +683,16 @@ class ExplorerScreen(Screen):
     async def _harvest(self, exchange: Exchange) -> None:
         from bonjoro_tui.api.request_builder import harvest_ids
 
-        try:
-            document = await asyncio.to_thread(json.loads, exchange.content)
-        except (ValueError, RecursionError):
-            return
-        self.harvested |= harvest_ids(exchange.path, document)
+        view = self.response
+        if view.exchange is exchange and view.parsed:
+            document = view.document  # parsed once, by the response view
+        else:
+            try:
+                document = await asyncio.to_thread(json.loads, exchange.content)
+            except (ValueError, RecursionError):
+                return
+        found = await asyncio.to_thread(harvest_ids, exchange.path, document)
+        self.harvested |= found
 
     # ---- history ---------------------------------------------------------------------------------
 
@@ -747,8 +752,8 @@ class ExplorerScreen(Screen):
         try:
             while True:
                 self._save_again = False
-                data = self.workspace.dumps()
-                await asyncio.to_thread(self.workspace.write, data)
+                workspace, snapshot = self.workspace, list(self.workspace.entries)
+                await asyncio.to_thread(lambda: workspace.write(workspace.dumps(snapshot)))
                 if not self._save_again:
                     break
         except Exception as exc:  # disk full, an unsafe path: the history of this run stays in memory
@@ -785,7 +790,10 @@ class ExplorerScreen(Screen):
         entry = self._listed[event.option_index]
         await self._load_entry(entry)
         self.query_one("#response-tabs", TabbedContent).active = "tab-tree"  # show may pick Raw
-        await self.response.show(self._exchange_of(entry))
+        # In a worker, not in this handler: show() waits for the screen to draw between its
+        # steps, and the screen cannot draw while its own handler waits.
+        self.run_worker(self.response.show(self._exchange_of(entry)), group="show-entry", exclusive=True,
+                        description="show a history entry")
 
     def _exchange_of(self, entry: Entry) -> Exchange:
         live = self._live.get(id(entry))

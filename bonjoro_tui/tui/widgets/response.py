@@ -133,7 +133,9 @@ class ResponseView(Vertical):
         self.pages: tuple[str | None, str | None, int | None, int | None, int | None] | None = None
         self._base: Text = Text()
         self._verdict: Text | None = None
-        self._pretty: str | None = None
+        #: The Raw tab's texts: (as sent, masked) and (pretty, masked), made in a thread.
+        self._raw: tuple[str, str] | None = None
+        self._pretty: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="response-meta")
@@ -196,7 +198,8 @@ class ResponseView(Vertical):
     def clear_previous(self) -> None:
         """Nothing was sent: the previous response's tree, Raw text, pages and contract go."""
         self.exchange = None
-        self.document, self.parsed, self.contract, self._pretty, self._verdict = None, False, None, None, None
+        self.document, self.parsed, self.contract, self._verdict = None, False, None, None
+        self._raw = self._pretty = None
         self._clear_body("(not sent: no response to show)")
         self.query_one("#response-headers", Static).update(Text("Not sent.", style="dim"))
         self._fill_contract(None, "Not sent: nothing to check.")
@@ -211,7 +214,8 @@ class ResponseView(Vertical):
     async def show(self, exchange: Exchange) -> None:
         """Show ``exchange``: returns once the tree is shown; Raw and the contract follow."""
         self.exchange = exchange
-        self.document, self.parsed, self.contract, self._pretty, self._verdict = None, False, None, None, None
+        self.document, self.parsed, self.contract, self._verdict = None, False, None, None
+        self._raw = self._pretty = None
         self._set_pages(None)
         self._fill_headers(exchange)
         if exchange.error:
@@ -220,17 +224,19 @@ class ResponseView(Vertical):
             return
         self._base = self._meta(exchange)
         self._render_meta()
-        raw = raw_text(exchange.content)
         self._set_raw("")
         tree = self.query_one(JsonTree)
         if not exchange.content:
-            self._set_raw(raw)
             tree.show_message("(empty body)")
             self._verdict_not_checked("the body is empty")
             return
-        # The tree is painted first; the Raw tab (hidden by default) is filled after that frame.
-        self.call_after_refresh(self._fill_raw, exchange, raw)
         tree.show_message("parsing …")
+        # The screen's updates and the threads' work take turns: a thread that computes while
+        # the screen lays out halves the screen's share of the GIL (a 40 ms layout became an
+        # 80-100 ms stall beside the parse or the contract check). So: this frame first.
+        await self._next_frame()
+        if self.exchange is not exchange:
+            return
         try:
             # In pieces: one json.loads of megabytes would hold the GIL, and so the screen, throughout.
             document = await asyncio.to_thread(loads_in_pieces, exchange.content, max_depth=MAX_DEPTH)
@@ -239,6 +245,7 @@ class ResponseView(Vertical):
                 self._not_a_tree(exc)
                 self._verdict_not_checked("the body is not JSON" if not isinstance(exc, TooDeep)
                                           else f"the body is nested deeper than {MAX_DEPTH} levels")
+                self._fill_raw_later(exchange)
             return
         if self.exchange is not exchange:
             return  # another response is shown meanwhile
@@ -270,16 +277,34 @@ class ResponseView(Vertical):
         else:  # MemoryError, or anything else a hostile body may cause
             tree.show_message(f"(the body could not be parsed: {type(exc).__name__}: {exc}; see the Raw tab)")
 
-    def _fill_raw(self, exchange: Exchange, raw: str) -> None:
-        if self.exchange is exchange and (self.compact or self._pretty is None):
-            self._set_raw(raw)
+    async def _next_frame(self, timeout: float = 0.5) -> None:
+        """Return once the screen has drawn what is pending (or after ``timeout``: a screen that
+        is not drawn, being closed or hidden, must not hold the caller up). Call it from a worker:
+        a handler of the screen's own would wait for a frame its screen cannot draw meanwhile."""
+        drawn = asyncio.Event()
+        self.call_after_refresh(drawn.set)
+        try:
+            await asyncio.wait_for(drawn.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
 
-    def _set_raw(self, text: str) -> None:
+    def _fill_raw_later(self, exchange: Exchange) -> None:
+        """The Raw tab (hidden by default) of a body that is not a tree, off the event loop."""
+        self.run_worker(self._fill_raw(exchange), group="response-raw", exclusive=True, description="raw text")
+
+    async def _fill_raw(self, exchange: Exchange) -> None:
+        secrets = self._known_secrets()
+        raw = await asyncio.to_thread(_raw_pair, exchange.content, secrets)
+        if self.exchange is exchange:
+            self._raw = raw
+            self._set_raw(*raw)
+
+    def _set_raw(self, text: str, shown: str | None = None) -> None:
         """The Raw tab's text, every credential's value and every JWT in it masked (the product
-        rule: a token is never shown in full unless asked for; Copy body and Save give the bytes)."""
-        from bonjoro_tui.account.history import scrub_text
-
-        shown = scrub_text(text, self._known_secrets()) if text else text
+        rule: a token is never shown in full unless asked for; Copy body and Save give the bytes).
+        ``shown``: that masked text, when a thread has made it already."""
+        if shown is None:
+            shown = _scrubbed(text, self._known_secrets())
         self.query_one("#raw-masked", Static).set_class(shown != text, "masked")
         self.query_one("#response-raw", TextArea).text = shown
 
@@ -290,13 +315,16 @@ class ResponseView(Vertical):
 
     @work(exclusive=True, group="response-after-parse", description="raw text and contract check")
     async def _after_parse(self, exchange: Exchange, document: Any) -> None:
-        """Off the event loop: the pretty Raw text, then the contract check."""
-        pretty = await asyncio.to_thread(pretty_text, document, len(exchange.content))
+        """Off the event loop: the Raw tab's texts (as sent and pretty, masked), then the contract
+        check — each thread started once the screen has drawn what came before it."""
+        await self._next_frame()  # the tree's first frame, alone
+        secrets = self._known_secrets()
+        raw, pretty = await asyncio.to_thread(
+            lambda: (_raw_pair(exchange.content, secrets), _pretty_pair(document, len(exchange.content), secrets)))
         if self.exchange is not exchange:
             return
-        self._pretty = pretty
-        if not self.compact:
-            self._set_raw(pretty)
+        self._raw, self._pretty = raw, pretty
+        self._set_raw(*(raw if self.compact else pretty))
         template = self._operation(exchange)
         if template is None:
             self._verdict_not_checked(f"{exchange.method} {_path_only(exchange.path)} is not an operation "
@@ -306,6 +334,9 @@ class ResponseView(Vertical):
 
         self._verdict = Text("… checking against the published schema", style="dim")
         self._render_meta()
+        await self._next_frame()
+        if self.exchange is not exchange:
+            return
         try:
             result = await asyncio.to_thread(contract.check, exchange.method, template, exchange.status or 0, document)
         except Exception as exc:  # noqa: BLE001 - a check that fails is said, never the end of the app
@@ -430,6 +461,9 @@ class ResponseView(Vertical):
     # ---- page links ------------------------------------------------------------------------------
 
     def _set_pages(self, pages: tuple[str | None, str | None, int | None, int | None, int | None] | None) -> None:
+        # Which of next/prev page can run: the footer is rebuilt (a layout of the whole screen)
+        # only when that changes, not twice for every response.
+        before = self._page_moves()
         self.pages = pages
         pager = self.query_one("#response-pager")
         pager.set_class(pages is not None, "paged")
@@ -441,7 +475,12 @@ class ResponseView(Vertical):
             self.query_one("#page-info", Static).update(rich_plain(info))
             self.query_one("#page-prev", Button).disabled = prev_url is None
             self.query_one("#page-next", Button).disabled = next_url is None
-        self.refresh_bindings()
+        if self._page_moves() != before:
+            self.refresh_bindings()
+
+    def _page_moves(self) -> tuple[bool, bool]:
+        pages = getattr(self, "pages", None)
+        return (pages is not None and pages[0] is not None, pages is not None and pages[1] is not None)
 
     @on(Button.Pressed, "#page-next")
     def _next_pressed(self, event: Button.Pressed) -> None:
@@ -487,10 +526,11 @@ class ResponseView(Vertical):
         exchange = self.exchange
         if exchange is None or exchange.error:
             return
-        if self.compact or self._pretty is None:
+        chosen = self._raw if self.compact or self._pretty is None else self._pretty
+        if chosen is not None:
+            self._set_raw(*chosen)
+        else:  # not made yet: the thread that makes it shows the one the box asks for
             self._set_raw(raw_text(exchange.content))
-        else:
-            self._set_raw(self._pretty)
 
     def action_toggle_compact(self) -> None:
         box = self.query_one("#raw-compact", Checkbox)
@@ -629,6 +669,23 @@ def pretty_text(document: Any, sent: int, limit: int = RAW_LIMIT) -> str:
         return shown
     return (f"… pretty-printed and truncated at {size(limit)} (the body is {size(sent)} as sent): p shows it as "
             "sent, Save writes all of it\n" + shown[:limit])
+
+
+def _scrubbed(text: str, secrets: list[str | None]) -> str:
+    from bonjoro_tui.account.history import scrub_text
+
+    return scrub_text(text, secrets) if text else text
+
+
+def _raw_pair(content: bytes, secrets: list[str | None]) -> tuple[str, str]:
+    """(the Raw tab's text as sent, that text masked): thread-safe, for a worker thread."""
+    text = raw_text(content)
+    return text, _scrubbed(text, secrets)
+
+
+def _pretty_pair(document: Any, sent: int, secrets: list[str | None]) -> tuple[str, str]:
+    text = pretty_text(document, sent)
+    return text, _scrubbed(text, secrets)
 
 
 def bounded_json(value: Any, limit: int) -> str | None:
