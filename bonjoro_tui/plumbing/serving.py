@@ -20,12 +20,71 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import socket
-from typing import Iterator
+import sys
+import threading
+from typing import Any, Iterator
 
-import h11
-import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
+
+#: The names ``uvicorn/__init__.py`` binds that its submodules define (``uvicorn.main`` re-exports
+#: ``uvicorn.server.Server``): answered from them without running the rest of ``__init__``.
+_OWN_MODULES = {"Config": "uvicorn.config", "Server": "uvicorn.server"}
+
+
+def _defer_uvicorns_own_init() -> None:
+    """Let ``uvicorn.config`` and ``uvicorn.server`` be imported without uvicorn's command line.
+
+    ``uvicorn/__init__.py`` only re-exports ``Config``, ``Server``, ``main`` and ``run``, but to do
+    so it imports ``uvicorn.main``, uvicorn's command line: click, the reloaders,
+    ``multiprocessing`` — ~15–25 ms, over a third of what a one-shot command that starts its own
+    sandbox spent importing it (issue 16, figure 10a), and nothing a server configured here runs.
+
+    When nothing has imported uvicorn yet, the package is put in ``sys.modules`` created from its
+    own spec (its ``__path__`` is set, so its submodules import as usual) but with its
+    ``__init__`` not yet run: the first time anything asks the package for a name it does not
+    have yet (``uvicorn.Config``, ``uvicorn.run``, ``uvicorn.__version__``, ``from uvicorn import
+    Server``), its ``__init__`` runs — once, under a lock — and the name is answered from it. So
+    any other user of uvicorn in the process (a test, an embedding program) sees the package it
+    would have seen; only code that names the submodules, as this module does, skips the rest.
+    """
+    if "uvicorn" in sys.modules:
+        return
+    spec = importlib.util.find_spec("uvicorn")
+    loader = spec.loader if spec is not None else None
+    if spec is None or loader is None or spec.submodule_search_locations is None:
+        return  # not installed as a package: the import below says so
+    package = importlib.util.module_from_spec(spec)
+    lock = threading.RLock()
+    ran: list[bool] = []
+
+    def finish(name: str) -> Any:
+        with lock:
+            if not ran and name in _OWN_MODULES:  # uvicorn.lifespan.off: ``from uvicorn import Config``
+                value = getattr(importlib.import_module(_OWN_MODULES[name]), name)
+                vars(package)[name] = value  # what __init__ binds the name to, when it runs
+                return value
+            if not ran:
+                ran.append(True)
+                try:
+                    loader.exec_module(package)
+                finally:
+                    vars(package).pop("__getattr__", None)
+        try:
+            return vars(package)[name]
+        except KeyError:
+            raise AttributeError(f"module 'uvicorn' has no attribute {name!r}") from None
+
+    vars(package)["__getattr__"] = finish
+    sys.modules["uvicorn"] = package
+
+
+_defer_uvicorns_own_init()
+
+import h11  # noqa: E402 - after the line above, on purpose
+from uvicorn.config import Config  # noqa: E402
+from uvicorn.protocols.http.h11_impl import H11Protocol  # noqa: E402
+from uvicorn.server import Server  # noqa: E402
 
 #: Seconds a connection may take to deliver one complete request.
 REQUEST_TIMEOUT = 10.0
@@ -77,13 +136,13 @@ class DeadlineH11Protocol(H11Protocol):
 
 
 def h11_protocol(request_timeout: float | None = None) -> type[DeadlineH11Protocol]:
-    """The protocol class to pass as ``uvicorn.Config(http=…)``."""
+    """The protocol class to pass as ``Config(http=…)``."""
     if request_timeout is None:
         return DeadlineH11Protocol
     return type("DeadlineH11Protocol", (DeadlineH11Protocol,), {"request_timeout": float(request_timeout)})
 
 
-class PromptServer(uvicorn.Server):
+class PromptServer(Server):
     """uvicorn, stopping as soon as it is asked, for a server a command or a sign-in waits for.
 
     * It does not take over SIGINT/SIGTERM (``capture_signals`` is a no-op): the process around
@@ -100,7 +159,7 @@ class PromptServer(uvicorn.Server):
     #: Why the tasks still running at the end of a shutdown are cancelled (their CancelledError).
     shutdown_message = "the server is shutting down"
 
-    def __init__(self, config: uvicorn.Config) -> None:
+    def __init__(self, config: Config) -> None:
         super().__init__(config)
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

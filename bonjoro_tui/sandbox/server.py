@@ -16,8 +16,6 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import uvicorn
-
 from bonjoro_tui.plumbing import serving
 from bonjoro_tui.sandbox.announce import Announcement
 from bonjoro_tui.sandbox.app import create_app
@@ -74,7 +72,7 @@ class SandboxServer:
         bound_host, bound_port = sock.getsockname()[:2]
         self.port = bound_port
         self.url = f"http://[{bound_host}]:{bound_port}" if ":" in bound_host else f"http://{bound_host}:{bound_port}"
-        config = uvicorn.Config(
+        config = serving.Config(
             self.app,
             log_level="warning",
             log_config=None,  # never reconfigure the host application's logging

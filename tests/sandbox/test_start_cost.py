@@ -1,0 +1,80 @@
+"""What a sandbox started for one request loads (issue 16, figure 10a: ``bonjoro-tui api GET /me``
+with no sandbox running starts one in-process): only what that request needs. Asserted as
+*what* is imported, in a fresh interpreter, never as how long it took.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+ONE_REQUEST = r"""
+import http.client, json, sys
+from pathlib import Path
+from bonjoro_tui.sandbox import SandboxServer
+
+report = {}
+server = SandboxServer(state_file=Path(sys.argv[1]))
+server.start()
+try:
+    def get(path, headers):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+        return response.status, body
+
+    status, body = get("/api/v2/me", {"authorization": "Bearer sandbox-api-key"})
+    report["me"] = [status, json.loads(body)["name"]]
+    report["loaded"] = sorted(m for m in sys.modules if m in (
+        "click", "uvicorn.main", "uvicorn.supervisors", "multiprocessing", "bonjoro_tui.sandbox.engine"))
+    status, body = get("/.well-known/oauth-authorization-server", {})
+    report["metadata"] = [status, "token_endpoint" in json.loads(body)]
+    report["oauth_after_metadata"] = "bonjoro_tui.sandbox.oauth" in sys.modules
+finally:
+    server.stop()
+print(json.dumps(report))
+"""
+
+UVICORN_AS_EVER = r"""
+import json, sys
+import bonjoro_tui.plumbing.serving as serving
+report = {"cli_before": "uvicorn.main" in sys.modules or "click" in sys.modules}
+import uvicorn
+import uvicorn.config, uvicorn.server
+report["config"] = uvicorn.Config is uvicorn.config.Config is serving.Config
+report["server"] = uvicorn.Server is uvicorn.server.Server is serving.Server
+report["version"] = isinstance(uvicorn.__version__, str)
+report["run"] = callable(uvicorn.run) and callable(uvicorn.main)
+from uvicorn import main, run
+from uvicorn.main import run as main_run
+report["same_run"] = run is main_run and "Config" in uvicorn.__all__
+try:
+    uvicorn.no_such_name
+except AttributeError:
+    report["missing"] = True
+print(json.dumps(report))
+"""
+
+
+def _run(code: str, *args: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BONJORO")}
+    done = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_one_api_request_does_not_load_uvicorns_command_line(tmp_path):
+    report = _run(ONE_REQUEST, str(tmp_path / "state.json"))
+    assert report["me"] == [200, "Alex Sandbox"]
+    assert report["loaded"] == []
+    assert report["metadata"] == [200, True]
+
+
+def test_uvicorn_is_whole_for_anyone_who_asks_for_it():
+    """serving.py imports uvicorn's server and config without its __init__'s command line; any
+    name of the package asked for afterwards finishes that __init__, so uvicorn looks as ever."""
+    report = _run(UVICORN_AS_EVER)
+    assert report == {"cli_before": False, "config": True, "server": True, "version": True, "run": True,
+                      "same_run": True, "missing": True}
