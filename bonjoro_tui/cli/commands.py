@@ -420,7 +420,7 @@ async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
         number = 0
         bodies = Bodies()  # each page parsed once, for the pager's next link and for printing
         async for r in pages(session.client, plan.method, plan.path, params=plan.params or None, json=plan.json,
-                             headers=plan.headers or None, on_wait=waiting, bodies=bodies):
+                             headers=plan.headers or None, on_wait=waiting, bodies=bodies, ask_ahead=True):
             number += 1
             if not r.ok:
                 return failed(r, number)
