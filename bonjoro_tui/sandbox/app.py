@@ -1,17 +1,28 @@
-"""The sandbox as one plain ASGI application: Host check, latency, faults, routing."""
+"""The sandbox as one plain ASGI application: Host check, latency, faults, routing.
+
+The OAuth endpoints (``sandbox.oauth``: the consent page, its HTML, the registered clients) are
+imported on the first request for one of them: a one-shot command that starts its own sandbox for
+one API call (``bonjoro-tui api GET /me``, issue 16) never loads them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from bonjoro_tui.sandbox import admin, announce, api, oauth
+from bonjoro_tui.sandbox import admin, announce, api
 from bonjoro_tui.sandbox.state import SandboxState
 from bonjoro_tui.sandbox.web import BadRequest, Receive, Request, Response, Send, json_response
 
+if TYPE_CHECKING:
+    from types import ModuleType
+
 log = logging.getLogger("bonjoro_tui.sandbox")
+
+#: The token endpoint's paths: Bonjoro's own, and the one its seed article names.
+TOKEN_PATHS = ("/oauth/token", f"{api.PREFIX}/oauth/2/token")
 
 #: Host names the sandbox answers to: a request naming any other host (a DNS-rebinding page
 #: at evil.example resolving to 127.0.0.1) is refused.
@@ -22,6 +33,12 @@ _HOST = re.compile(r"(?P<name>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?
 def _host_allowed(host_header: str, allowed: frozenset[str]) -> bool:
     match = _HOST.fullmatch(host_header)
     return match is not None and match.group("name").lower() in allowed
+
+
+def _oauth() -> ModuleType:
+    from bonjoro_tui.sandbox import oauth
+
+    return oauth
 
 
 def _index(req: Request) -> Response:
@@ -74,21 +91,21 @@ class SandboxApp:
         latency = self.state.knobs["latency"]
         if latency > 0:
             await asyncio.sleep(latency)
-        if path in oauth.TOKEN_PATHS:
-            return await oauth.token(req, self.state)
+        if path in TOKEN_PATHS:
+            return await _oauth().token(req, self.state)
         if path.startswith(api.PREFIX + "/"):
             return await api.handle(req, self.state)
         fault = self.state.take_fault("other")
         if fault is not None:
-            return oauth.fault_response(fault)
+            return _oauth().fault_response(fault)
         if path == "/oauth/authorize" and req.method in ("GET", "POST"):
-            return await oauth.authorize(req, self.state)
+            return await _oauth().authorize(req, self.state)
         if path == "/oauth/revoke":
-            return await oauth.revoke(req, self.state)
+            return await _oauth().revoke(req, self.state)
         if path == "/" and req.method == "GET":
             return _index(req)
         if path == "/.well-known/oauth-authorization-server" and req.method == "GET":
-            return await oauth.metadata(req, self.state)
+            return await _oauth().metadata(req, self.state)
         return json_response(api.error_body(404, "Not Found"), 404)
 
 

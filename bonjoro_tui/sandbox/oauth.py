@@ -16,7 +16,6 @@ from bonjoro_tui.sandbox.pages import consent_page, error_page, origin_of, secur
 from bonjoro_tui.sandbox.state import SandboxState
 from bonjoro_tui.sandbox.web import NO_STORE, BadRequest, Request, Response, add_query, html_response, json_response, redirect
 
-TOKEN_PATHS = ("/oauth/token", "/api/v2/oauth/2/token")
 _CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")  # BASE64URL(SHA-256(verifier)), no padding
 _VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # RFC 7636 §4.1
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")  # RFC 6749 §3.3

@@ -28,7 +28,8 @@ try:
     status, body = get("/api/v2/me", {"authorization": "Bearer sandbox-api-key"})
     report["me"] = [status, json.loads(body)["name"]]
     report["loaded"] = sorted(m for m in sys.modules if m in (
-        "click", "uvicorn.main", "uvicorn.supervisors", "multiprocessing", "bonjoro_tui.sandbox.engine"))
+        "click", "uvicorn.main", "uvicorn.supervisors", "multiprocessing",
+        "bonjoro_tui.sandbox.oauth", "bonjoro_tui.sandbox.pages", "bonjoro_tui.sandbox.engine", "html"))
     status, body = get("/.well-known/oauth-authorization-server", {})
     report["metadata"] = [status, "token_endpoint" in json.loads(body)]
     report["oauth_after_metadata"] = "bonjoro_tui.sandbox.oauth" in sys.modules
@@ -65,11 +66,12 @@ def _run(code: str, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_one_api_request_does_not_load_uvicorns_command_line(tmp_path):
+def test_one_api_request_loads_neither_uvicorns_command_line_nor_the_oauth_pages(tmp_path):
     report = _run(ONE_REQUEST, str(tmp_path / "state.json"))
     assert report["me"] == [200, "Alex Sandbox"]
     assert report["loaded"] == []
-    assert report["metadata"] == [200, True]
+    # The OAuth side is there when asked for.
+    assert report["metadata"] == [200, True] and report["oauth_after_metadata"] is True
 
 
 def test_uvicorn_is_whole_for_anyone_who_asks_for_it():
