@@ -113,9 +113,17 @@ class SandboxState(GrantsMixin):
         overrides = {"access_ttl": access_ttl, "auto_approve": auto_approve, "latency": latency}
         self._baseline = dict(DEFAULT_KNOBS)
         self._baseline.update({k: _check_knob(k, v) for k, v in overrides.items() if v is not None})
+        forced = {k: self._baseline[k] for k, v in overrides.items() if v is not None}
         with self._transaction():
-            self._doc["knobs"].update({k: self._baseline[k] for k, v in overrides.items() if v is not None})
-            self._dirty = True
+            # Written only when this start changes something: a fresh document (no file yet, or an
+            # unusable one set aside) or a start-up knob the file does not hold. A start that finds
+            # its state as it left it (every one-shot command: issue 16) rewrites nothing.
+            knobs = self._doc["knobs"]
+            if any(knobs.get(k) != v or type(knobs.get(k)) is not type(v) for k, v in forced.items()) or (
+                self._file is not None and not self._file.seen
+            ):
+                knobs.update(forced)
+                self._dirty = True
 
     # -- storage ---------------------------------------------------------------------------
 

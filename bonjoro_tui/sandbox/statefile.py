@@ -61,6 +61,11 @@ class StateFile:
             return None
         return (st.st_ino, st.st_size, st.st_mtime_ns)
 
+    @property
+    def seen(self) -> bool:
+        """Whether the file holds what this process last read or wrote (not: none yet, or set aside)."""
+        return self._seen is not None
+
     def changed(self) -> bool:
         """Whether the file differs from what this process last read or wrote."""
         return self._signature() != self._seen

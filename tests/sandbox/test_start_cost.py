@@ -80,3 +80,29 @@ def test_uvicorn_is_whole_for_anyone_who_asks_for_it():
     report = _run(UVICORN_AS_EVER)
     assert report == {"cli_before": False, "config": True, "server": True, "version": True, "run": True,
                       "same_run": True, "missing": True}
+
+
+def test_a_start_that_changes_nothing_rewrites_no_state_file(tmp_path):
+    from bonjoro_tui.sandbox.state import SandboxState
+
+    path = tmp_path / "state.json"
+    first = SandboxState(path, auto_approve=False)
+    assert path.exists()  # a fresh state (its signing key) is saved at once
+    key = first._doc["signing_key"]
+
+    def signature():
+        st = path.stat()
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    before = signature()
+    again = SandboxState(path, auto_approve=False)
+    assert again._doc["signing_key"] == key and signature() == before  # same state, file untouched
+    SandboxState(path, auto_approve=True)  # a start-up knob the file does not hold: saved
+    assert signature() != before and SandboxState(path)._doc["knobs"]["auto_approve"] is True
+    SandboxState(path, auto_approve=False)  # and set back
+    assert SandboxState(path).knobs["auto_approve"] is False
+
+    path.write_text("not json")  # an unusable file is set aside and a fresh state saved
+    fresh = SandboxState(path)
+    assert path.exists() and fresh._doc["signing_key"] != key
+    assert list(tmp_path.glob("state.json.corrupt-*"))
