@@ -28,7 +28,7 @@ import asyncio
 import json as jsonlib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Awaitable, Callable, Mapping
 from urllib.parse import urljoin
 
 from bonjoro_tui.api.errors import ApiError
@@ -149,7 +149,7 @@ async def pages(
     max_rate_waits: int = DEFAULT_MAX_RATE_WAITS,
     bodies: Bodies | None = None,
     ask_ahead: bool = False,
-) -> AsyncIterator["ApiResponse"]:
+) -> AsyncGenerator["ApiResponse", None]:
     """Yield each page's response, first to last. A page that is not 2xx is yielded and ends the
     walk (the caller reports it); so does a page without a next link. ``sleep`` and ``now``
     default to the client's own (tests inject theirs there). ``bodies``: shared with the caller,

@@ -410,6 +410,8 @@ async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
 
     async def paginated(session: Any) -> int:
+        from contextlib import aclosing
+
         from bonjoro_tui.account.paginate import Wait, page_items, pages
 
         def waiting(wait: Wait) -> None:
@@ -419,21 +421,23 @@ async def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
         slurped: list[Any] = []
         number = 0
         bodies = Bodies()  # each page parsed once, for the pager's next link and for printing
-        async for r in pages(session.client, plan.method, plan.path, params=plan.params or None, json=plan.json,
-                             headers=plan.headers or None, on_wait=waiting, bodies=bodies, ask_ahead=True):
-            number += 1
-            if not r.ok:
-                return failed(r, number)
-            if not args.slurp:
-                if args.include:
-                    show_headers(r)
-                show(r, bodies)
-                sys.stdout.flush()
-                continue
-            try:
-                slurped += page_items(bodies.of(r))
-            except ValueError as exc:
-                raise BonjoroError(f"--slurp: page {number}: {exc}") from None
+        walk = pages(session.client, plan.method, plan.path, params=plan.params or None, json=plan.json,
+                     headers=plan.headers or None, on_wait=waiting, bodies=bodies, ask_ahead=True)
+        async with aclosing(walk):  # ended here, before the session: a page asked for ahead included
+            async for r in walk:
+                number += 1
+                if not r.ok:
+                    return failed(r, number)
+                if not args.slurp:
+                    if args.include:
+                        show_headers(r)
+                    show(r, bodies)
+                    sys.stdout.flush()
+                    continue
+                try:
+                    slurped += page_items(bodies.of(r))
+                except ValueError as exc:
+                    raise BonjoroError(f"--slurp: page {number}: {exc}") from None
         if args.slurp:
             if jq is None:
                 _print_json(slurped)
