@@ -55,8 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert parser is not None  # a subcommand was named
         return print_completion(parser, args.shell)
     if args.command is None:
-        # The dashboard's start-up (its imports included) runs without the cyclic garbage
-        # collector; the app resumes it once started (bonjoro_tui.startup).
+        # The dashboard's start-up (its imports included) runs without full passes of the garbage
+        # collector; the app resumes them once started (bonjoro_tui.startup).
         from bonjoro_tui.startup import pause_collector, resume_collector
 
         pause_collector()

@@ -226,12 +226,12 @@ class BonjoroApp(App[int]):
         return self.session.http
 
     def on_load(self) -> None:
-        # The start-up runs without the cyclic garbage collector (bonjoro_tui.startup;
-        # `bonjoro-tui` pauses it before its imports already): it resumes once the first frame is
-        # painted and, signed in, the user's name shown — at most START_UP_SECONDS after mount.
+        # The start-up runs without full passes of the garbage collector (bonjoro_tui.startup;
+        # `bonjoro-tui` pauses them before its imports already): they resume once the first frame
+        # is painted and, signed in, the user's name shown — at most START_UP_SECONDS after mount.
         pause_collector()
 
-    #: The longest the start-up keeps the garbage collector paused (a /me that hangs).
+    #: The longest the start-up keeps full collections paused (a /me that hangs).
     START_UP_SECONDS = 5.0
 
     def on_unmount(self) -> None:

@@ -1,6 +1,6 @@
-"""The dashboard starts with the cyclic garbage collector paused (``bonjoro_tui.startup``)
-and resumes it once started: signed out after the first frame, signed in once ``/me`` is shown.
-It is never left paused, and a collector the embedding program disabled stays disabled."""
+"""The dashboard starts without full passes of the cyclic garbage collector (``bonjoro_tui.startup``)
+and collects as usual once started: signed out after the first frame, signed in once ``/me`` is
+shown. It is never left that way, and a collector the embedding program disabled stays disabled."""
 
 from __future__ import annotations
 
@@ -14,13 +14,17 @@ from bonjoro_tui.tui.app import BonjoroApp
 from .fakes import FakeSession
 from .helpers import make_app
 
+USUAL = (700, 10, 10)
+
 
 @pytest.fixture(autouse=True)
-def collector_on():
-    was = gc.isenabled()
+def usual_collector():
+    was, thresholds = gc.isenabled(), gc.get_threshold()
     gc.enable()
+    gc.set_threshold(*USUAL)
     yield
-    startup._paused = False
+    startup._saved = None
+    gc.set_threshold(*thresholds)
     if was:
         gc.enable()
     else:
@@ -28,16 +32,16 @@ def collector_on():
 
 
 @pytest.mark.parametrize("signed_in", [False, True])
-async def test_the_collector_is_paused_at_start_and_resumed_once_started(signed_in):
+async def test_no_full_collection_during_start_up_and_the_usual_once_started(signed_in):
     session = FakeSession()
     if signed_in:
         session.sign_in()
-    seen: list[bool] = []
+    seen: list[tuple[int, int, int]] = []
 
     class Probe(BonjoroApp):
         def on_load(self) -> None:
             super().on_load()
-            seen.append(gc.isenabled())
+            seen.append(gc.get_threshold())
 
     app = make_app(session)
     app.__class__ = Probe
@@ -45,23 +49,27 @@ async def test_the_collector_is_paused_at_start_and_resumed_once_started(signed_
         await app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.pause()
-        assert seen == [False]  # paused from the start
-        assert gc.isenabled()  # and running again once started
+        assert seen == [(700, 10, startup.START_UP_THRESHOLD)]  # from the start
+        assert gc.get_threshold() == USUAL and gc.isenabled()  # and as usual once started
         if signed_in:
             assert app.user is not None
 
 
-async def test_the_collector_is_resumed_when_the_app_ends_early():
+def test_resume_restores_once_and_only_its_own_change():
     startup.pause_collector()
-    assert not gc.isenabled()
+    assert gc.get_threshold() == (700, 10, startup.START_UP_THRESHOLD)
     startup.resume_collector()
-    assert gc.isenabled()
+    assert gc.get_threshold() == USUAL
     startup.resume_collector()  # a second resume changes nothing
-    assert gc.isenabled()
+    assert gc.get_threshold() == USUAL
+    startup.pause_collector()
+    gc.set_threshold(100, 5, 5)  # someone tuned it meanwhile: theirs stays
+    startup.resume_collector()
+    assert gc.get_threshold() == (100, 5, 5)
 
 
 def test_a_collector_disabled_by_someone_else_stays_disabled():
     gc.disable()
     startup.pause_collector()
     startup.resume_collector()
-    assert not gc.isenabled()
+    assert not gc.isenabled() and gc.get_threshold() == USUAL
