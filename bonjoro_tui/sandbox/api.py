@@ -15,7 +15,6 @@ import contextlib
 import json
 import math
 import re
-import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import urlencode
@@ -326,6 +325,8 @@ def get_profiles(req: Request, state: SandboxState, principal: Principal, _: dic
 
 
 def _new_profile(state: SandboxState, email: str, first: str | None, last: str | None) -> dict[str, Any]:
+    import uuid
+
     profile_id = str(uuid.uuid4())
     now = ts(_utc(state))
     name = " ".join(p for p in (first, last) if p) or email.split("@")[0]
@@ -442,6 +443,8 @@ def create_greet(state: SandboxState, principal: Principal, body: dict[str, Any]
     if attrs is not None and not isinstance(attrs, dict):
         raise ApiError(400, "The custom_attributes field must be an object.")
     now = _utc(state)
+    import uuid
+
     greet = state.seed.build_greet(
         greet_id=str(uuid.uuid4()), created=now, updated=now, assignee=assignee, profiles=profiles,
         template=template, status="open", link_id=str(uuid.uuid4()), event_id=str(uuid.uuid4()),

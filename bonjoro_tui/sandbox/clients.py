@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import unquote_plus
 
+from bonjoro_tui.sandbox.grants import API_KEY as API_KEY  # the API key, checked by grants (re-exported)
+
 PUBLIC_CLIENT_ID = "sandbox-public"
 CONFIDENTIAL_CLIENT_ID = "sandbox-confidential"
 CONFIDENTIAL_CLIENT_SECRET = "sandbox-secret"
-API_KEY = "sandbox-api-key"
 
 #: Loopback redirects: registered without a port, accepted with any port (RFC 8252 §7.3).
 LOOPBACK_REDIRECTS = ("http://127.0.0.1/callback", "http://[::1]/callback")

@@ -12,19 +12,22 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bonjoro_tui.sandbox import signing
-from bonjoro_tui.sandbox.clients import API_KEY, Client
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
+    from bonjoro_tui.sandbox.clients import Client
     from bonjoro_tui.sandbox.seed import SeedData
 
 ISSUER = "bonjoro-sandbox"
+#: The sandbox's API key (sent as a Bearer token; listed with the registered clients by
+#: ``sandbox.clients``). Defined here, where it is checked on every API request, so that checking
+#: it does not load the clients' module (issue 16: a sandbox started for one ``GET /me``).
+API_KEY = "sandbox-api-key"
 #: How many rotated refresh tokens a family remembers (to detect their reuse).
 USED_TOKENS_KEPT = 200
 DEFAULT_SCOPE = "*"
@@ -167,6 +170,8 @@ class GrantsMixin:
                 raise GrantError("invalid_grant", "redirect_uri differs from the one in the authorization request")
             if not hmac.compare_digest(signing.s256(verifier), record["challenge"]):
                 raise GrantError("invalid_grant", "PKCE verification failed: code_verifier does not match")
+            import uuid
+
             family_id = str(uuid.uuid4())
             self._doc["families"][family_id] = {
                 "client_id": client.client_id,

@@ -9,7 +9,7 @@ run and machine. Greets are a pure function of their index, so the large-respons
 from __future__ import annotations
 
 import random
-import uuid
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,7 +44,12 @@ def ts(moment: datetime) -> str:
 
 
 def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    """``str(uuid.UUID(int=rng.getrandbits(128), version=4))``, without importing ``uuid`` (which
+    imports ``platform`` on Linux: a few ms of every sandbox start)."""
+    value = rng.getrandbits(128)
+    value = (value & ~(0xC000 << 48) | 0x8000 << 48) & ~(0xF000 << 64) | 4 << 76  # RFC 4122 variant, version 4
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def absolutize(value: Any, origin: str) -> Any:
@@ -60,16 +65,42 @@ def absolutize(value: Any, origin: str) -> Any:
 
 
 class SeedData:
+    """The team and its users at once; the profiles, templates and campaigns (drawn next from the
+    same random sequence) on first use — a sandbox started for ``GET /me`` needs only the users."""
+
     def __init__(self) -> None:
         rng = random.Random(SEED)
         self.team_id = _uuid(rng)
         self.users = [self._user(rng, first, last, bio) for first, last, bio in TEAM]
-        self.profiles = [self._profile(rng, i) for i in range(60)]
-        self.templates = [self._template(rng, i, name) for i, name in enumerate(TEMPLATES)]
-        self.campaigns = [self._campaign(rng, i, *spec) for i, spec in enumerate(CAMPAIGNS)]
+        self._after_users = rng.getstate()
+        self._rest: tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]] | None = None
+        self._rest_lock = threading.Lock()
         self.created_greets: list[dict[str, Any]] = []  # POST /greets, newest first
         self._generated: list[dict[str, Any]] = []
         self._greet_index: dict[str, int] = {}
+
+    def _the_rest(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        with self._rest_lock:
+            if self._rest is None:
+                rng = random.Random()
+                rng.setstate(self._after_users)
+                profiles = [self._profile(rng, i) for i in range(60)]
+                templates = [self._template(rng, i, name) for i, name in enumerate(TEMPLATES)]
+                campaigns = [self._campaign(rng, i, *spec) for i, spec in enumerate(CAMPAIGNS)]
+                self._rest = (profiles, templates, campaigns)
+            return self._rest
+
+    @property
+    def profiles(self) -> list[dict[str, Any]]:
+        return self._the_rest()[0]
+
+    @property
+    def templates(self) -> list[dict[str, Any]]:
+        return self._the_rest()[1]
+
+    @property
+    def campaigns(self) -> list[dict[str, Any]]:
+        return self._the_rest()[2]
 
     @property
     def me(self) -> dict[str, Any]:

@@ -29,7 +29,9 @@ try:
     report["me"] = [status, json.loads(body)["name"]]
     report["loaded"] = sorted(m for m in sys.modules if m in (
         "click", "uvicorn.main", "uvicorn.supervisors", "multiprocessing",
-        "bonjoro_tui.sandbox.oauth", "bonjoro_tui.sandbox.pages", "bonjoro_tui.sandbox.engine", "html"))
+        "bonjoro_tui.sandbox.oauth", "bonjoro_tui.sandbox.pages", "bonjoro_tui.sandbox.engine", "html",
+        "bonjoro_tui.sandbox.clients", "uuid"))
+    report["seed_built"] = server.state.seed._rest is not None
     status, body = get("/.well-known/oauth-authorization-server", {})
     report["metadata"] = [status, "token_endpoint" in json.loads(body)]
     report["oauth_after_metadata"] = "bonjoro_tui.sandbox.oauth" in sys.modules
@@ -70,6 +72,7 @@ def test_one_api_request_loads_neither_uvicorns_command_line_nor_the_oauth_pages
     report = _run(ONE_REQUEST, str(tmp_path / "state.json"))
     assert report["me"] == [200, "Alex Sandbox"]
     assert report["loaded"] == []
+    assert report["seed_built"] is False  # the users only: profiles, templates, campaigns on first use
     # The OAuth side is there when asked for.
     assert report["metadata"] == [200, True] and report["oauth_after_metadata"] is True
 
@@ -106,3 +109,31 @@ def test_a_start_that_changes_nothing_rewrites_no_state_file(tmp_path):
     fresh = SandboxState(path)
     assert path.exists() and fresh._doc["signing_key"] != key
     assert list(tmp_path.glob("state.json.corrupt-*"))
+
+
+def test_the_seeds_ids_are_the_uuids_they_always_were():
+    import random
+    import uuid
+
+    from bonjoro_tui.sandbox.seed import _uuid
+
+    for n in range(2000):
+        assert _uuid(random.Random(n)) == str(uuid.UUID(int=random.Random(n).getrandbits(128), version=4))
+
+
+def test_the_seed_built_on_first_use_is_the_seed_built_at_once():
+    """Profiles, templates and campaigns come next in the same random sequence as the users, so
+    building them later gives the same records (the published ids of every run)."""
+    import random
+
+    from bonjoro_tui.sandbox.seed import SEED, TEMPLATES, SeedData
+
+    seed = SeedData()
+    rng = random.Random(SEED)
+    rng.getrandbits(128)  # the team id
+    for user in seed.users:
+        assert user["id"] == str(__import__("uuid").UUID(int=rng.getrandbits(128), version=4))
+    assert len(seed.profiles) == 60 and len(seed.templates) == len(TEMPLATES) and seed.campaigns
+    assert seed.profiles is seed.profiles  # built once
+    again = SeedData()
+    assert again.campaigns == seed.campaigns and again.profiles == seed.profiles
