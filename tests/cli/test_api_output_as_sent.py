@@ -90,23 +90,26 @@ LAST = compact(envelope(2, 2))
 
 
 @pytest.fixture
-async def client(tmp_path):
-    settings = load_settings(env={"BONJORO_BASE_URL": BASE, "BONJORO_CLIENT_ID": "c",
-                                  "BONJORO_TUI_DATA_DIR": str(tmp_path / "d"),
-                                  "BONJORO_TUI_CONFIG_DIR": str(tmp_path / "c"),
-                                  "BONJORO_TUI_LOG_DIR": str(tmp_path / "l")}, cwd=tmp_path)
+def settings(tmp_path):
+    return load_settings(env={"BONJORO_BASE_URL": BASE, "BONJORO_CLIENT_ID": "c",
+                              "BONJORO_TUI_DATA_DIR": str(tmp_path / "d"),
+                              "BONJORO_TUI_CONFIG_DIR": str(tmp_path / "c"),
+                              "BONJORO_TUI_LOG_DIR": str(tmp_path / "l")}, cwd=tmp_path)
+
+
+@pytest.fixture
+async def client(settings):
     store = TokenStore(settings.store_path)
     store.save(StoredProfile(settings.profile, settings.target_id, "code", "c",
                              TokenSet("access-0", T0, refresh_token="r", expires_at=T0 + 3600),
                              api_origin=BASE))
     c = BonjoroClient(settings, store, now=lambda: T0)
-    c.settings_for_test = settings  # type: ignore[attr-defined]
     yield c
     await c.aclose()
 
 
 @pytest.fixture
-def api(client, capsysbinary, monkeypatch):
+def api(settings, client, capsysbinary, monkeypatch):
     """``api(first_body, *argv) -> (exit code, stdout bytes)``: /greets answers ``first_body``,
     then the last page."""
 
@@ -121,7 +124,7 @@ def api(client, capsysbinary, monkeypatch):
             mock.get(url__startswith=f"{API}/greets").mock(side_effect=lambda req: httpx.Response(
                 200, content=LAST if req.url.params.get("page") == "2" else first,
                 headers={"content-type": "application/json"}))
-            code = await commands.cmd_api(build_parser().parse_args(["api", *argv]), client.settings_for_test)
+            code = await commands.cmd_api(build_parser().parse_args(["api", *argv]), settings)
         return code, capsysbinary.readouterr().out
 
     return run
@@ -182,3 +185,12 @@ async def test_a_body_that_is_not_json_is_still_the_servers_bytes(api):
     for body in (b"not json \x1b]52;c;eA==\x07", b"[" * 100_000, b'{"a":1} trailing'):
         code, out = await api(body, "/greets")
         assert code == 0 and out == body
+
+
+async def test_include_puts_each_pages_headers_before_its_body(api):
+    body = BODIES["friendly"]
+    code, out = await api(body, "--paginate", "--include", "/greets")
+    assert code == 0
+    blocks = out.split(b"HTTP/1.1 200 OK\n")
+    assert blocks[0] == b"" and len(blocks) == 3
+    assert blocks[1].endswith(b"\n\n" + before(body)) and blocks[2].endswith(b"\n\n" + before(LAST))
