@@ -12,6 +12,7 @@ Bonjoro sends: 401 ``{"message": "Unauthenticated."}``, other errors
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import re
@@ -122,15 +123,22 @@ def _off_schema(response: Response) -> None:
 # -- routing --------------------------------------------------------------------------------
 
 Handler = Callable[[Request, SandboxState, Principal, dict[str, str]], Any]
-#: The hand-written routes (below); every other published operation is the engine's
-#: (``sandbox/engine.py``). ``ROUTES`` lists both (for the explorer's served marks).
-HAND_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
+#: The hand-written routes (below) as (method, path template, handler); every other published
+#: operation is the engine's (``sandbox/engine.py``). ``HAND_ROUTES`` lists them with their path
+#: regexes, ``ROUTES`` the engine's too (for the explorer's served marks).
+_HAND: list[tuple[str, str, Handler]] = []
+
+
+@functools.cache
+def _regex(template: str) -> re.Pattern[str]:
+    """A route's path regex, compiled when first matched against (a sandbox started for one
+    ``GET /me`` compiles one, not one per route: issue 16)."""
+    return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "/?$")
 
 
 def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
-        regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "/?$")
-        HAND_ROUTES.append((method, regex, fn))
+        _HAND.append((method, pattern, fn))
         return fn
 
     return register
@@ -141,20 +149,24 @@ def _engine_handler(req: Request, state: SandboxState, principal: Principal, arg
 
 
 def __getattr__(name: str) -> Any:
-    """``ROUTES``: every (method, path regex, handler) served — the hand-written ones, then each
-    operation of the published definition (the spec is read on first use, not at import)."""
+    """``HAND_ROUTES``: the hand-written (method, path regex, handler); ``ROUTES``: every one
+    served — those, then each operation of the published definition (the spec is read on first
+    use, not at import)."""
+    if name == "HAND_ROUTES":
+        return [(method, _regex(template), fn) for method, template, fn in _HAND]
     if name == "ROUTES":
         from bonjoro_tui.sandbox import engine
 
-        return HAND_ROUTES + [(op.method, op.regex, _engine_handler) for op in engine.operations()]
+        hand = [(method, _regex(template), fn) for method, template, fn in _HAND]
+        return hand + [(op.method, op.regex, _engine_handler) for op in engine.operations()]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _route(req: Request, state: SandboxState, principal: Principal) -> Response:
     path = req.path[len(PREFIX):] or "/"
     allowed = []
-    for method, regex, fn in HAND_ROUTES:
-        match = regex.match(path)
+    for method, template, fn in _HAND:
+        match = _regex(template).match(path)
         if match:
             if method == req.method:
                 return _absolute_json(fn(req, state, principal, match.groupdict()), req.origin)

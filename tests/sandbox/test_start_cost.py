@@ -32,6 +32,8 @@ try:
         "bonjoro_tui.sandbox.oauth", "bonjoro_tui.sandbox.pages", "bonjoro_tui.sandbox.engine", "html",
         "bonjoro_tui.sandbox.clients", "uuid"))
     report["seed_built"] = server.state.seed._rest is not None
+    from bonjoro_tui.sandbox import api
+    report["route_regexes"] = api._regex.cache_info().currsize
     status, body = get("/.well-known/oauth-authorization-server", {})
     report["metadata"] = [status, "token_endpoint" in json.loads(body)]
     report["oauth_after_metadata"] = "bonjoro_tui.sandbox.oauth" in sys.modules
@@ -73,6 +75,7 @@ def test_one_api_request_loads_neither_uvicorns_command_line_nor_the_oauth_pages
     assert report["me"] == [200, "Alex Sandbox"]
     assert report["loaded"] == []
     assert report["seed_built"] is False  # the users only: profiles, templates, campaigns on first use
+    assert report["route_regexes"] == 1  # GET /me's, the first hand-written route
     # The OAuth side is there when asked for.
     assert report["metadata"] == [200, True] and report["oauth_after_metadata"] is True
 
