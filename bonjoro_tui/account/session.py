@@ -288,13 +288,14 @@ def _start_sandbox(state_dir: Path, now: Callable[[], float], options: dict[str,
     (``sandbox.binding``, standard library only); uvicorn and the state load when it is started.
     """
     from bonjoro_tui.sandbox.binding import SandboxServerError
-    from bonjoro_tui.sandbox.deferred import DeferredSandbox
 
     state_file = state_dir / locations.SANDBOX_STATE_FILE
     port_file = state_dir / locations.SANDBOX_PORT_FILE
 
     def started(**kwargs: Any) -> Any:
         if defer:
+            from bonjoro_tui.sandbox.deferred import DeferredSandbox
+
             return DeferredSandbox(state_file=state_file, now=now, **kwargs)
         from bonjoro_tui.sandbox import SandboxServer
 

@@ -163,6 +163,15 @@ class PromptServer(Server):
         super().__init__(config)
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: Set once the start-up is over, listening (``started``) or not: a thread that waits for
+        #: a server it started in another one wakes at once instead of polling ``started``.
+        self.startup_over = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets=sockets)
+        finally:
+            self.startup_over.set()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:

@@ -125,15 +125,15 @@ class SandboxServer:
                 asyncio.run(server.serve(sockets=[sock]))
             except BaseException as exc:  # surfaced by start() if it happens before listening
                 failure.append(exc)
+            finally:
+                server.startup_over.set()  # it ended before its start-up did (config, loop): wake start()
 
         self._thread = threading.Thread(target=run, name="bonjoro-sandbox", daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if failure or not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise SandboxServerError(f"the sandbox did not start: {failure[0] if failure else 'timeout'}")
-            time.sleep(0.005)
+        server.startup_over.wait(timeout)  # set by the server as it listens, or by run() as it fails
+        if not server.started:
+            self.stop()
+            raise SandboxServerError(f"the sandbox did not start: {failure[0] if failure else 'timeout'}")
         self._announce()
 
     def stop(self, timeout: float = 5.0) -> None:
