@@ -57,6 +57,13 @@ class StatusScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         # The layout class is right before the first style pass (a change later restyles every node).
         self.set_class(self.app.size.width >= self.WIDE, "-wide")
+        if not self.app.profile_read:
+            # The store is read before the first show, not after it: the panels are filled once,
+            # and the buttons are built as they are shown (a button's variant or disabled state
+            # changed later restyles it), signed in or not.
+            self.app.reload_profile()
+        profile = self.app.profile
+        signed_in = profile is not None
         yield Header(show_clock=False)
         with VerticalScroll(id="status-body"):
             yield Static(id="target")
@@ -67,15 +74,17 @@ class StatusScreen(Screen[None]):
                     yield Countdown(id="countdown")
                     yield LastRefresh(id="last-refresh")
             with Horizontal(id="status-actions"):
-                # With their labels as shown (keys included), so the first show_profile changes
-                # none of them (a changed label lays the button out again).
-                labels = self._button_labels(signed_in=False)
-                yield Button(labels["do-login"], id="do-login", variant="primary", compact=True)
-                yield Button(labels["do-refresh"], id="do-refresh", compact=True)
+                # As show_profile leaves them (labels with their keys, variants, disabled), so the
+                # first show changes none of them (a changed label lays the button out again).
+                labels = self._button_labels(signed_in)
+                yield Button(labels["do-login"], id="do-login", variant="default" if signed_in else "primary",
+                             compact=True)
+                yield Button(labels["do-refresh"], id="do-refresh", compact=True,
+                             disabled=profile is None or profile.method == SignInMethod.API_KEY)
                 yield Button(labels["do-explorer"], id="do-explorer", compact=True)
-                yield Button(labels["do-token"], id="do-token", compact=True)
+                yield Button(labels["do-token"], id="do-token", compact=True, disabled=not signed_in)
                 yield Button(labels["do-profiles"], id="do-profiles", compact=True)
-                yield Button(labels["do-logout"], id="do-logout", variant="error", compact=True)
+                yield Button(labels["do-logout"], id="do-logout", variant="error", compact=True, disabled=not signed_in)
             yield Static(id="endpoints", classes="panel")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -83,10 +92,8 @@ class StatusScreen(Screen[None]):
         self.query_one("#account").border_title = "Account"
         self.query_one("#token-panel").border_title = "Access token"
         self.query_one("#endpoints").border_title = "Endpoints"
-        if not self.app.profile_read:
-            # The store is read before the first show, not after it: the panels are filled once,
-            # signed in or not (on_screen_resume's read, right after, finds the same profile).
-            self.app.reload_profile()
+        # Shown at once (compose read the store); on_screen_resume's read, right after, finds the
+        # same profile: no change.
         self.watch(self.app, "profile", self.show_profile)
         self.watch(self.app, "user", lambda _user: self.show_profile(self.app.profile), init=False)
         self.set_interval(self.app.tick_interval, self.tick, name="countdown")
