@@ -653,8 +653,12 @@ class BonjoroApp(App[int]):
             return getattr(self.screen, "phase", None) == "failed"
         return True
 
-    def watch_profile(self) -> None:
-        self.refresh_bindings()
+    def watch_profile(self, old: "StoredProfile | None", new: "StoredProfile | None") -> None:
+        # The bindings check_action enables depend on signed in or not and the method; the store
+        # is read again at each return to a screen and after each request, and each refresh of
+        # the bindings rebuilds the footer (seven keys composed, styled and laid out again).
+        if (old is None, getattr(old, "method", None)) != (new is None, getattr(new, "method", None)):
+            self.refresh_bindings()
 
     def palette_commands(self) -> list[tuple[str, str, str]]:
         """(name, help, action) for the command palette; depends on what makes sense now."""
