@@ -78,6 +78,10 @@ class SandboxServer:
             log_config=None,  # never reconfigure the host application's logging
             access_log=False,
             lifespan="off",
+            # The app serves no WebSocket (it returns on any other scope): an upgrade is answered
+            # as plain HTTP, as uvicorn does with no WebSocket library installed — and a start does
+            # not import one where it is (uvicorn's "auto" loads websockets or wsproto if present).
+            ws="none",
             server_header=False,
             http=serving.h11_protocol(),  # h11, plus a deadline to deliver each request (slowloris)
             h11_max_incomplete_event_size=serving.MAX_REQUEST_HEAD,

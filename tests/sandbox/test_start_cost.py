@@ -30,7 +30,7 @@ try:
     report["loaded"] = sorted(m for m in sys.modules if m in (
         "click", "uvicorn.main", "uvicorn.supervisors", "multiprocessing",
         "bonjoro_tui.sandbox.oauth", "bonjoro_tui.sandbox.pages", "bonjoro_tui.sandbox.engine", "html",
-        "bonjoro_tui.sandbox.clients", "uuid"))
+        "bonjoro_tui.sandbox.clients", "uuid", "uvicorn.protocols.websockets.auto"))
     report["seed_built"] = server.state.seed._rest is not None
     from bonjoro_tui.sandbox import api
     report["route_regexes"] = api._regex.cache_info().currsize
