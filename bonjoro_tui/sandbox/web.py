@@ -2,12 +2,14 @@
 
 uvicorn (h11) parses HTTP; this module only reads what the ASGI scope already carries,
 decodes bodies with ``urllib.parse`` and ``json``, and sends responses as ASGI messages.
+
+``Request`` and ``Response`` are plain classes, not dataclasses: building a dataclass runs
+generated code at import (~1 ms each), a cost every sandbox start paid (issue 16, figure 10a).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping
 from urllib.parse import parse_qsl, urlencode
 
@@ -30,16 +32,22 @@ class BadRequest(Exception):
         self.status = status
 
 
-@dataclass
 class Request:
-    method: str
-    path: str
-    query_string: str
-    headers: dict[str, str]  # lower-cased names; repeated headers joined with ", "
-    body: bytes
-    client_host: str | None
-    scheme: str = "http"
-    state: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("method", "path", "query_string", "headers", "body", "client_host", "scheme", "state")
+
+    def __init__(self, method: str, path: str, query_string: str, headers: dict[str, str], body: bytes,
+                 client_host: str | None, scheme: str = "http", state: dict[str, Any] | None = None) -> None:
+        self.method = method
+        self.path = path
+        self.query_string = query_string
+        self.headers = headers  # lower-cased names; repeated headers joined with ", "
+        self.body = body
+        self.client_host = client_host
+        self.scheme = scheme
+        self.state: dict[str, Any] = {} if state is None else state
+
+    def __repr__(self) -> str:
+        return f"Request(method={self.method!r}, path={self.path!r}, query_string={self.query_string!r})"
 
     @classmethod
     async def read(cls, scope: Mapping[str, Any], receive: Receive) -> Request:
@@ -134,11 +142,23 @@ class Request:
         raise BadRequest(f"unsupported content type {self.content_type!r}", 415)
 
 
-@dataclass
 class Response:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("status", "body", "headers")
+
+    def __init__(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.status = status
+        self.body = body
+        self.headers: dict[str, str] = {} if headers is None else headers
+
+    def __repr__(self) -> str:
+        return f"Response(status={self.status!r}, body={self.body[:60]!r}, headers={self.headers!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Response):
+            return NotImplemented
+        return (self.status, self.body, self.headers) == (other.status, other.body, other.headers)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
 
     async def send(self, send: Send) -> None:
         headers = {k.lower(): v for k, v in self.headers.items()}

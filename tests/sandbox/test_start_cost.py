@@ -161,3 +161,24 @@ def test_a_sandbox_that_cannot_serve_says_why_without_waiting_out_its_timeout(tm
         server.start(timeout=60)
     assert "timeout" not in str(failed.value)
     assert time.monotonic() - began < 30  # woken by the failure, long before its 60 s timeout
+
+
+def test_requests_responses_and_principals_keep_their_shape():
+    """Plain classes now (a dataclass cost ~1 ms each to build at every start): same fields,
+    defaults, equality where there was one, and a Principal stays immutable and hashable."""
+    import pytest
+
+    from bonjoro_tui.sandbox.grants import Principal
+    from bonjoro_tui.sandbox.web import Request, Response, json_response
+
+    req = Request("GET", "/me", "", {"host": "127.0.0.1"}, b"", "127.0.0.1")
+    assert req.scheme == "http" and req.state == {} and req.origin == "http://127.0.0.1"
+    assert Request("GET", "/", "", {}, b"", None).state is not req.state
+    assert Response(204) == Response(204, b"", {}) != Response(200)
+    assert Response(200).headers is not Response(200).headers
+    assert json_response({"a": 1}) == Response(200, b'{"a":1}', {"content-type": "application/json"})
+    p = Principal("u", None, "*", "api-key", "api_key", None)
+    assert p == Principal("u", None, "*", "api-key", "api_key", None) and len({p, Principal(*p._fields())}) == 1
+    with pytest.raises(AttributeError):
+        p.user_id = "someone else"
+    assert "user_id='u'" in repr(p)
