@@ -27,6 +27,14 @@ ISSUER = "bonjoro-sandbox"
 #: ``sandbox.clients``). Defined here, where it is checked on every API request, so that checking
 #: it does not load the clients' module (issue 16: a sandbox started for one ``GET /me``).
 API_KEY = "sandbox-api-key"
+def new_family_id() -> str:
+    """A refresh-token family's id (a random UUID; ``uuid`` imported here, at the first code
+    exchange: it imports ``platform``, which a sandbox started for one ``GET /me`` never needs)."""
+    import uuid
+
+    return str(uuid.uuid4())
+
+
 #: How many rotated refresh tokens a family remembers (to detect their reuse).
 USED_TOKENS_KEPT = 200
 DEFAULT_SCOPE = "*"
@@ -190,9 +198,7 @@ class GrantsMixin:
                 raise GrantError("invalid_grant", "redirect_uri differs from the one in the authorization request")
             if not hmac.compare_digest(signing.s256(verifier), record["challenge"]):
                 raise GrantError("invalid_grant", "PKCE verification failed: code_verifier does not match")
-            import uuid
-
-            family_id = str(uuid.uuid4())
+            family_id = new_family_id()
             self._doc["families"][family_id] = {
                 "client_id": client.client_id,
                 "user_id": record["user_id"],

@@ -79,28 +79,27 @@ def demo_lock() -> Iterator[None]:
 def fixed_randomness() -> Iterator[None]:
     """PKCE state/verifier (client side) and codes/refresh tokens (sandbox side) from a fixed
     sequence, so masked prefixes and the authorization URL are the same on every run."""
-    originals = (pkce.secrets, grants.secrets, grants.uuid)
+    originals = (pkce.secrets, grants.secrets, grants.new_family_id)
     pkce.secrets = _FixedSecrets("client")  # type: ignore[assignment]
     grants.secrets = _FixedSecrets("sandbox")  # type: ignore[assignment]
-    grants.uuid = _FixedUuid()  # type: ignore[assignment]  # refresh-token family ids (the inspector shows fam)
+    grants.new_family_id = _FixedFamilyIds()  # type: ignore[assignment]  # the inspector shows fam
     try:
         yield
     finally:
-        pkce.secrets, grants.secrets, grants.uuid = originals
+        pkce.secrets, grants.secrets, grants.new_family_id = originals
 
 
-class _FixedUuid:
-    """Stands in for ``uuid`` inside ``sandbox.grants``: uuid4() from a fixed sequence."""
+class _FixedFamilyIds:
+    """Stands in for ``sandbox.grants.new_family_id``: UUIDs from a fixed sequence."""
 
     def __init__(self) -> None:
-        import uuid
-
-        self._uuid = uuid
         self.n = 0
 
-    def uuid4(self):
+    def __call__(self) -> str:
+        import uuid
+
         self.n += 1
-        return self._uuid.UUID(hashlib.sha256(f"family-{self.n}".encode()).hexdigest()[:32])
+        return str(uuid.UUID(hashlib.sha256(f"family-{self.n}".encode()).hexdigest()[:32]))
 
 
 def build_app(session, clock: Clock) -> BonjoroApp:
