@@ -75,16 +75,17 @@ class StatusScreen(Screen[None]):
                     yield LastRefresh(id="last-refresh")
             with Horizontal(id="status-actions"):
                 # As show_profile leaves them (labels with their keys, variants, disabled), so the
-                # first show changes none of them (a changed label lays the button out again).
+                # first show changes none of them (a changed label lays the button out again). The
+                # labels are Content already; plain() returns them as they are.
                 labels = self._button_labels(signed_in)
-                yield Button(labels["do-login"], id="do-login", variant="default" if signed_in else "primary",
+                yield Button(plain(labels["do-login"]), id="do-login", variant="default" if signed_in else "primary",
                              compact=True)
-                yield Button(labels["do-refresh"], id="do-refresh", compact=True,
+                yield Button(plain(labels["do-refresh"]), id="do-refresh", compact=True,
                              disabled=profile is None or profile.method == SignInMethod.API_KEY)
-                yield Button(labels["do-explorer"], id="do-explorer", compact=True)
-                yield Button(labels["do-token"], id="do-token", compact=True, disabled=not signed_in)
-                yield Button(labels["do-profiles"], id="do-profiles", compact=True)
-                yield Button(labels["do-logout"], id="do-logout", variant="error", compact=True, disabled=not signed_in)
+                yield Button(plain(labels["do-explorer"]), id="do-explorer", compact=True)
+                yield Button(plain(labels["do-token"]), id="do-token", compact=True, disabled=not signed_in)
+                yield Button(plain(labels["do-profiles"]), id="do-profiles", compact=True)
+                yield Button(plain(labels["do-logout"]), id="do-logout", variant="error", compact=True, disabled=not signed_in)
             yield Static(id="endpoints", classes="panel")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -197,7 +198,7 @@ class StatusScreen(Screen[None]):
         for button_id, text in self._button_labels(signed_in).items():
             button = self.query_one(f"#{button_id}", Button)
             if str(button.label) != str(text):
-                button.label = text
+                button.label = plain(text)  # Content already: plain() says so to the markup check
                 button.refresh(layout=True)  # Button.label does not ask for a layout: its width changes
         self.query_one("#do-login", Button).variant = "default" if signed_in else "primary"
         self.query_one("#do-refresh", Button).disabled = profile is None or profile.method == SignInMethod.API_KEY
