@@ -92,6 +92,11 @@ def make_app():
 
         return Bare(), None
 
+    # As `bonjoro-tui` with no command does (cli/main.py): the collector's start-up settings first.
+    from bonjoro_tui.startup import freeze_when_started, pause_collector
+
+    freeze_when_started()
+    pause_collector()
     from bonjoro_tui.cli.parser import build_parser
 
     args = build_parser().parse_args([])

@@ -24,6 +24,25 @@ import gc
 START_UP_THRESHOLD = 1_000_000
 
 _saved: tuple[int, int, int] | None = None
+#: Set by the program (:func:`freeze_when_started`), never by a test process: see there.
+_freeze_requested = False
+_frozen = False
+
+
+def freeze_when_started() -> None:
+    """When the start-up is over, set what it made aside for good (``gc.freeze``).
+
+    What exists then — modules, classes, Textual's stylesheet, the screens and widgets — lives as
+    long as the program; a full pass of the collector traversed all of it again each time (70–105
+    ms on the event loop in the explorer, right when a 5 MB response was parsed and shown: most of
+    figure 7's stall, issue 16). Frozen objects are still freed by reference counting when they
+    go; only a reference cycle among them that becomes garbage is kept (the start-up makes almost
+    none, and the young collection just before the freeze takes what it has). Only the program
+    asks for it (``bonjoro-tui``, and the benchmark that starts the dashboard as it does): a test
+    process runs many apps one after another, and each freeze would keep the previous ones' cycles.
+    """
+    global _freeze_requested
+    _freeze_requested = True
 
 
 def pause_collector() -> None:
@@ -35,9 +54,14 @@ def pause_collector() -> None:
 
 
 def resume_collector() -> None:
-    """End :func:`pause_collector`'s pause, if it is ours: the thresholds as they were."""
-    global _saved
+    """End :func:`pause_collector`'s pause, if it is ours: the thresholds as they were (and, when
+    :func:`freeze_when_started` asked for it, the start-up's objects frozen, once)."""
+    global _saved, _frozen
     if _saved is not None:
         saved, _saved = _saved, None
         if gc.get_threshold() == (saved[0], saved[1], START_UP_THRESHOLD):  # nobody changed them since
             gc.set_threshold(*saved)
+        if _freeze_requested and not _frozen and gc.isenabled():
+            _frozen = True
+            gc.collect(1)  # the young generations' garbage, not frozen with the rest (~1-3 ms)
+            gc.freeze()

@@ -57,8 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         # The dashboard's start-up (its imports included) runs without full passes of the garbage
         # collector; the app resumes them once started (bonjoro_tui.startup).
-        from bonjoro_tui.startup import pause_collector, resume_collector
+        from bonjoro_tui.startup import freeze_when_started, pause_collector, resume_collector
 
+        freeze_when_started()
         pause_collector()
         try:
             from bonjoro_tui.tui.launch import run_tui
