@@ -267,3 +267,33 @@ async def test_a_page_link_to_another_origin_is_not_followed(clock):
                            "the API's origin (https://bonjoro.test/api/v2)" in m for m in notifications(app))
     finally:
         await session.aclose()
+
+
+async def test_the_footer_shows_next_page_whenever_focus_is_in_the_response(session, clock):
+    """The footer is rebuilt for ] / [ only when it shows the response's keys (issue 16: a rebuild
+    is a layout of the whole screen): focus in the tree when a paged response arrives, and focus
+    moved into the response after one arrived, both show "Next page"; a last page does not."""
+    login_api_key(session.settings, session.store, "sandbox-api-key", clock)
+    app = make_app(session, clock)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await _explorer(pilot)
+        footer = lambda: screen_text(app).splitlines()[-1]  # noqa: E731
+
+        await _send(pilot, screen, "/greets", "limit=5")  # sent from the path field
+        assert "Next page" not in footer()
+        screen.query_one(JsonTree).focus()
+        await pilot.pause()
+        assert "Next page" in footer()
+
+        screen.query_one("#path", Input).value = "/me"
+        await pilot.pause()
+        screen.query_one(JsonTree).focus()
+        await pilot.press("right_square_bracket")  # from the tree: page 2, the tree keeps focus
+        await until(pilot, lambda: "page=2" in screen.history[-1].path, "page 2 is asked for")
+        await _settled(pilot, screen)
+        assert screen.query_one(JsonTree).has_focus and "Next page" in footer() and "Prev page" in footer()
+
+        await _send(pilot, screen, "/greets", "limit=50")  # one page: nothing to move to
+        screen.query_one(JsonTree).focus()
+        await pilot.pause()
+        assert "Next page" not in footer() and "Prev page" not in footer()

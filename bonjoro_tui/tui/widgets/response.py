@@ -462,7 +462,8 @@ class ResponseView(Vertical):
 
     def _set_pages(self, pages: tuple[str | None, str | None, int | None, int | None, int | None] | None) -> None:
         # Which of next/prev page can run: the footer is rebuilt (a layout of the whole screen)
-        # only when that changes, not twice for every response.
+        # only when that changes and the footer shows this view's keys (focus inside it); with
+        # focus elsewhere, moving it in here refreshes the footer then.
         before = self._page_moves()
         self.pages = pages
         pager = self.query_one("#response-pager")
@@ -475,7 +476,7 @@ class ResponseView(Vertical):
             self.query_one("#page-info", Static).update(rich_plain(info))
             self.query_one("#page-prev", Button).disabled = prev_url is None
             self.query_one("#page-next", Button).disabled = next_url is None
-        if self._page_moves() != before:
+        if self._page_moves() != before and self.has_focus_within:
             self.refresh_bindings()
 
     def _page_moves(self) -> tuple[bool, bool]:
