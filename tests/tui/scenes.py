@@ -130,6 +130,10 @@ async def _signed_in(pilot) -> LoginScreen:
 async def _settle(pilot) -> None:
     pilot.app.clear_notifications()
     await pilot.pause(0.1)
+    # A tab's underline slides to the tab just chosen: whether the picture caught it on the way
+    # was timing (make screenshots gave two different explorer_contract_differences run to run).
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
 
 
 async def status_signed_out(pilot) -> None:
