@@ -187,3 +187,32 @@ def recognise(settings: "Settings") -> RunningSandbox | None:
     if _get_info(origin) is None:
         return None
     return RunningSandbox(origin, recognised=True)
+
+
+def read_port(path: "Path") -> int | None:
+    """The port the data directory's last in-process sandbox used (``sandbox/port``); None when
+    absent, garbled, or not a plain file of ours (a symbolic link in its place is never followed,
+    see bonjoro_tui.files)."""
+    from bonjoro_tui.files import read_private
+
+    try:
+        raw = read_private(path, label="sandbox port file")
+        port = int(raw.decode("ascii").strip()) if raw is not None else 0
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return port if 1024 <= port <= 65535 else None
+
+
+def write_port(path: "Path", port: int) -> None:
+    """Remember the port: 0600, never through a symbolic link. A refusal is skipped silently:
+    it is only a preference, and the next run takes any free port."""
+    import os
+
+    from bonjoro_tui.files import open_private
+
+    try:
+        fd = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, label="sandbox port file")
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(f"{port}\n")
+    except OSError:  # UnsafePathError included
+        pass

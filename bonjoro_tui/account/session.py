@@ -13,7 +13,6 @@ issuer's metadata is read here, synchronously, and fills in every endpoint not s
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import threading
 import time
@@ -305,7 +304,9 @@ def _start_sandbox(state_dir: Path, now: Callable[[], float], options: dict[str,
 
     if "port" in options:
         return started(**options)
-    remembered = _read_port(port_file)
+    from bonjoro_tui.account.sandbox import read_port, write_port
+
+    remembered = read_port(port_file)
     sandbox = None
     if remembered:
         try:
@@ -315,34 +316,8 @@ def _start_sandbox(state_dir: Path, now: Callable[[], float], options: dict[str,
     if sandbox is None:
         sandbox = started(port=0, **options)
     if sandbox.port != remembered:
-        _write_port(port_file, sandbox.port)
+        write_port(port_file, sandbox.port)
     return sandbox
-
-
-def _read_port(path: Path) -> int | None:
-    """The remembered port; None when absent, garbled, or not a plain file of ours (a symbolic
-    link in its place is never followed, see bonjoro_tui.files)."""
-    from bonjoro_tui.files import read_private
-
-    try:
-        raw = read_private(path, label="sandbox port file")
-        port = int(raw.decode("ascii").strip()) if raw is not None else 0
-    except (OSError, ValueError, UnicodeDecodeError):
-        return None
-    return port if 1024 <= port <= 65535 else None
-
-
-def _write_port(path: Path, port: int) -> None:
-    """Remember the port: 0600, never through a symbolic link. A refusal is skipped silently:
-    it is only a preference, and the next run takes any free port."""
-    from bonjoro_tui.files import open_private
-
-    try:
-        fd = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, label="sandbox port file")
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(f"{port}\n")
-    except OSError:  # UnsafePathError included
-        pass
 
 
 def _known_secrets(settings: Settings, store: TokenStore) -> list[str | None]:

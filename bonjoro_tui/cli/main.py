@@ -86,26 +86,15 @@ def _of_the_data_dir(args: argparse.Namespace) -> argparse.Namespace:
     args.announce = args.preferred_port = None
     if Path(args.state_file).absolute() == own.absolute():
         args.announce = locations.sandbox_announce_file(data_dir)
-        args.preferred_port = _remembered_port(locations.sandbox_port_file(data_dir))
-        from bonjoro_tui.account.sandbox import find_running
+        from bonjoro_tui.account.sandbox import find_running, read_port
+
+        args.preferred_port = read_port(locations.sandbox_port_file(data_dir))
 
         running = find_running(args.announce)
         if running is not None:
             print(f"bonjoro-tui sandbox: a sandbox already runs for this data directory at {running.url} "
                   f"(pid {running.pid}); commands started from now on use this new one", file=sys.stderr)
     return args
-
-
-def _remembered_port(path: Path) -> int | None:
-    """The port the data directory's last in-process sandbox used (``sandbox/port``), if any."""
-    from bonjoro_tui.files import read_private
-
-    try:
-        raw = read_private(path, label="sandbox port file")
-        port = int(raw.decode("ascii").strip()) if raw is not None else 0
-    except (OSError, ValueError, UnicodeDecodeError):
-        return None
-    return port if 1024 <= port <= 65535 else None
 
 
 def _usage_error(exc: UsageExit, *, json_wanted: bool) -> int:

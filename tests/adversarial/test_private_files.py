@@ -31,7 +31,9 @@ from bonjoro_tui.plumbing.debug import LOG_FILE_NAME, open_debug_log
 from bonjoro_tui.files import UnsafePathError
 from bonjoro_tui.sandbox import SandboxServer
 from bonjoro_tui.sandbox.state import SandboxState
-from bonjoro_tui.account.session import _read_port, _write_port, open_session
+from bonjoro_tui.account.sandbox import read_port as _read_port
+from bonjoro_tui.account.sandbox import write_port as _write_port
+from bonjoro_tui.account.session import open_session
 from bonjoro_tui.settings import load_settings
 from bonjoro_tui.store import StoreCorruptError, StoredProfile, StoreUnsafeError, StoreWriteError, TokenStore
 from bonjoro_tui.tokens import TokenSet
