@@ -26,7 +26,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.common import PYTHON, QUICK, ROOT, Env, Row, interleave, reps, time_ratio_row
+from bench.common import PYTHON, QUICK, ROOT, Env, Row, interleave, reps, stop, time_ratio_row
 
 SIGNED_OUT_TARGET = 1.25
 SIGNED_IN_TARGET = 1.6
@@ -177,12 +177,7 @@ def one_shot(env: Env) -> list[Row]:
         time.sleep(0.3 if QUICK else 1.0)  # announced just after the line
         warm = interleave(lambda: _timed(api, child, env.root, SIGNED_IN_MARKER.split()[0]), httpx_import, n, warmup=w)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
     return [
         time_ratio_row("10a. `api GET /me`, default sandbox, none running (starts its own)", cold, "import httpx", API_TARGET),
         time_ratio_row("10b. `api GET /me`, default sandbox, the data dir's sandbox running", warm, "import httpx", API_TARGET),

@@ -248,11 +248,14 @@ def environment_for(*, greet_count: int) -> Iterator[Env]:
             httpx.get(f"{url}/api/v2/greets?limit=5&page=2", headers={"Authorization": "Bearer sandbox-api-key"}, trust_env=False, timeout=120).raise_for_status()
             yield e
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """End a child we started: SIGTERM, then SIGKILL after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
