@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from bonjoro_tui.tui.app import BonjoroApp
+from bonjoro_tui.tui.screens.explorer import ExplorerScreen
 from bonjoro_tui.tui.screens.login import LoginScreen
 from bonjoro_tui.tui.widgets.steps import StepList
 
@@ -39,6 +40,19 @@ async def until(pilot, condition: Callable[[], object], what: str, tries: int = 
     if show is None:
         raise AssertionError(f"never happened: {what}")
     raise AssertionError(f"never happened: {what}\n{show(pilot.app)}")
+
+
+async def open_explorer(pilot, *, after_me: bool = False) -> ExplorerScreen:
+    """Press ``e`` and return the explorer once its first request, ``GET /me``, is answered 200.
+    ``after_me``: first wait for the app's own ``/me`` of a signed-in start (the user shown)."""
+    app = pilot.app
+    if after_me:
+        await until(pilot, lambda: app.user is not None, "/me is fetched at start")
+    await pilot.press("e")
+    screen = app.screen
+    assert isinstance(screen, ExplorerScreen)
+    await until(pilot, lambda: screen.history and screen.history[-1].status == 200, "GET /me is answered")
+    return screen
 
 
 async def start_code_flow(pilot) -> LoginScreen:

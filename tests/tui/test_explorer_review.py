@@ -15,7 +15,7 @@ from bonjoro_tui.tui.exchange import Exchange
 from bonjoro_tui.tui.screens.explorer import ExplorerScreen
 from bonjoro_tui.tui.widgets.response import RAW_MASKED_NOTE, ResponseView
 
-from .helpers import make_app, until
+from .helpers import make_app, open_explorer, until
 
 pytestmark = pytest.mark.integration
 
@@ -23,13 +23,8 @@ JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLW9mLXRoZS10
 
 
 async def _explorer(pilot) -> ExplorerScreen:
-    app = pilot.app
-    await until(pilot, lambda: app.user is not None, "/me is fetched at start")
-    await pilot.press("e")
-    screen = app.screen
-    assert isinstance(screen, ExplorerScreen)
-    await until(pilot, lambda: screen.history and screen.history[-1].status == 200, "GET /me is answered")
-    await app.workers.wait_for_complete()
+    screen = await open_explorer(pilot, after_me=True)
+    await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     return screen
 

@@ -56,10 +56,7 @@ until = functools.partial(helpers.until, tries=400)
 
 
 async def open_explorer(pilot) -> ExplorerScreen:
-    await pilot.press("e")
-    screen = pilot.app.screen
-    assert isinstance(screen, ExplorerScreen)
-    await until(pilot, lambda: screen.history and screen.history[-1].status == 200, "GET /me is answered")
+    screen = await helpers.open_explorer(pilot)
     await until(pilot, lambda: screen.query_one(JsonTree).root.data.value is not None, "the /me tree is shown")
     return screen
 

@@ -25,21 +25,11 @@ from bonjoro_tui.tui.palette import EXPLORER_ACTIONS, BonjoroCommands
 from bonjoro_tui.tui.screens.explorer import ExplorerScreen
 from bonjoro_tui.tui.screens.status import StatusScreen
 
-from .helpers import make_app, notifications, until
+from .helpers import make_app, notifications, open_explorer, until
 from .screen import screen_text
 from .secrets_scan import assert_history_has_no_secrets, history_text
 
 pytestmark = pytest.mark.integration
-
-
-async def _explorer(pilot) -> ExplorerScreen:
-    app = pilot.app
-    await until(pilot, lambda: app.user is not None, "/me is fetched at start")
-    await pilot.press("e")
-    screen = app.screen
-    assert isinstance(screen, ExplorerScreen)
-    await until(pilot, lambda: screen.history and screen.history[-1].status == 200, "GET /me is answered")
-    return screen
 
 
 async def _open(pilot, screen: ExplorerScreen, words: str) -> None:
@@ -73,7 +63,7 @@ async def test_the_request_builder_against_the_sandbox(session, clock):
     login_api_key(session.settings, session.store, "sandbox-api-key", clock)
     app = make_app(session, clock)
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = await _explorer(pilot)
+        screen = await open_explorer(pilot, after_me=True)
         me_id = Identity.from_me(app.user).id
         assert me_id
 
@@ -239,7 +229,7 @@ async def test_editor_key_and_button(session, clock, tmp_path, monkeypatch):
     failing.chmod(0o700)
     app = make_app(session, clock)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _explorer(pilot)
+        screen = await open_explorer(pilot, after_me=True)
         screen.editor_context = contextlib.nullcontext  # the headless driver cannot suspend
         await _open(pilot, screen, "post greets add")
         monkeypatch.delenv("VISUAL", raising=False)
@@ -264,7 +254,7 @@ async def test_history_survives_a_relaunch_and_the_palette_reaches_it(session, c
     login_api_key(session.settings, session.store, "sandbox-api-key", clock)
     app = make_app(session, clock)
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = await _explorer(pilot)
+        screen = await open_explorer(pilot, after_me=True)
         await _open(pilot, screen, "get greets paginated")
         count = len(screen.history)
         await pilot.press("ctrl+j")

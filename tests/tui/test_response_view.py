@@ -24,17 +24,14 @@ from bonjoro_tui.tui.screens.explorer import ExplorerScreen
 from bonjoro_tui.tui.widgets.json_tree import JsonTree
 from bonjoro_tui.tui.widgets.response import COPY_LIMIT, ResponseView
 
-from .helpers import make_app, notifications, until
+from .helpers import make_app, notifications, open_explorer, until
 from .screen import screen_text
 
 pytestmark = pytest.mark.integration
 
 
 async def _explorer(pilot) -> ExplorerScreen:
-    await pilot.press("e")
-    screen = pilot.app.screen
-    assert isinstance(screen, ExplorerScreen)
-    await until(pilot, lambda: screen.history and screen.history[-1].status == 200, "GET /me is answered")
+    screen = await open_explorer(pilot)
     await _settled(pilot, screen)
     return screen
 
