@@ -16,7 +16,7 @@ Rich) so the command line uses the very same function.
 - :func:`safe_text` with ``multiline=True`` — bodies: newlines and tabs kept, the rest escaped.
 - :func:`safe_json_dumps` — JSON for a terminal or a pipe that stays valid JSON: the
   characters above are written as ``\\uXXXX`` escapes by the encoder's own rules.
-- :func:`clean_text` — bytes that may be written as they are (``api`` on a pipe writes a JSON
+- :func:`as_sent_text` — bytes that may be written as they are (``api`` on a pipe writes a JSON
   body that is clean without parsing and re-encoding it): one line of UTF-8 text in which
   :func:`safe_text` would find nothing to escape.
 """
@@ -27,7 +27,7 @@ import json
 import re
 from typing import Any
 
-__all__ = ["UNSAFE", "clean_text", "has_unsafe", "safe_json_dumps", "safe_text"]
+__all__ = ["UNSAFE", "as_sent_text", "has_unsafe", "safe_json_dumps", "safe_text"]
 
 #: Characters never written raw: C0 controls, DEL, C1 controls (``\x9b`` is a one-byte CSI),
 #: bidirectional marks, embeddings, overrides and isolates, zero-width characters that hide
@@ -107,7 +107,7 @@ def _unsafe_in_utf8(data: bytes, *, multiline: bool) -> bool:
     return pattern.search(rest.decode("utf-8", errors="surrogatepass")) is not None
 
 
-def clean_text(data: bytes) -> str | None:
+def as_sent_text(data: bytes) -> str | None:
     """``data`` as text when it may be written as it is, else ``None``.
 
     Clean: strictly valid UTF-8 (no lone surrogates) and nothing :func:`safe_text` would

@@ -92,7 +92,7 @@ class Bodies:
 
     :meth:`clean` says whether the page's bytes may be written as they are (what ``api`` does on
     a pipe instead of encoding the parsed body again: issue 16's figure 12d); it is found out
-    while parsing, from the bytes the parser reads anyway (``safetext.clean_text``)."""
+    while parsing, from the bytes the parser reads anyway (``safetext.as_sent_text``)."""
 
     def __init__(self) -> None:
         self._response: Any = None
@@ -109,7 +109,7 @@ class Bodies:
     def clean(self, r: "ApiResponse") -> bytes | None:
         """The page's JSON as the server sent it (without the whitespace around it) when those
         bytes are one line with no control, bidi or invisible character in them
-        (:func:`~bonjoro_tui.safetext.clean_text`), else None; a ``ValueError`` when the body
+        (:func:`~bonjoro_tui.safetext.as_sent_text`), else None; a ``ValueError`` when the body
         is not JSON."""
         self.of(r)
         return self._clean
@@ -120,10 +120,10 @@ def _parse(r: "ApiResponse") -> tuple[Any, bytes | None]:
     parsed as text: the very text ``json.loads`` would have decoded the bytes to (it reads
     UTF-8 unless the bytes start with a BOM or hold NUL bytes, and a clean body has neither).
     Anything else is ``r.json()``, with its encoding detection and error."""
-    from bonjoro_tui.safetext import clean_text
+    from bonjoro_tui.safetext import as_sent_text
 
     trimmed = r.content.strip(_JSON_WS)
-    text = clean_text(trimmed)
+    text = as_sent_text(trimmed)
     if text is None:
         return r.json(), None
     try:

@@ -463,7 +463,7 @@ def _print_jq(results: list[Any]) -> None:
 
 def _write_line(data: bytes) -> None:
     """``data`` and a newline, as they are: a JSON body whose bytes were found clean (one line of
-    UTF-8 without a control, bidi or invisible character: ``safetext.clean_text``), which
+    UTF-8 without a control, bidi or invisible character: ``safetext.as_sent_text``), which
     ``_print_json`` would have parsed and encoded again only to write what the server sent, or
     the same JSON in the encoder's spelling. Only ever for a pipe or a file: a terminal gets
     ``_print_json``'s indented JSON."""
