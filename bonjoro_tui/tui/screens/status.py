@@ -77,15 +77,10 @@ class StatusScreen(Screen[None]):
                 # As show_profile leaves them (labels with their keys, variants, disabled), so the
                 # first show changes none of them (a changed label lays the button out again). The
                 # labels are Content already; plain() returns them as they are.
-                labels = self._button_labels(signed_in)
-                yield Button(plain(labels["do-login"]), id="do-login", variant="default" if signed_in else "primary",
-                             compact=True)
-                yield Button(plain(labels["do-refresh"]), id="do-refresh", compact=True,
-                             disabled=profile is None or profile.method == SignInMethod.API_KEY)
-                yield Button(plain(labels["do-explorer"]), id="do-explorer", compact=True)
-                yield Button(plain(labels["do-token"]), id="do-token", compact=True, disabled=not signed_in)
-                yield Button(plain(labels["do-profiles"]), id="do-profiles", compact=True)
-                yield Button(plain(labels["do-logout"]), id="do-logout", variant="error", compact=True, disabled=not signed_in)
+                states = self._button_states(profile)
+                for button_id, label in self._button_labels(signed_in).items():
+                    look = {"variant": "error" if button_id == "do-logout" else "default", **states[button_id]}
+                    yield Button(plain(label), id=button_id, compact=True, **look)
             yield Static(id="endpoints", classes="panel")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -200,11 +195,25 @@ class StatusScreen(Screen[None]):
             if str(button.label) != str(text):
                 button.label = plain(text)  # Content already: plain() says so to the markup check
                 button.refresh(layout=True)  # Button.label does not ask for a layout: its width changes
-        self.query_one("#do-login", Button).variant = "default" if signed_in else "primary"
-        self.query_one("#do-refresh", Button).disabled = profile is None or profile.method == SignInMethod.API_KEY
-        self.query_one("#do-logout", Button).disabled = not signed_in
-        self.query_one("#do-token", Button).disabled = not signed_in
+        for button_id, state in self._button_states(profile).items():
+            button = self.query_one(f"#{button_id}", Button)
+            for name, value in state.items():
+                setattr(button, name, value)
         self.tick()
+
+    @staticmethod
+    def _button_states(profile: "StoredProfile | None") -> dict[str, dict[str, Any]]:
+        """What the profile changes on each button (built with it in compose, set in show_profile):
+        Sign in is the primary action when signed out; Refresh needs tokens that refresh."""
+        signed_in = profile is not None
+        return {
+            "do-login": {"variant": "default" if signed_in else "primary"},
+            "do-refresh": {"disabled": profile is None or profile.method == SignInMethod.API_KEY},
+            "do-explorer": {},
+            "do-token": {"disabled": not signed_in},
+            "do-profiles": {},
+            "do-logout": {"disabled": not signed_in},
+        }
 
     def _button_labels(self, signed_in: bool) -> dict[str, Content]:
         """Each button's label: what it does and its key (the user's [keymap] wins)."""
