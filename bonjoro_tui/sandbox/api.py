@@ -152,12 +152,12 @@ def __getattr__(name: str) -> Any:
     """``HAND_ROUTES``: the hand-written (method, path regex, handler); ``ROUTES``: every one
     served — those, then each operation of the published definition (the spec is read on first
     use, not at import)."""
-    if name == "HAND_ROUTES":
-        return [(method, _regex(template), fn) for method, template, fn in _HAND]
-    if name == "ROUTES":
+    if name in ("HAND_ROUTES", "ROUTES"):
+        hand = [(method, _regex(template), fn) for method, template, fn in _HAND]
+        if name == "HAND_ROUTES":
+            return hand
         from bonjoro_tui.sandbox import engine
 
-        hand = [(method, _regex(template), fn) for method, template, fn in _HAND]
         return hand + [(op.method, op.regex, _engine_handler) for op in engine.operations()]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
