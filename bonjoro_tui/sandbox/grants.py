@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bonjoro_tui.sandbox import signing
@@ -50,37 +51,16 @@ class GrantError(Exception):
         self.status = status
 
 
+@dataclass(frozen=True)
 class Principal:
-    """Who an API request acts for (immutable; a plain class: a dataclass costs ~1 ms to build at
-    import, which every sandbox start paid, issue 16)."""
+    """Who an API request acts for."""
 
-    __slots__ = ("user_id", "client_id", "scope", "rate_key", "kind", "expires_at")
     user_id: str
     client_id: str | None
     scope: str
     rate_key: str
     kind: str  # "jwt" or "api_key"
     expires_at: float | None
-
-    def __init__(self, user_id: str, client_id: str | None, scope: str, rate_key: str, kind: str,
-                 expires_at: float | None) -> None:
-        for name, value in zip(self.__slots__, (user_id, client_id, scope, rate_key, kind, expires_at)):
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"a Principal is immutable: cannot set {name!r}")
-
-    def _fields(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        return self._fields() == other._fields() if isinstance(other, Principal) else NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
-
-    def __repr__(self) -> str:
-        return "Principal(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__) + ")"
 
 
 class GrantsMixin:
