@@ -64,6 +64,7 @@ from bonjoro_tui.tui.errors import explain
 from bonjoro_tui.tui.exchange import Exchange
 from bonjoro_tui.tui.text import notice, plain, rich_plain
 from bonjoro_tui.tui.widgets.response import RAW_LIMIT, ResponseView, raw_text
+from bonjoro_tui.tui.widgets.steady import SteadyScrollbars
 
 __all__ = ["METHODS", "RAW_LIMIT", "Exchange", "ExplorerScreen", "raw_text"]
 
@@ -1054,7 +1055,7 @@ class ExplorerScreen(Screen):
         return list(EXPLORER_ACTIONS)
 
 
-class CatalogTree(Tree[Any]):
+class CatalogTree(SteadyScrollbars, Tree[Any]):
     """The catalog: a path too long for the pane is cut in its middle, not at its end, so
     ``PUT /greets/{greet_id}`` and ``PUT /greets/{greet_id}/video`` stay apart at 80 columns."""
 

@@ -21,6 +21,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from bonjoro_tui.safetext import safe_json_dumps, safe_text
+from bonjoro_tui.tui.widgets.steady import SteadyScrollbars
 
 CHUNK = 200
 PREVIEW = 60
@@ -85,7 +86,7 @@ def _label(key: str | int | None, value: Any) -> Text:
     return text
 
 
-class JsonTree(Tree[Lazy]):
+class JsonTree(SteadyScrollbars, Tree[Lazy]):
     DEFAULT_CSS = """
     JsonTree { background: $surface; }
     """

@@ -1,0 +1,78 @@
+"""What the explorer redraws, and when (issue 16 figures 7 and 11: a 5 MB response).
+
+- A scrolled tree repaints its scrollbars when a size changes, not on every layout of the
+  screen (``widgets/steady.py``): the catalog's full-height scrollbar, repainted with the
+  response below, made the compositor repaint the whole request pane in between.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Input, Static
+
+from bonjoro_tui.tui.screens.explorer import CatalogTree
+from bonjoro_tui.tui.widgets.json_tree import JsonTree
+
+from .fakes import FakeSession
+from .helpers import make_app, open_explorer, until
+
+
+def _session() -> FakeSession:
+    session = FakeSession()
+    session.sign_in()
+    return session
+
+
+async def _send(pilot, path: str) -> None:
+    pilot.app.screen.query_one("#path", Input).value = path
+    await pilot.press("ctrl+j")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_a_layout_elsewhere_does_not_repaint_the_catalogs_scrollbar():
+    app = make_app(_session())
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_explorer(pilot, after_me=True)
+        catalog = screen.query_one(CatalogTree)
+        assert catalog.show_vertical_scrollbar  # 123 endpoints in 30 rows
+        bar = catalog.vertical_scrollbar
+        repaints: list[object] = []
+        repaint = bar.refresh
+        bar.refresh = lambda *a, **k: (repaints.append(a), repaint(*a, **k))[1]  # type: ignore[method-assign]
+        # a layout of the screen that changes nothing of the catalog: the response's status grows
+        meta = screen.query_one("#response-meta", Static)
+        meta.update("one\ntwo\nthree")
+        await pilot.pause()
+        meta.update("one")
+        await pilot.pause()
+        assert repaints == []
+        # a size that changes does: the window follows the terminal
+        before = bar.window_size
+        await pilot.resize_terminal(100, 40)
+        await pilot.pause()
+        assert repaints and bar.window_size > before
+        # and scrolling still moves the thumb
+        catalog.scroll_end(animate=False)
+        await pilot.pause()
+        assert bar.position == catalog.scroll_y > 0
+
+
+async def test_the_response_tree_scrollbar_follows_its_content():
+    session = _session()
+    session.client.responses["/greets"] = {"data": [{"id": i} for i in range(5)]}
+    session.client.responses["/many"] = [{"id": i} for i in range(200)]
+    app = make_app(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_explorer(pilot, after_me=True)
+        tree = screen.query_one(JsonTree)
+        await _send(pilot, "/greets")
+        assert not tree.show_vertical_scrollbar
+        await _send(pilot, "/many")
+        tree.root.expand()
+        await until(pilot, lambda: tree.show_vertical_scrollbar, "a scrollbar for 200 items")
+        await pilot.pause()
+        bar = tree.vertical_scrollbar
+        assert bar.window_virtual_size == tree.virtual_size.height > 200
+        assert bar.window_size == tree.scrollable_content_region.height
+        tree.root.collapse()  # and away again when the content fits
+        await until(pilot, lambda: not tree.show_vertical_scrollbar, "no scrollbar for one line")
