@@ -302,5 +302,7 @@ async def test_a_5_mb_response_is_shown_lazily_and_the_raw_view_is_capped():
         tree = screen.query_one(JsonTree)
         assert tree.root.data.value is not None and len(tree.root.children) == 1  # only "data", unexpanded
         assert len(tree.root.children[0].children) == 0
+        assert await pilot.click("#--content-tab-tab-raw")  # the Raw tab is filled when shown
+        await pilot.pause()
         raw = screen.query_one("#response-raw").text
         assert len(raw) < 300 * 1024 and "truncated" in raw

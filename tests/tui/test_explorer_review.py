@@ -42,6 +42,8 @@ async def test_raw_masks_credentials_copy_and_save_keep_the_bytes(session, clock
         await view.show(exchange)
         await app.workers.wait_for_complete()
         await pilot.pause()
+        assert await pilot.click("#--content-tab-tab-raw")
+        await pilot.pause()
         raw = screen.query_one("#response-raw", TextArea)
         note = screen.query_one("#raw-masked", Static)
         for compact in (False, True):

@@ -245,6 +245,7 @@ async def test_invalid_utf8_and_utf16_bodies(session):
         screen = await open_explorer(pilot)
         await send(pilot, screen, "/bad-utf8")
         assert "not valid UTF-8" in screen.query_one(JsonTree).root.label.plain
+        assert await pilot.click("#--content-tab-tab-raw")  # the Raw tab, as a user opens it
         await pilot.pause(0.2)
         assert "caf\ufffd \ufffd\ufffd" in screen.query_one("#response-raw", TextArea).text
 
@@ -268,6 +269,8 @@ async def test_five_megabyte_body_and_one_huge_string(session):
         assert len(tree.root.data.value["data"]) == 42_000
         await pilot.pause(0.2)
         await pilot.app.workers.wait_for_complete()  # the pretty-printed text, built in a thread
+        assert await pilot.click("#--content-tab-tab-raw")
+        await pilot.pause()
         first_line = screen.query_one("#response-raw", TextArea).text.split("\n", 1)[0]
         assert first_line.startswith("… pretty-printed and truncated at 64.0 KB (the body is 5.")
 

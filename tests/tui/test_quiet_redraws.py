@@ -3,11 +3,15 @@
 - A scrolled tree repaints its scrollbars when a size changes, not on every layout of the
   screen (``widgets/steady.py``): the catalog's full-height scrollbar, repainted with the
   response below, made the compositor repaint the whole request pane in between.
+- The Raw tab's text goes into its TextArea when the tab is shown, by mouse or by key, and it is
+  the text of the response shown then — never an earlier one's.
 """
 
 from __future__ import annotations
 
-from textual.widgets import Input, Static
+import json
+
+from textual.widgets import Input, Static, TabbedContent, TextArea
 
 from bonjoro_tui.tui.screens.explorer import CatalogTree
 from bonjoro_tui.tui.widgets.json_tree import JsonTree
@@ -76,3 +80,43 @@ async def test_the_response_tree_scrollbar_follows_its_content():
         assert bar.window_size == tree.scrollable_content_region.height
         tree.root.collapse()  # and away again when the content fits
         await until(pilot, lambda: not tree.show_vertical_scrollbar, "no scrollbar for one line")
+
+
+async def test_the_raw_text_is_filled_when_its_tab_is_shown_and_is_the_current_ones():
+    session = _session()
+    session.client.responses["/first"] = {"which": "first"}
+    session.client.responses["/second"] = {"which": "second"}
+    app = make_app(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_explorer(pilot, after_me=True)
+        raw = screen.query_one("#response-raw", TextArea)
+        await _send(pilot, "/first")
+        await _send(pilot, "/second")  # the Raw tab never shown in between
+        assert await pilot.click("#--content-tab-tab-raw")
+        await pilot.pause()
+        assert json.loads(raw.text) == {"which": "second"}
+        # shown: the next response goes in at once
+        await _send(pilot, "/first")
+        assert json.loads(raw.text) == {"which": "first"}
+        # back on Tree, a response, then Raw by keyboard (the tabs focused, right arrow)
+        tabs = screen.query_one("#response-tabs", TabbedContent)
+        assert await pilot.click("#--content-tab-tab-tree")
+        await _send(pilot, "/second")
+        tabs.query_one("Tabs").focus()
+        await pilot.press("right")
+        await pilot.pause()
+        assert tabs.active == "tab-raw" and json.loads(raw.text) == {"which": "second"}
+
+
+async def test_an_error_after_a_body_leaves_no_stale_raw_text():
+    session = _session()
+    session.client.responses["/first"] = {"secret_looking": "first body"}
+    app = make_app(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_explorer(pilot, after_me=True)
+        await _send(pilot, "/first")
+        session.client.responses["/first"] = b""  # an empty body next time
+        await _send(pilot, "/first")
+        assert await pilot.click("#--content-tab-tab-raw")
+        await pilot.pause()
+        assert "first body" not in screen.query_one("#response-raw", TextArea).text

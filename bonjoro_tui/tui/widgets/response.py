@@ -136,6 +136,8 @@ class ResponseView(Vertical):
         #: The Raw tab's texts: (as sent, masked) and (pretty, masked), made in a thread.
         self._raw: tuple[str, str] | None = None
         self._pretty: tuple[str, str] | None = None
+        #: The masked Raw text not yet put into the Raw tab's TextArea (see ``_set_raw``).
+        self._raw_pending: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="response-meta")
@@ -302,11 +304,28 @@ class ResponseView(Vertical):
     def _set_raw(self, text: str, shown: str | None = None) -> None:
         """The Raw tab's text, every credential's value and every JWT in it masked (the product
         rule: a token is never shown in full unless asked for; Copy body and Save give the bytes).
-        ``shown``: that masked text, when a thread has made it already."""
+        ``shown``: that masked text, when a thread has made it already.
+
+        The text goes into the tab's TextArea when the tab is shown: a TextArea takes its text
+        into lines (and wraps them) on the event loop, 30–45 ms for the 64 kB a large body's Raw
+        text is cut to, and nobody reads a hidden tab. An empty text goes in at once (it costs
+        nothing and leaves no stale body behind)."""
         if shown is None:
             shown = _scrubbed(text, self._known_secrets())
         self.query_one("#raw-masked", Static).set_class(shown != text, "masked")
-        self.query_one("#response-raw", TextArea).text = shown
+        self._raw_pending = shown
+        if not shown or self.query_one("#response-tabs", TabbedContent).active == "tab-raw":
+            self._fill_raw_area()
+
+    def _fill_raw_area(self) -> None:
+        if self._raw_pending is not None:
+            self.query_one("#response-raw", TextArea).text = self._raw_pending
+            self._raw_pending = None
+
+    @on(TabbedContent.TabActivated, "#response-tabs")
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "tab-raw":
+            self._fill_raw_area()
 
     def _known_secrets(self) -> list[str | None]:
         profile = getattr(self.app, "profile", None)
