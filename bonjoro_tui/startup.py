@@ -14,6 +14,11 @@ event (headless runs and tests, which do not go through the command line), and t
 once the first frame is painted and, signed in, the user's name shown — or when it ends. A
 collector someone else disabled or tuned meanwhile is left as it is. Standard library only: the
 command line imports this module before it knows what it will run.
+
+Two more uses of the same knobs, both for the explorer (issue 16 figures 7 and 11): what the
+explorer builds once is set aside like the start-up's objects once it has answered
+(:func:`set_aside`), and while a body of megabytes is parsed, shown and checked the full passes
+wait and run once, alone, after its verdict (:func:`hold_full_passes`).
 """
 
 from __future__ import annotations
@@ -65,3 +70,69 @@ def resume_collector() -> None:
             _frozen = True
             gc.collect(1)  # the young generations' garbage, not frozen with the rest (~1-3 ms)
             gc.freeze()
+
+
+_set_aside: set[str] = set()
+
+
+def set_aside(what: str) -> None:
+    """Once per ``what`` (a part of the program made once and kept, e.g. the explorer's screen,
+    its catalog and the parsed definition), when :func:`freeze_when_started` was asked for and the
+    start-up's objects are frozen: collect everything (one full pass, so no cyclic garbage is kept
+    for good), then freeze what is left.
+
+    The explorer made ~100 widgets and the catalog after the start-up; each full pass of the
+    collector traversed all of it again — 27–42 ms on the event loop, landing in a frame of the
+    5 MB response (issue 16 figures 7 and 11; the 5 MB document itself is ~6,000 tracked objects,
+    ~3 ms). Asked for once the explorer has shown its first response, this pass happens then,
+    once, instead of in the middle of a later one."""
+    if not _frozen or what in _set_aside or not gc.isenabled():
+        return
+    _set_aside.add(what)
+    gc.collect()
+    gc.freeze()
+
+
+#: How many callers hold full passes back now (:func:`hold_full_passes`), and the thresholds then.
+_holds = 0
+_hold_saved: tuple[int, int, int] | None = None
+
+
+def hold_full_passes() -> None:
+    """No full pass of the collector until the matching :func:`release_full_passes`.
+
+    A large response (megabytes parsed, a tree, the Raw text, the contract check) makes tens of
+    thousands of objects that survive; the collector then ran a full pass (25–40 ms, over ~50,000
+    objects) in whichever frame or thread was allocating, on top of that frame's own 15–30 ms
+    (issue 16 figures 7 and 11). Held back while the response is shown, the pass runs once, alone,
+    after the last frame (the caller runs :func:`full_pass` when its frame is drawn). The young
+    generations are collected as usual."""
+    global _holds, _hold_saved
+    _holds += 1
+    if _holds == 1 and _hold_saved is None and _saved is None and gc.isenabled():
+        _hold_saved = gc.get_threshold()
+        gc.set_threshold(_hold_saved[0], _hold_saved[1], START_UP_THRESHOLD)
+
+
+def release_full_passes() -> bool:
+    """End one :func:`hold_full_passes`; True when it was the last one: the caller then runs
+    :func:`full_pass`, which puts the thresholds back (restored first, the pass held back would
+    run at the next young collection, inside whatever frame or thread allocates then)."""
+    global _holds
+    if _holds == 0:
+        return False
+    _holds -= 1
+    return _holds == 0
+
+
+def full_pass() -> None:
+    """The full collection held back by :func:`hold_full_passes`, then the thresholds as they were
+    (unless someone changed them meanwhile). Nothing while a new hold is on."""
+    global _hold_saved
+    if _holds or _hold_saved is None:
+        return
+    saved, _hold_saved = _hold_saved, None
+    if gc.isenabled():
+        gc.collect()
+    if gc.get_threshold() == (saved[0], saved[1], START_UP_THRESHOLD):
+        gc.set_threshold(*saved)

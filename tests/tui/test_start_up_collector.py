@@ -24,6 +24,7 @@ def usual_collector():
     gc.set_threshold(*USUAL)
     yield
     startup._saved = None
+    startup._holds, startup._hold_saved = 0, None
     gc.set_threshold(*thresholds)
     if was:
         gc.enable()
@@ -133,3 +134,136 @@ def test_bonjoro_tui_asks_for_the_freeze_before_the_dashboard_starts(monkeypatch
     monkeypatch.setattr(launch, "run_tui", lambda args: calls.append("run") or 0)
     assert cli_main.main([]) == 0
     assert calls == ["freeze", "pause", "run", "resume"]
+
+
+# ---- the explorer's part: set aside once, and full passes held back while a large body is shown ----
+
+
+def test_the_explorer_is_set_aside_once_in_the_program():
+    """``set_aside`` (asked for by the explorer once it has answered): a full pass, then a freeze,
+    once per name, and only in a program that froze its start-up."""
+    out = _in_a_fresh_interpreter(
+        "import gc\n"
+        "from bonjoro_tui import startup\n"
+        "startup.set_aside('explorer'); print(gc.get_freeze_count())\n"  # not frozen at start: nothing
+        "startup.freeze_when_started(); startup.pause_collector(); startup.resume_collector()\n"
+        "after_start = gc.get_freeze_count()\n"
+        "garbage = []; garbage.append(garbage); del garbage\n"  # a cycle: collected, not frozen
+        "explorer = [[i] for i in range(5000)]\n"
+        "startup.set_aside('explorer'); once = gc.get_freeze_count()\n"
+        "more = [[i] for i in range(5000)]; startup.set_aside('explorer')\n"
+        "print(once - after_start >= 5000, gc.get_freeze_count() == once, gc.garbage == [])\n"
+    )
+    assert out == "0\nTrue True True"
+
+
+async def test_an_app_in_a_test_process_sets_nothing_aside(session):
+    """Open the explorer, let it answer: a test process runs many apps, nothing is frozen."""
+    from bonjoro_tui.tui.app import BonjoroApp as App
+
+    before = gc.get_freeze_count()
+    app = App(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert gc.get_freeze_count() == before
+
+
+def test_hold_and_release_full_passes():
+    startup.hold_full_passes()
+    startup.hold_full_passes()  # a second holder
+    assert gc.get_threshold() == (700, 10, startup.START_UP_THRESHOLD)
+    assert startup.release_full_passes() is False  # one still holds
+    assert startup.release_full_passes() is True  # the last: the caller runs the pass
+    assert gc.get_threshold() == (700, 10, startup.START_UP_THRESHOLD)  # until the pass has run
+    collected: list[int] = []
+    gc.callbacks.append(cb := lambda phase, info: collected.append(info["generation"]) if phase == "stop" else None)
+    try:
+        startup.full_pass()
+    finally:
+        gc.callbacks.remove(cb)
+    assert 2 in collected and gc.get_threshold() == USUAL
+    assert startup.release_full_passes() is False  # nothing held: nothing to release
+    startup.full_pass()  # nor to run
+    assert gc.get_threshold() == USUAL
+
+
+def test_a_hold_leaves_someone_elses_thresholds_and_a_disabled_collector_alone():
+    startup.hold_full_passes()
+    gc.set_threshold(100, 5, 5)  # tuned meanwhile: theirs stays
+    assert startup.release_full_passes()
+    startup.full_pass()
+    assert gc.get_threshold() == (100, 5, 5)
+    gc.set_threshold(*USUAL)
+    gc.disable()
+    startup.hold_full_passes()
+    assert gc.get_threshold() == USUAL  # a disabled collector is not touched
+    assert startup.release_full_passes()
+    startup.full_pass()
+    assert not gc.isenabled() and gc.get_threshold() == USUAL
+
+
+def test_no_pass_while_a_new_hold_is_on():
+    """The pass is run a moment after the verdict's frame: a new large response may be held by then."""
+    startup.hold_full_passes()
+    assert startup.release_full_passes()
+    startup.hold_full_passes()  # the next large body
+    startup.full_pass()  # the first one's pass, late: not now
+    assert gc.get_threshold() == (700, 10, startup.START_UP_THRESHOLD)
+    assert startup.release_full_passes()
+    startup.full_pass()
+    assert gc.get_threshold() == USUAL
+
+
+@pytest.fixture
+def session():
+    s = FakeSession()
+    s.sign_in()
+    return s
+
+
+async def _send(pilot, path: str) -> None:
+    from textual.widgets import Input
+
+    screen = pilot.app.screen
+    screen.query_one("#path", Input).value = path
+    await pilot.press("ctrl+j")
+
+
+@pytest.mark.parametrize("replaced", [False, True])
+async def test_a_large_body_is_shown_without_full_passes_and_one_follows(session, replaced):
+    """While a body of 1 MB or more is parsed, shown and checked, the oldest generation waits; its
+    pass runs once after the verdict, and the thresholds are the usual ones again — also when
+    another response replaces it half-way."""
+    from bonjoro_tui.tui.widgets.response import HOLD_COLLECTOR_AT, ResponseView
+
+    big = {"data": [{"id": i, "notes": "x" * 60} for i in range(20000)]}
+    session.client.responses["/greets"] = big
+    app = make_app(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        view = app.screen.query_one(ResponseView)
+        seen: list[tuple[int, int, int]] = []
+        original = view._raw_and_contract
+
+        async def watched(exchange, document):  # type: ignore[no-untyped-def]
+            seen.append(gc.get_threshold())
+            await original(exchange, document)
+
+        view._raw_and_contract = watched  # type: ignore[method-assign]
+        await _send(pilot, "/greets")
+        if replaced:
+            await pilot.pause()
+            await _send(pilot, "/me")
+        await app.workers.wait_for_complete()
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if gc.get_threshold() == USUAL:
+                break
+        assert gc.get_threshold() == USUAL and startup._holds == 0
+        if not replaced:
+            assert len(app.screen.current.content) >= HOLD_COLLECTOR_AT
+            assert seen and seen[0] == (700, 10, startup.START_UP_THRESHOLD)

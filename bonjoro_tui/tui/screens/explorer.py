@@ -60,6 +60,7 @@ from bonjoro_tui.account.format import clock_time
 from bonjoro_tui.account.sandbox import served_routes, serves
 from bonjoro_tui.redact import mask
 from bonjoro_tui.safetext import safe_text
+from bonjoro_tui.startup import set_aside
 from bonjoro_tui.tui.errors import explain
 from bonjoro_tui.tui.exchange import Exchange
 from bonjoro_tui.tui.text import notice, plain, rich_plain
@@ -237,6 +238,8 @@ class ExplorerScreen(Screen):
         if not self._opened and self.app.profile is not None:
             self._opened = True
             self.action_send()
+        elif not self._opened:
+            self.call_after_refresh(set_aside, "explorer")  # signed out: nothing is sent
 
     # ---- catalog -----------------------------------------------------------------------------
 
@@ -678,6 +681,7 @@ class ExplorerScreen(Screen):
         self._remember(exchange)
         await self.response.show(exchange)
         app.reload_profile()  # a request may have refreshed the token
+        self.call_after_refresh(set_aside, "explorer")  # once: the explorer is built and has answered
         if exchange.method == "GET" and 200 <= response.status < 300 and len(exchange.content) <= HARVEST_LIMIT:
             await self._harvest(exchange)
 

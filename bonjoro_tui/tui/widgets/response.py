@@ -50,6 +50,7 @@ from bonjoro_tui.account.format import size
 from bonjoro_tui.jsonload import MAX_DEPTH, TooDeep, loads_in_pieces
 from bonjoro_tui.redact import MASK, mask
 from bonjoro_tui.safetext import safe_text
+from bonjoro_tui.startup import full_pass, hold_full_passes, release_full_passes
 from bonjoro_tui.tui.exchange import Exchange
 from bonjoro_tui.tui.text import notice, rich_plain
 from bonjoro_tui.tui.widgets.json_tree import JsonTree
@@ -68,6 +69,11 @@ HEADER_LIMIT = 40
 COPY_LIMIT = 100 * 1024
 #: A header value in the Headers tab is cut to this many characters.
 HEADER_VALUE_LIMIT = 2000
+#: A body of this many bytes or more is shown with the collector's full passes held back until
+#: its verdict (``startup.hold_full_passes``): below it, what showing it makes does not bring one on.
+HOLD_COLLECTOR_AT = 1024 * 1024
+#: Seconds between the verdict's frame and that held-back full pass.
+FULL_PASS_AFTER = 0.05
 #: Headers that carry a credential: masked wherever they are shown.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
 #: Said in the Raw tab when it masked a credential there.
@@ -138,6 +144,8 @@ class ResponseView(Vertical):
         self._pretty: tuple[str, str] | None = None
         #: The masked Raw text not yet put into the Raw tab's TextArea (see ``_set_raw``).
         self._raw_pending: str | None = None
+        #: The exchange for which the collector's full passes are held back (``_hold_collector``).
+        self._collector_held_for: Exchange | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="response-meta")
@@ -233,11 +241,13 @@ class ResponseView(Vertical):
             self._verdict_not_checked("the body is empty")
             return
         tree.show_message("parsing …")
+        self._hold_collector(exchange)
         # The screen's updates and the threads' work take turns: a thread that computes while
         # the screen lays out halves the screen's share of the GIL (a 40 ms layout became an
         # 80-100 ms stall beside the parse or the contract check). So: this frame first.
         await self._next_frame()
         if self.exchange is not exchange:
+            self._release_collector(exchange)
             return
         try:
             # In pieces: one json.loads of megabytes would hold the GIL, and so the screen, throughout.
@@ -248,8 +258,10 @@ class ResponseView(Vertical):
                 self._verdict_not_checked("the body is not JSON" if not isinstance(exc, TooDeep)
                                           else f"the body is nested deeper than {MAX_DEPTH} levels")
                 self._fill_raw_later(exchange)
+            self._release_collector(exchange)
             return
         if self.exchange is not exchange:
+            self._release_collector(exchange)
             return  # another response is shown meanwhile
         self.document, self.parsed = document, True
         try:
@@ -332,10 +344,33 @@ class ResponseView(Vertical):
         tokens = getattr(profile, "tokens", None)
         return [getattr(tokens, "access_token", None), getattr(tokens, "refresh_token", None)]
 
+    def _hold_collector(self, exchange: Exchange) -> None:
+        """For a large body, the collector's full passes wait until its verdict is shown
+        (``startup.hold_full_passes``): one hold at a time, for the exchange shown."""
+        if self._collector_held_for is not None:
+            self._release_collector(self._collector_held_for)
+        if len(exchange.content) >= HOLD_COLLECTOR_AT:
+            hold_full_passes()
+            self._collector_held_for = exchange
+
+    def _release_collector(self, exchange: Exchange) -> None:
+        if self._collector_held_for is exchange:
+            self._collector_held_for = None
+            if release_full_passes():
+                # Alone: once the last frame is drawn, and a moment after it so that keys and
+                # timers are served between the two.
+                self.call_after_refresh(self.set_timer, FULL_PASS_AFTER, full_pass, name="full collection")
+
     @work(exclusive=True, group="response-after-parse", description="raw text and contract check")
     async def _after_parse(self, exchange: Exchange, document: Any) -> None:
         """Off the event loop: the Raw tab's texts (as sent and pretty, masked), then the contract
         check — each thread started once the screen has drawn what came before it."""
+        try:
+            await self._raw_and_contract(exchange, document)
+        finally:
+            self._release_collector(exchange)
+
+    async def _raw_and_contract(self, exchange: Exchange, document: Any) -> None:
         await self._next_frame()  # the tree's first frame, alone
         secrets = self._known_secrets()
         raw, pretty = await asyncio.to_thread(
