@@ -177,7 +177,7 @@ def explorer(env: Env, greets: int = GREETS) -> list[Row]:
             "; ".join(notes),
         ),
         Row(
-            f"11. explorer, contract check of that {size:.1f} MB response: longest event-loop stall (10 ms timer, tree's frame to verdict)",
+            f"11. explorer, contract check of that {size:.1f} MB response: longest event-loop stall (10 ms timer, tree's frame to 0.3 s after the verdict)",
             f"{cstall * 1000:.0f} ms (worst of {len(checked)} runs; verdict after {cdone:.2f} s)",
             "—",
             "—",

@@ -35,6 +35,9 @@ ARG = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
 #: the longest ones are reported, named, as ``slow``. A profiling aid, not a figure.
 SLOW = bool(__import__("os").environ.get("BENCH_SLOW"))
 slow_callbacks: list[tuple[float, str]] = []
+#: BENCH_SLOW's timeline of frames and collections (see watch_frames), and when the send was.
+timeline: list[tuple[int, str]] = []
+T_SEND = [time.perf_counter()]
 
 
 def watch_callbacks() -> None:
@@ -51,6 +54,10 @@ def watch_callbacks() -> None:
         while coro is not None and getattr(coro, "cr_frame", None) is not None:
             code = coro.cr_frame.f_code
             frames.append(f"{code.co_qualname}:{coro.cr_frame.f_lineno}")
+            timer = coro.cr_frame.f_locals.get("self") if code.co_qualname.startswith("Timer.") else None
+            if timer is not None:  # a Timer: name what it calls (a frame, a countdown, …)
+                callback = getattr(timer, "_callback", None)
+                frames.append(f"[{timer.name}: {getattr(callback, '__qualname__', callback)}]")
             coro = getattr(coro, "cr_await", None)
         return " > ".join(frames[-3:]) or repr(task)[:200]
 
@@ -65,6 +72,80 @@ def watch_callbacks() -> None:
                 slow_callbacks.append((spent, f"wall {waited * 1000:.0f} ms: {before}"))
 
     asyncio.events.Handle._run = timed  # type: ignore[method-assign]
+    watch_frames()
+
+
+def watch_frames() -> None:
+    """BENCH_SLOW's timeline (``timeline`` in the output, ms since the send): each layout of the
+    screen with its CPU time, its reflow's, how many widgets it rendered and which changed; who
+    asked for it (the widget, and our innermost frame); each collection of the older generations
+    with its CPU time. Textual's compositor renders one rectangle around all changed regions: a
+    layout that renders ~85 widgets had two changes far apart (issue 16, session 6)."""
+    import gc
+    import sys as _sys
+    from collections import Counter
+
+    from textual._compositor import Compositor
+    from textual._styles_cache import StylesCache
+    from textual.screen import Screen
+    from textual.widget import Widget
+
+    def at() -> int:
+        return round((time.perf_counter() - T_SEND[0]) * 1000)
+
+    collecting = [0.0]
+
+    def on_gc(phase, info):  # type: ignore[no-untyped-def]
+        if phase == "start":
+            collecting[0] = time.thread_time()
+        elif info["generation"] >= 1:
+            timeline.append((at(), f"GC gen{info['generation']} {(time.thread_time() - collecting[0]) * 1000:.1f} ms, "
+                                   f"{info['collected']} collected"))
+
+    gc.callbacks.append(on_gc)
+
+    refresh, relayout, reflow, render_widget = (
+        Widget.refresh, Screen._refresh_layout, Compositor.reflow, StylesCache.render_widget)
+    frame_counts: dict = {"reflow": 0.0, "rendered": [], "changed": None}
+
+    def logged_refresh(self, *regions, layout=False, **kw):  # type: ignore[no-untyped-def]
+        if layout and not self._layout_required:
+            frame, caller = _sys._getframe(1), "Textual"
+            while frame is not None:
+                if "bonjoro_tui" in frame.f_code.co_filename:
+                    caller = f"{frame.f_code.co_qualname}:{frame.f_lineno}"
+                    break
+                frame = frame.f_back
+            timeline.append((at(), f"layout asked: {type(self).__name__}#{self.id} by {caller}"))
+        return refresh(self, *regions, layout=layout, **kw)
+
+    def timed_reflow(self, *args, **kw):  # type: ignore[no-untyped-def]
+        started = time.thread_time()
+        result = reflow(self, *args, **kw)
+        frame_counts["reflow"] += time.thread_time() - started
+        hidden, shown, resized = result
+        frame_counts["changed"] = sorted(f"{type(w).__name__}#{w.id}" for w in resized | shown | hidden)[:8]
+        return result
+
+    def counted_render(self, widget, crop):  # type: ignore[no-untyped-def]
+        frame_counts["rendered"].append(type(widget).__name__)
+        return render_widget(self, widget, crop)
+
+    def timed_layout(self, *args, **kw):  # type: ignore[no-untyped-def]
+        started = time.thread_time()
+        frame_counts.update(reflow=0.0, rendered=[], changed=None)
+        try:
+            return relayout(self, *args, **kw)
+        finally:
+            rendered = frame_counts["rendered"]
+            timeline.append((at(), f"LAYOUT {(time.thread_time() - started) * 1000:.0f} ms (reflow "
+                                   f"{frame_counts['reflow'] * 1000:.0f}; rendered {len(rendered)}: "
+                                   f"{Counter(rendered).most_common(4)}; changed {frame_counts['changed']})"))
+
+    Widget.refresh = logged_refresh  # type: ignore[method-assign]
+    Screen._refresh_layout = timed_layout  # type: ignore[method-assign]
+    Compositor.reflow = timed_reflow  # type: ignore[method-assign]
+    StylesCache.render_widget = counted_render  # type: ignore[method-assign]
 
 
 def emit(**data: object) -> None:
@@ -306,7 +387,7 @@ def main() -> None:
         profiler = start_profile()
         if SLOW:
             watch_callbacks()
-        t0 = time.perf_counter()
+        t0 = T_SEND[0] = time.perf_counter()
         screen.action_send()
         while "painted" not in shown:
             await asyncio.sleep(0.005)
@@ -323,6 +404,9 @@ def main() -> None:
         while view.contract is None and time.perf_counter() - t0 < 120:
             await asyncio.sleep(0.01)
         checked = time.perf_counter()
+        # and a while after it: the collector's full pass held back while a large body is shown
+        # runs once its verdict's frame is drawn (bonjoro_tui.startup.hold_full_passes)
+        await asyncio.sleep(0.3)
         ticker.stop()
         exchange = screen.history[-1]
         emit(
@@ -342,7 +426,10 @@ def main() -> None:
             contract_stall=max((b - a for a, b in zip(ticks, ticks[1:]) if a >= shown.get("painted", t0)),
                                default=float("nan")) - 0.01,
             stall_from_send=max((b - a for a, b in zip(ticks, ticks[1:]) if b > t0), default=float("nan")) - 0.01,
-            **({"slow": [(round(cpu * 1000), what) for cpu, what in sorted(slow_callbacks, reverse=True)[:12]]}
+            **({"slow": [(round(cpu * 1000), what) for cpu, what in sorted(slow_callbacks, reverse=True)[:12]],
+                "timeline": [entry for entry in timeline if 0 <= entry[0] < 2500],
+                "visible": __import__("collections").Counter(
+                    type(w).__name__ for w in screen._compositor.visible_widgets).most_common()}
                if SLOW else {}),
         )
         app.exit()
