@@ -173,19 +173,19 @@ def make_app():
 
         return Bare(), None
 
-    # As `bonjoro-tui` with no command does (cli/main.py): the collector's start-up settings first.
+    # As `bonjoro-tui` with no command does: its module first (cli/main.py, which decides what the
+    # process loads), no subcommand parsers, the collector's start-up settings, then what
+    # tui/launch.py's run_tui does before it runs the app.
+    import bonjoro_tui.cli.main  # noqa: F401
     from bonjoro_tui.startup import freeze_when_started, pause_collector
 
     freeze_when_started()
     pause_collector()
-    from bonjoro_tui.cli.parser import build_parser
-
-    args = build_parser().parse_args([])
     from bonjoro_tui.account.session import open_session
     from bonjoro_tui.settings import load_settings
 
-    settings = load_settings(flags={"profile": getattr(args, "profile", None), "debug": getattr(args, "debug", None)})
-    session = open_session(settings)
+    settings = load_settings(flags={})
+    session = open_session(settings, keep_unsaved_tokens=True, announce=True, defer_sandbox=True)
     from bonjoro_tui.tui.app import BonjoroApp
 
     return BonjoroApp(session), session
