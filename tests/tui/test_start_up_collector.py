@@ -267,3 +267,62 @@ async def test_a_large_body_is_shown_without_full_passes_and_one_follows(session
         if not replaced:
             assert len(app.screen.current.content) >= HOLD_COLLECTOR_AT
             assert seen and seen[0] == (700, 10, startup.START_UP_THRESHOLD)
+
+
+async def _wait_usual(pilot) -> None:
+    for _ in range(50):
+        if gc.get_threshold() == USUAL:
+            return
+        await pilot.pause(0.02)
+
+
+async def test_a_hold_ends_when_showing_the_body_is_cancelled_or_fails(session, monkeypatch):
+    """A new send cancels the worker that was showing a large body, mid-parse: its hold ends with
+    it. A large body that is not JSON ends its hold too."""
+    import asyncio
+    import threading
+
+    from bonjoro_tui.tui.exchange import Exchange
+    from bonjoro_tui.tui.widgets import response as response_module
+    from bonjoro_tui.tui.widgets.response import HOLD_COLLECTOR_AT, ResponseView
+
+    app = make_app(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        view = app.screen.query_one(ResponseView)
+        release = threading.Event()
+        parse = response_module.loads_in_pieces
+
+        parsing = threading.Event()
+
+        def slow_parse(content, **kw):  # type: ignore[no-untyped-def]
+            parsing.set()
+            release.wait(10)
+            return parse(content, **kw)
+
+        monkeypatch.setattr(response_module, "loads_in_pieces", slow_parse)
+        big = b'{"data": "' + b"x" * HOLD_COLLECTOR_AT + b'"}'
+        showing = asyncio.create_task(view.show(Exchange("GET", "/big", {}, None, at=0.0, status=200, content=big)))
+        for _ in range(200):
+            if parsing.is_set():
+                break
+            await asyncio.sleep(0.01)
+        assert startup._holds == 1 and gc.get_threshold()[2] == startup.START_UP_THRESHOLD
+        showing.cancel()  # while its parse is still running in its thread
+        try:
+            await showing
+        except asyncio.CancelledError:
+            pass
+        release.set()
+        assert showing.cancelled() and startup._holds == 0
+        await _wait_usual(pilot)
+        assert gc.get_threshold() == USUAL
+
+        monkeypatch.setattr(response_module, "loads_in_pieces", parse)
+        await view.show(Exchange("GET", "/big", {}, None, at=0.0, status=200, content=b"not json " * HOLD_COLLECTOR_AT))
+        await app.workers.wait_for_complete()
+        assert startup._holds == 0
+        await _wait_usual(pilot)
+        assert gc.get_threshold() == USUAL

@@ -242,13 +242,21 @@ class ResponseView(Vertical):
             return
         tree.show_message("parsing …")
         self._hold_collector(exchange)
+        handed_over = False  # to _after_parse, which releases the hold when the verdict is in
+        try:
+            handed_over = await self._parse_and_show(exchange, tree)
+        finally:  # returned early, failed, or cancelled (a new send cancels this one's worker)
+            if not handed_over:
+                self._release_collector(exchange)
+
+    async def _parse_and_show(self, exchange: Exchange, tree: JsonTree) -> bool:
+        """``show``'s parse and tree; True once ``_after_parse`` has been started."""
         # The screen's updates and the threads' work take turns: a thread that computes while
         # the screen lays out halves the screen's share of the GIL (a 40 ms layout became an
         # 80-100 ms stall beside the parse or the contract check). So: this frame first.
         await self._next_frame()
         if self.exchange is not exchange:
-            self._release_collector(exchange)
-            return
+            return False
         try:
             # In pieces: one json.loads of megabytes would hold the GIL, and so the screen, throughout.
             document = await asyncio.to_thread(loads_in_pieces, exchange.content, max_depth=MAX_DEPTH)
@@ -258,11 +266,9 @@ class ResponseView(Vertical):
                 self._verdict_not_checked("the body is not JSON" if not isinstance(exc, TooDeep)
                                           else f"the body is nested deeper than {MAX_DEPTH} levels")
                 self._fill_raw_later(exchange)
-            self._release_collector(exchange)
-            return
+            return False
         if self.exchange is not exchange:
-            self._release_collector(exchange)
-            return  # another response is shown meanwhile
+            return False  # another response is shown meanwhile
         self.document, self.parsed = document, True
         try:
             tree.show_document(document, label=f"{exchange.method} {exchange.path}")
@@ -274,6 +280,7 @@ class ResponseView(Vertical):
             tree.show_message(f"(the body could not be shown as a tree: {type(exc).__name__}: {exc}; see the Raw tab)")
         self._set_pages(page_links(document))
         self._after_parse(exchange, document)
+        return True
 
     def _not_a_tree(self, exc: Exception) -> None:
         """Why the body is not shown as a tree, in the tree (and the status line when it matters)."""
