@@ -326,3 +326,24 @@ async def test_a_hold_ends_when_showing_the_body_is_cancelled_or_fails(session, 
         assert startup._holds == 0
         await _wait_usual(pilot)
         assert gc.get_threshold() == USUAL
+
+
+async def test_the_held_pass_runs_even_if_the_view_is_gone(session):
+    """The pass that restores the thresholds is the app's timer, not the view's: a view closed
+    right after its verdict leaves no collector held for the rest of the run."""
+    from bonjoro_tui.tui.exchange import Exchange
+    from bonjoro_tui.tui.widgets.response import HOLD_COLLECTOR_AT, ResponseView
+
+    app = make_app(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        view = app.screen.query_one(ResponseView)
+        exchange = Exchange("GET", "/big", {}, None, at=0.0, status=200, content=b"x" * HOLD_COLLECTOR_AT)
+        view._hold_collector(exchange)
+        assert gc.get_threshold()[2] == startup.START_UP_THRESHOLD
+        view._release_collector(exchange)
+        await view.remove()
+        await _wait_usual(pilot)
+        assert gc.get_threshold() == USUAL and startup._hold_saved is None

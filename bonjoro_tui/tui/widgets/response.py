@@ -364,9 +364,11 @@ class ResponseView(Vertical):
         if self._collector_held_for is exchange:
             self._collector_held_for = None
             if release_full_passes():
-                # Alone: once the last frame is drawn, and a moment after it so that keys and
-                # timers are served between the two.
-                self.call_after_refresh(self.set_timer, FULL_PASS_AFTER, full_pass, name="full collection")
+                # Alone: a moment after the verdict's frame (the screen draws at most every
+                # 1/60 s), so that keys and timers are served between the two. The app's timer,
+                # not this view's: the pass (and the thresholds it restores) must not depend on
+                # the view still being on screen.
+                self.app.set_timer(FULL_PASS_AFTER, full_pass, name="full collection")
 
     @work(exclusive=True, group="response-after-parse", description="raw text and contract check")
     async def _after_parse(self, exchange: Exchange, document: Any) -> None:
