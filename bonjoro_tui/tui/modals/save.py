@@ -25,6 +25,7 @@ from textual.widgets import Button, Input, Static
 from bonjoro_tui import files
 from bonjoro_tui.account.format import size
 from bonjoro_tui.tui.text import rich_plain
+from bonjoro_tui.tui.widgets.fields import TextField
 
 
 def write_body(path: Path, data: bytes, *, overwrite: bool) -> None:
@@ -69,7 +70,7 @@ class SaveBodyScreen(ModalScreen["Path | None"]):
         with Vertical(id="save-dialog"):
             yield Static(Text(f"Save the body ({size(len(self.data))}) to a file, readable by you only (0600)."),
                          id="save-title")
-            yield Input(value=self.suggested, id="save-path", compact=True)
+            yield TextField(value=self.suggested, id="save-path", compact=True)
             yield Static(Text("A relative path is relative to the directory bonjoro-tui was started in.", style="dim"),
                          id="save-note")
             with Horizontal(id="save-buttons"):

@@ -66,6 +66,7 @@ from bonjoro_tui.tui.exchange import Exchange
 from bonjoro_tui.tui.text import notice, plain, rich_plain
 from bonjoro_tui.tui.widgets.response import RAW_LIMIT, ResponseView, raw_text
 from bonjoro_tui.tui.widgets.steady import SteadyScrollbars
+from bonjoro_tui.tui.widgets.fields import TextField, TextEditor
 
 __all__ = ["METHODS", "RAW_LIMIT", "Exchange", "ExplorerScreen", "raw_text"]
 
@@ -152,13 +153,13 @@ class ExplorerScreen(Screen):
         yield Header(show_clock=False)
         with Horizontal(id="explorer-main"):
             with Vertical(id="catalog-pane"):
-                yield Input(placeholder="Filter endpoints", id="catalog-filter", compact=True)
+                yield TextField(placeholder="Filter endpoints", id="catalog-filter", compact=True)
                 yield CatalogTree("Endpoints", id="catalog")
             with Vertical(id="request-pane"):
                 with Horizontal(id="request-line"):
                     yield Select([(m, m) for m in METHODS], value="GET", allow_blank=False,
                                  id="http-method", compact=True)
-                    yield Input(value="/me", placeholder="/path or full URL", id="path", compact=True)
+                    yield TextField(value="/me", placeholder="/path or full URL", id="path", compact=True)
                     yield Button("Send", id="send", variant="primary", compact=True)
                     yield Checkbox("retry", value=True, id="retry", compact=True,
                                    tooltip="Retry 429 and 503 answers after their Retry-After (the client's default)")
@@ -169,9 +170,9 @@ class ExplorerScreen(Screen):
                                          id="params-note")
                             yield Vertical(id="path-params")
                             yield Vertical(id="query-params")
-                            yield Input(placeholder="more query, e.g. page=1&limit=5", id="query", compact=True)
+                            yield TextField(placeholder="more query, e.g. page=1&limit=5", id="query", compact=True)
                     with TabPane("Body", id="tab-body"):
-                        yield TextArea("", language=_json_language(), id="body", soft_wrap=True,
+                        yield TextEditor("", language=_json_language(), id="body", soft_wrap=True,
                                        show_line_numbers=False)
                         with Horizontal(id="body-actions"):
                             yield Button("Example", id="example-body", compact=True,
@@ -182,7 +183,7 @@ class ExplorerScreen(Screen):
                             yield Button("Large", id="large-body", compact=True, tooltip="Larger editor (f3)")
                         yield Static(id="body-check")
                     with TabPane("Headers", id="tab-headers"):
-                        yield TextArea("", id="headers", soft_wrap=True)
+                        yield TextEditor("", id="headers", soft_wrap=True)
                         yield Static(Text("One 'Name: value' per line. Authorization is the client's: the signed-in "
                                           "token, sent only to the API's origin.", style="dim"), id="headers-note")
                         with Horizontal(id="curl-actions"):
@@ -190,12 +191,12 @@ class ExplorerScreen(Screen):
                             yield Checkbox("with token", id="curl-token", compact=True)
                     with TabPane("History", id="tab-history"):
                         with Horizontal(id="history-bar"):
-                            yield Input(placeholder="search history", id="history-search", compact=True)
+                            yield TextField(placeholder="search history", id="history-search", compact=True)
                             yield Checkbox("saved", id="saved-only", compact=True)
                         yield OptionList(id="history")
                         with Horizontal(id="history-actions"):
                             yield Button("Re-run", id="rerun", compact=True, tooltip="Send it again (f5)")
-                            yield Input(placeholder="name", id="request-name", compact=True)
+                            yield TextField(placeholder="name", id="request-name", compact=True)
                             yield Button("Save", id="save-request", compact=True,
                                          tooltip="Save the highlighted request under this name (ctrl+n)")
                 yield ResponseView(id="response")
@@ -386,7 +387,7 @@ class ExplorerScreen(Screen):
         rows: list[Widget] = []
         if template:
             for n, p in enumerate(ep.path_params):
-                field = Input(value=known.get(p.name, ""), placeholder=_hint(p, "required"), id=f"pp-{n}",
+                field = TextField(value=known.get(p.name, ""), placeholder=_hint(p, "required"), id=f"pp-{n}",
                               compact=True, classes="param-input")
                 self._path_fields[p.name] = field
                 rows.append(_row(rich_plain("{" + p.name + "}", "bold"), field, p))
@@ -400,7 +401,7 @@ class ExplorerScreen(Screen):
                 widget = Select(options, prompt="(not sent)", allow_blank=True, id=f"qp-{n}", compact=True,
                                 classes="param-input")
             else:
-                widget = Input(value=known.get(p.name, "") if p.required else "", placeholder=_hint(p),
+                widget = TextField(value=known.get(p.name, "") if p.required else "", placeholder=_hint(p),
                                id=f"qp-{n}", compact=True, classes="param-input")
             self._query_fields[p.name] = widget
             rows.append(_row(rich_plain(p.name + (" *" if p.required else ""), "bold" if p.required else ""),

@@ -31,6 +31,7 @@ from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.tui.text import notice, plain, rich_plain
 from bonjoro_tui.tui.widgets.method_list import MethodList
 from bonjoro_tui.tui.widgets.steps import Step, StepList
+from bonjoro_tui.tui.widgets.fields import TextField
 
 if TYPE_CHECKING:
     from bonjoro_tui.account.signin import SignIn
@@ -103,7 +104,7 @@ class LoginScreen(Screen[None]):
                 with MethodList(id="method"):
                     for method, view in METHOD_VIEWS.items():
                         yield RadioButton(view.radio_label, value=method is SignInMethod.CODE, id=view.radio_id)
-                yield Input(placeholder="API key (hidden as you type)", password=True, id="api-key", compact=True)
+                yield TextField(placeholder="API key (hidden as you type)", password=True, id="api-key", compact=True)
                 yield Static(id="method-help")
                 yield Button("Start sign-in", id="start", variant="primary", compact=True)
             with Vertical(id="flow"):
@@ -117,7 +118,7 @@ class LoginScreen(Screen[None]):
                     yield Button("Cancel (esc)", id="cancel", variant="error", compact=True)
                     yield Button("Go to status", id="to-status", variant="primary", compact=True)
                     yield Button("Start over", id="again", compact=True)
-                yield Input(placeholder="…or paste the redirect URL here (SSH / no browser) and press enter",
+                yield TextField(placeholder="…or paste the redirect URL here (SSH / no browser) and press enter",
                             id="paste", compact=True)
                 yield Static(id="paste-error")
         yield Footer(compact=True, show_command_palette=False)

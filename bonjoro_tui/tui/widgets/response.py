@@ -54,6 +54,7 @@ from bonjoro_tui.startup import full_pass, hold_full_passes, release_full_passes
 from bonjoro_tui.tui.exchange import Exchange
 from bonjoro_tui.tui.text import notice, rich_plain
 from bonjoro_tui.tui.widgets.json_tree import JsonTree
+from bonjoro_tui.tui.widgets.fields import TextEditor
 
 if TYPE_CHECKING:
     from bonjoro_tui.api.contract import ContractResult
@@ -161,7 +162,7 @@ class ResponseView(Vertical):
                     yield Checkbox("compact: the body as sent (p)", id="raw-compact", compact=True)
                 # Its own line (wrapped): beside the box it was cut at 80 columns.
                 yield Static(rich_plain(RAW_MASKED_NOTE, "dim"), id="raw-masked")
-                raw = TextArea("", read_only=True, soft_wrap=True, id="response-raw")
+                raw = TextEditor("", read_only=True, soft_wrap=True, id="response-raw")
                 raw.match_cursor_bracket = False  # no highlight of the matching bracket
                 yield raw
             with TabPane("Headers", id="tab-response-headers"):
