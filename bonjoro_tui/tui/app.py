@@ -23,7 +23,7 @@ from textual.reactive import var
 from bonjoro_tui.account.format import countdown as duration
 from bonjoro_tui.account.methods import SignInMethod
 from bonjoro_tui.safetext import safe_text
-from bonjoro_tui.startup import pause_collector, resume_collector
+from bonjoro_tui.startup import end_holds, pause_collector, resume_collector
 from bonjoro_tui.tui.palette import BonjoroCommands
 from bonjoro_tui.tui.keyguard import TypingGuard, is_text_field, is_typing_key
 from bonjoro_tui.tui.messages import RefreshHappened
@@ -236,6 +236,7 @@ class BonjoroApp(App[int]):
 
     def on_unmount(self) -> None:
         resume_collector()
+        end_holds()  # a large body's hold (ResponseView) does not outlive the app
 
     def on_mount(self) -> None:
         self.sub_title = f"{safe_text(self.target_label)} · {safe_text(self.settings.base_url or '')}"

@@ -347,3 +347,20 @@ async def test_the_held_pass_runs_even_if_the_view_is_gone(session):
         await view.remove()
         await _wait_usual(pilot)
         assert gc.get_threshold() == USUAL and startup._hold_saved is None
+
+
+async def test_a_hold_does_not_outlive_the_app(session):
+    """The app ends while a large body is still being checked: the process's collector is as it
+    was (a program embedding the app, or the next test, goes on with it)."""
+    from bonjoro_tui.tui.exchange import Exchange
+    from bonjoro_tui.tui.widgets.response import HOLD_COLLECTOR_AT, ResponseView
+
+    app = make_app(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        view = app.screen.query_one(ResponseView)
+        view._hold_collector(Exchange("GET", "/big", {}, None, at=0.0, status=200, content=b"x" * HOLD_COLLECTOR_AT))
+        assert gc.get_threshold()[2] == startup.START_UP_THRESHOLD
+    assert gc.get_threshold() == USUAL and startup._holds == 0 and startup._hold_saved is None
