@@ -83,6 +83,11 @@ class RevocationFailed(ClientError):
     """Logout could not revoke tokens that are still valid at the server; they are kept."""
 
     def __init__(self, message: str, result: "LogoutResult") -> None:
-        super().__init__(message, hint="try `bonjoro-tui logout` again later, or `bonjoro-tui logout --forget` to "
+        # The commands name the profile: a bare `bonjoro-tui logout` acts on the active one,
+        # which need not be this one (`profiles rm other`, `--profile other logout`).
+        import shlex
+
+        logout = f"bonjoro-tui --profile {shlex.quote(result.profile)} logout"
+        super().__init__(message, hint=f"try `{logout}` again later, or `{logout} --forget` to "
                          "remove them here anyway (they stay valid at the server until they expire)")
         self.result = result

@@ -542,7 +542,11 @@ async def cmd_exec(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("no command given: bonjoro-tui exec -- CMD [ARGS...]")
     program = shutil.which(command[0])
     if program is None:
-        # Checked before the session: no sandbox started, no token refreshed for nothing.
+        # Checked before the session: no sandbox started, no token refreshed for nothing. A path
+        # (a name with a slash) that exists but cannot be run is 126, as a shell says.
+        if "/" in command[0] and os.path.lexists(command[0]):
+            why = "Is a directory" if os.path.isdir(command[0]) else "Permission denied"
+            return _fail(f"exec: {command[0]}: {why}", EXIT_NOT_EXECUTABLE)
         return _fail(f"exec: {command[0]}: command not found", EXIT_NOT_FOUND)
 
     async def body(session: Any) -> int:

@@ -44,3 +44,23 @@ def test_forget_removes_the_tokens_even_when_the_server_cannot_revoke(sandbox, m
     assert "local tokens deleted; revoked at the server: nothing" in r.out
     assert "not revoked: refresh_token" in r.err
     assert cli.stored() is None
+
+
+def test_the_retry_hint_names_the_profile_it_is_about(sandbox, make_cli):
+    """A reviewer ran the hint of a failed `--profile other logout` as written: it signed out the
+    default profile and left `other` stored. The hint names the profile."""
+    import re
+    import shlex
+
+    cli = make_cli(sandbox)
+    assert cli.run("login").code == 0
+    assert cli.run("--profile", "other", "login").code == 0
+    sandbox.state.fail_next(2, 503, "any")
+    r = cli.run("--profile", "other", "logout")
+    assert r.code == 1, r.all
+    hinted = re.findall(r"`(bonjoro-tui [^`]*logout[^`]*)`", r.err)
+    assert hinted == ["bonjoro-tui --profile other logout", "bonjoro-tui --profile other logout --forget"], r.err
+    again = cli.run(*shlex.split(hinted[1])[1:])  # the server is still down: --forget, as suggested
+    assert again.code == 0, again.all
+    assert cli.run("--profile", "other", "status").code == 4  # that one is gone
+    assert cli.run("status").code == 0  # the default one is still signed in

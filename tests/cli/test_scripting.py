@@ -224,3 +224,14 @@ def test_every_json_path_prints_json_on_failure(cli):
     r = cli.run("logout", "--json")
     assert r.code == 0 and json.loads(r.out) == {"profile": "default", "deleted": True, "revoked": ["access_token"],
                                                   "not_revoked": []}
+
+
+def test_exec_of_a_path_that_cannot_be_run_is_126_as_a_shell_says(cli, tmp_path):
+    script = tmp_path / "script.sh"
+    script.write_text("#!/bin/sh\necho hi\n")  # not executable
+    r = cli.run("exec", "--", str(script))
+    assert r.code == 126 and "Permission denied" in r.err, r.all
+    r = cli.run("exec", "--", str(tmp_path))
+    assert r.code == 126 and "Is a directory" in r.err, r.all
+    r = cli.run("exec", "--", str(tmp_path / "missing"))
+    assert r.code == 127 and "command not found" in r.err, r.all
