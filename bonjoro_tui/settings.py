@@ -330,6 +330,7 @@ def _load_config_toml(path: Path) -> dict[str, Any]:
 
 
 #: ``_Sources.find`` layers: 0 flag, 1 environment, 2 the working directory's .env, 3 config.toml.
+FLAG_LAYER = 0
 DOTENV_LAYER = 2
 #: What a working-directory ``.env`` may never decide (bonjoro_tui.trust): where bonjoro-tui reads
 #: its trusted configuration and keeps its tokens and logs, and whether it logs every exchange.
@@ -527,6 +528,11 @@ def load_settings(
         sources["token_auth"] = found[1]
         explicit.add("token_auth")
 
+    given = src.find("profile")
+    if given is not None and given[2] == FLAG_LAYER and not _as_str(given[0], given[1]):
+        # `--profile ''` (an unset variable in a script, say) is a mistake, not "the default".
+        # An empty BONJORO_PROFILE is unset, as usual for environment variables.
+        raise SettingsError(f"{given[1]}: the profile name is empty")
     profile = text("profile") or "default"
     if not _PROFILE_RE.match(profile):
         raise SettingsError(

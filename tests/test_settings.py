@@ -287,3 +287,11 @@ def test_a_seed_redirect_uri_that_is_not_loopback_is_ignored_with_a_warning():
     with pytest.raises(SettingsError, match="query"):
         load_settings()
     assert load_settings(env={**os.environ, "REDIRECT_URI": "http://localhost:3000/callback"}).warnings == []
+
+
+def test_an_empty_profile_flag_is_an_error_and_an_empty_variable_is_unset():
+    """`--profile "$UNSET"` used to mean the default profile, silently (a reviewer's finding)."""
+    with pytest.raises(SettingsError, match="the --profile option: the profile name is empty"):
+        load_settings(flags={"profile": ""})
+    assert load_settings(env={**os.environ, "BONJORO_PROFILE": ""}).profile == "default"
+    assert load_settings(flags={"profile": "work"}).profile == "work"
