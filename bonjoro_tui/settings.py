@@ -528,11 +528,11 @@ def load_settings(
         sources["token_auth"] = found[1]
         explicit.add("token_auth")
 
-    given = src.find("profile")
-    if given is not None and given[2] == FLAG_LAYER and not _as_str(given[0], given[1]):
+    profile_given = src.find("profile")
+    if profile_given is not None and profile_given[2] == FLAG_LAYER and not _as_str(profile_given[0], profile_given[1]):
         # `--profile ''` (an unset variable in a script, say) is a mistake, not "the default".
         # An empty BONJORO_PROFILE is unset, as usual for environment variables.
-        raise SettingsError(f"{given[1]}: the profile name is empty")
+        raise SettingsError(f"{profile_given[1]}: the profile name is empty")
     profile = text("profile") or "default"
     if not _PROFILE_RE.match(profile):
         raise SettingsError(

@@ -188,11 +188,19 @@ def redirect_hint(settings: Settings, key: str) -> str:
 
 
 def blocked_reason(settings: Settings, profile: "StoredProfile") -> str | None:
-    """Why this profile's credentials would be refused with these settings (None: they would go)."""
+    """Why every API request of this profile would be refused with these settings (None: they
+    would go). Only the API base decides that: see :func:`logout_blocked_reason` for logout."""
+    return _refused(settings, profile, "api_base")
+
+
+def logout_blocked_reason(settings: Settings, profile: "StoredProfile") -> str | None:
+    """Why logging this profile out would be refused (its revocation endpoint moved to an origin
+    its tokens do not belong to); requests still go. None for an API key (nothing is revoked)."""
+    return None if profile.method == "api_key" else _refused(settings, profile, "revoke_url")
+
+
+def _refused(settings: Settings, profile: "StoredProfile", key: str) -> str | None:
     if profile.target != settings.target_id:
         return None  # another server's profile: status says "not signed in" for that already
-    for key in ("api_base",) if profile.method == "api_key" else ("api_base", "revoke_url"):
-        reason = destination_error(settings, profile, key)
-        if reason is not None:
-            return f"{reason} ({redirect_hint(settings, key)})"
-    return None
+    reason = destination_error(settings, profile, key)
+    return None if reason is None else f"{reason} ({redirect_hint(settings, key)})"

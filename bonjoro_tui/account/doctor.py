@@ -597,10 +597,12 @@ class _Doctor:
                          "sign in here with `bonjoro-tui login`, or go back to the settings it was signed in with")
         recorded = (f"signed in ({p.method}) with token origin {p.target}, API origin {p.api_origin or '(not recorded)'}, "
                     f"revocation origin {p.revoke_origin or '(not recorded)'}")
-        reason = trust.blocked_reason(s, p)
-        if reason is not None:
-            key = next(k for k in ("api_base", "revoke_url") if trust.destination_error(s, p, k))
-            return Check(name, "fail", f"{recorded}; {trust.destination_error(s, p, key)}", trust.redirect_hint(s, key))
+        if trust.blocked_reason(s, p) is not None:
+            return Check(name, "fail", f"{recorded}; {trust.destination_error(s, p, 'api_base')}",
+                         trust.redirect_hint(s, "api_base"))
+        if trust.logout_blocked_reason(s, p) is not None:
+            return Check(name, "warn", f"{recorded}; requests go, but logout would be refused: "
+                         f"{trust.destination_error(s, p, 'revoke_url')}", trust.redirect_hint(s, "revoke_url"))
         return Check(name, "ok", f"{recorded}: the current settings send its credentials to those origins only")
 
     def check_access_token(self) -> Check:

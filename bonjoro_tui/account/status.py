@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from bonjoro_tui.account.format import iso
 from bonjoro_tui.redact import mask
 from bonjoro_tui.settings import SANDBOX, Settings
-from bonjoro_tui.trust import blocked_reason
+from bonjoro_tui.trust import blocked_reason, logout_blocked_reason
 
 if TYPE_CHECKING:
     from bonjoro_tui.store import StoredProfile
@@ -44,6 +44,8 @@ class AccountStatus:
     #: Signed in, but these settings would send the credentials elsewhere: every request is refused
     #: (bonjoro_tui.trust) — why, and what to do.
     blocked: str | None = None
+    #: Why logout would be refused (the revocation endpoint moved elsewhere); requests still go.
+    logout_blocked: str | None = None
 
     @property
     def target(self) -> str:
@@ -97,6 +99,8 @@ class AccountStatus:
             info["signed_in_to"] = self.signed_in_to
         if self.blocked is not None:
             info["blocked"] = self.blocked
+        if self.logout_blocked is not None:
+            info["logout_blocked"] = self.logout_blocked
         return info
 
 
@@ -153,6 +157,7 @@ def describe(settings: Settings, profile: "StoredProfile | None", now: float) ->
         last_refresh_at=profile.last_refresh_at,
         last_refresh_result=profile.last_refresh_result,
         blocked=blocked_reason(settings, profile),
+        logout_blocked=logout_blocked_reason(settings, profile),
     )
 
 

@@ -188,6 +188,8 @@ def _status_text(info: dict[str, Any], where: str) -> list[str]:
     lines.append(f"  token store:   {info['store']}")
     if info.get("blocked"):
         lines.append(f"  BLOCKED:       {info['blocked']}")
+    if info.get("logout_blocked"):
+        lines.append(f"  logout:        would be refused: {info['logout_blocked']}")
     return lines
 
 
@@ -211,6 +213,9 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             print(f"bonjoro-tui: error: every request of this profile would be refused: {_one_line(status.blocked)}",
                   file=sys.stderr)
             return EXIT_FAILURE
+        if status.logout_blocked:  # requests still go: a warning, not a failure
+            print(f"bonjoro-tui: warning: logout would be refused: {_one_line(status.logout_blocked)}",
+                  file=sys.stderr)
         return EXIT_OK
     from bonjoro_tui.api.errors import login_command
 

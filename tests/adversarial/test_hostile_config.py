@@ -111,6 +111,17 @@ def test_a_dotenv_revoke_url_cannot_take_the_tokens_at_logout(shell, attacker):
     assert "revoked at the server" not in r.stdout
     assert shell.stored == stored  # kept: the user can still sign out properly
     assert still_valid(shell.sandbox, stored)
+    # status says logout would be refused — and no more: requests still go, so it is a warning
+    # and exit 0 (a reviewer's finding: it said BLOCKED, "every request would be refused", exit 1,
+    # and `status && …` stopped scripts whose `api` calls worked)
+    status = shell.run("status")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "BLOCKED" not in status.stdout and "logout:        would be refused" in status.stdout
+    assert "BONJORO_REVOKE_URL" in status.stdout and "warning: logout would be refused" in status.stderr
+    as_json = json.loads(shell.run("status", "--json").stdout)
+    assert "blocked" not in as_json and "refusing to send" in as_json["logout_blocked"]
+    assert shell.run("api", "GET", "/me").returncode == 0
+    assert attacker.requests == []
     tally(attacker, ".env revoke URL at logout: requests to the attacker")
 
 

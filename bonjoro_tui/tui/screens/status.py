@@ -175,6 +175,8 @@ class StatusScreen(Screen[None]):
             ]
         if status.blocked:
             rows.append(("Blocked", rich_plain(status.blocked, "bold red")))
+        if status.logout_blocked:
+            rows.append(("Sign-out", rich_plain(f"would be refused: {status.logout_blocked}", "yellow")))
         self.query_one("#account", Static).update(grid(rows))
 
         if signed_in:
