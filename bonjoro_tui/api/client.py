@@ -222,6 +222,13 @@ class BonjoroClient:
         """
         method = method.upper()
         url = self.url_for(path_or_url)
+        if params:
+            # httpx *replaces* a URL's query with ``params``: `/greets?page=4` with the explorer's
+            # search field, or `api -X GET '/greets?page=2' -F limit=5`, went out without its
+            # page (found by reviewers). The query written in the URL stays; the fields join it,
+            # and a field of the same name wins (as `gh api` appends fields to a GET's query).
+            url = str(httpx.URL(url).copy_merge_params(params))
+            params = None
         idempotent = method in IDEMPOTENT
         attempt = 1
         max_retries = self.max_retries if retry else 0

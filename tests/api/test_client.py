@@ -439,3 +439,19 @@ async def test_503_without_retry_after_is_not_retried_for_a_post_but_429_is(mock
     # 429 means "not processed": safe to send again whatever the method (backoff without Retry-After).
     r = await client.request("POST", "/me", json={"bio": "x"})
     assert r.status == 200 and post.call_count == 3 and sleeps.calls == [0.5]
+
+
+async def test_the_query_written_in_the_path_stays_when_params_join_it(mock, settings, store, make_client):
+    """httpx replaces a URL's query with ``params``: `/greets?page=4` plus the explorer's search
+    field went out as `?search=a` (page 1 came back), and `api -X GET '/greets?page=2' -F limit=5`
+    lost its page. The URL's query stays, the params join it, a param of the same name wins."""
+    store.save(make_profile(settings))
+    greets = mock.get(f"{API}/greets").mock(return_value=httpx.Response(200, json={"data": []}))
+    client = make_client()
+    await client.request("GET", "/greets?page=4&limit=2", params={"search": "a b", "limit": 5, "open": True})
+    sent = greets.calls.last.request.url
+    assert dict(sent.params) == {"page": "4", "limit": "5", "search": "a b", "open": "true"}
+    await client.request("GET", f"{API}/greets?page=3")  # no params: the URL as it is
+    assert str(greets.calls.last.request.url) == f"{API}/greets?page=3"
+    await client.request("GET", "/greets", params={"page": "2"})
+    assert str(greets.calls.last.request.url) == f"{API}/greets?page=2"

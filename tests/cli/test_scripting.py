@@ -235,3 +235,11 @@ def test_exec_of_a_path_that_cannot_be_run_is_126_as_a_shell_says(cli, tmp_path)
     assert r.code == 126 and "Is a directory" in r.err, r.all
     r = cli.run("exec", "--", str(tmp_path / "missing"))
     assert r.code == 127 and "command not found" in r.err, r.all
+
+
+def test_a_get_with_fields_keeps_the_query_written_in_the_path(signed_in):
+    """`api -X GET '/greets?page=2' -F limit=5` came back as page 1: httpx replaced the path's
+    query with the fields. As `gh api`: the fields join the query, a field of the same name wins."""
+    r = signed_in.run("api", "-X", "GET", "/greets?page=2&limit=3", "-F", "limit=5", "--jq", "[.current_page, .per_page]")
+    assert r.code == 0, r.err
+    assert json.loads(r.out) == [2, 5]

@@ -120,3 +120,14 @@ async def test_an_error_after_a_body_leaves_no_stale_raw_text():
         assert await pilot.click("#--content-tab-tab-raw")
         await pilot.pause()
         assert "first body" not in screen.query_one("#response-raw", TextArea).text
+
+
+def test_a_history_label_joins_a_query_to_a_path_that_has_one():
+    """A reviewer saw `…/greets?page=4?search=a` in the history (a paged URL, then a field)."""
+    from bonjoro_tui.account.history import Entry
+    from bonjoro_tui.tui.screens.explorer import history_label
+
+    paged = history_label(Entry("GET", "http://127.0.0.1:1/api/v2/greets?page=4", {"search": "a"}, None, at=0.0, status=200))
+    assert "greets?page=4&search=a" in paged and paged.count("?") == 1
+    plain = history_label(Entry("GET", "/greets", {"search": "a"}, None, at=0.0, status=200))
+    assert "/greets?search=a" in plain

@@ -1089,7 +1089,7 @@ class CatalogTree(SteadyScrollbars, Tree[Any]):
 def history_label(entry: Entry) -> str:
     """``HH:MM:SS  GET /greets?status=open → 429 → retried after 1 s → 200`` (a saved one starts
     with ★ and its name)."""
-    query = f"?{urlencode(entry.params)}" if entry.params else ""
+    query = ("&" if "?" in entry.path else "?") + urlencode(entry.params) if entry.params else ""
     outcome = str(entry.status) if entry.status is not None else "error"
     steps = [f"{status or 'no answer'} → retried after {_seconds(wait)}" for status, wait in entry.retries]
     label = f"{clock_time(entry.at)[11:19]}  {entry.method} {entry.path}{query} → " + " → ".join([*steps, outcome])
