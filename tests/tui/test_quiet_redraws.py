@@ -131,3 +131,39 @@ def test_a_history_label_joins_a_query_to_a_path_that_has_one():
     assert "greets?page=4&search=a" in paged and paged.count("?") == 1
     plain = history_label(Entry("GET", "/greets", {"search": "a"}, None, at=0.0, status=200))
     assert "/greets?search=a" in plain
+
+
+async def test_down_and_up_in_the_catalog_filter_choose_the_match_enter_opens():
+    """A reviewer pressed down in the filter, saw a match highlighted, pressed enter: the first
+    match opened instead. Down/up now move through the matches (wrapping), typing stays in the
+    filter, enter opens the one highlighted — the first when none is."""
+    app = make_app(_session())
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_explorer(pilot, after_me=True)
+        assert await pilot.click("#catalog-filter")
+        for key in "stats":
+            await pilot.press(key)
+        await pilot.pause()
+        leaves = screen._catalog_leaves()
+        assert len(leaves) >= 2
+        await pilot.press("down", "down")
+        assert app.focused.id == "catalog-filter"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.endpoint is leaves[1].data
+        # up from nothing chosen wraps to the last; enter with nothing chosen opens the first
+        assert await pilot.click("#catalog-filter")
+        await pilot.press("end", "backspace")
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        leaves = screen._catalog_leaves()
+        await pilot.press("up", "enter")
+        await pilot.pause()
+        assert screen.endpoint is leaves[-1].data
+        assert await pilot.click("#catalog-filter")
+        await pilot.press("end", "backspace")
+        await pilot.pause()
+        await pilot.press("s", "enter")
+        await pilot.pause()
+        assert screen.endpoint is screen._catalog_leaves()[0].data

@@ -153,7 +153,7 @@ class ExplorerScreen(Screen):
         yield Header(show_clock=False)
         with Horizontal(id="explorer-main"):
             with Vertical(id="catalog-pane"):
-                yield TextField(placeholder="Filter endpoints", id="catalog-filter", compact=True)
+                yield CatalogFilter(placeholder="Filter endpoints", id="catalog-filter", compact=True)
                 yield CatalogTree("Endpoints", id="catalog")
             with Vertical(id="request-pane"):
                 with Horizontal(id="request-line"):
@@ -287,6 +287,28 @@ class ExplorerScreen(Screen):
         if not groups:
             tree.root.add_leaf(Text("no endpoint matches", style="dim italic"))
         tree.root.expand()
+        tree.cursor_line = -1  # new matches: none chosen yet (enter opens the first)
+
+    def _catalog_leaves(self) -> list[Any]:
+        """The catalog's endpoint nodes, in the order shown."""
+        tree = self.query_one("#catalog", Tree)
+        return [leaf for group in tree.root.children for leaf in group.children if leaf.data is not None]
+
+    def action_catalog_step(self, step: int) -> None:
+        """Down/up in the filter: the next/previous match is highlighted in the catalog (enter
+        opens it), the typing stays in the filter — as a command palette does."""
+        tree = self.query_one("#catalog", Tree)
+        leaves = self._catalog_leaves()
+        if not leaves:
+            return
+        if tree.cursor_node in leaves:
+            target = leaves[(leaves.index(tree.cursor_node) + step) % len(leaves)]
+        else:
+            target = leaves[0] if step > 0 else leaves[-1]
+        if target.parent is not None and not target.parent.is_expanded:
+            target.parent.expand()
+        tree.move_cursor(target)
+        tree.scroll_to_node(target, animate=False)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "catalog-filter":
@@ -471,12 +493,13 @@ class ExplorerScreen(Screen):
     # ---- sending ------------------------------------------------------------------------------
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "catalog-filter":  # enter in the filter opens its first endpoint
+        if event.input.id == "catalog-filter":  # enter: the match down/up chose, else the first
             event.stop()
-            first = next((leaf.data for group in self.query_one("#catalog", Tree).root.children
-                          for leaf in group.children if leaf.data is not None), None)
-            if first is not None:
-                await self.open_endpoint(first)
+            tree = self.query_one("#catalog", Tree)
+            leaves = self._catalog_leaves()
+            chosen = tree.cursor_node if tree.cursor_node in leaves else (leaves[0] if leaves else None)
+            if chosen is not None and chosen.data is not None:
+                await self.open_endpoint(chosen.data)
             return
         if event.input.id in ("path", "query") or (event.input.id or "").startswith(("pp-", "qp-")):
             event.stop()
@@ -1058,6 +1081,15 @@ class ExplorerScreen(Screen):
         from bonjoro_tui.tui.palette import EXPLORER_ACTIONS
 
         return list(EXPLORER_ACTIONS)
+
+
+class CatalogFilter(TextField):
+    """The catalog's filter: down/up choose among the matches while typing goes on."""
+
+    BINDINGS = [
+        Binding("down", "screen.catalog_step(1)", "Next match", show=False),
+        Binding("up", "screen.catalog_step(-1)", "Previous match", show=False),
+    ]
 
 
 class CatalogTree(SteadyScrollbars, Tree[Any]):
