@@ -172,6 +172,25 @@ async def test_api_key_sign_in_through_the_wizard(session, clock):
         assert app.profile.method == "api_key"
 
 
+async def test_enter_with_no_api_key_asks_for_it_and_fails_nothing(session, clock):
+    """A reviewer: with API key the method chosen (it is remembered), enter at once 'failed' with
+    'ValueError: no API key was entered'. Nothing was tried: the field is asked for, that's all."""
+    app = make_app(session, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("l")
+        screen = app.screen
+        screen.query_one("#method-key").value = True
+        await pilot.pause()
+        await pilot.click("#start")
+        await pilot.pause()
+        assert screen.phase != "failed" and "ValueError" not in screen_text(app)
+        assert app.focused is screen.query_one("#api-key", Input)
+        assert any("Type or paste your API key first" in n for n in notifications(app))
+        app.focused.value = "sandbox-api-key"
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.phase == "done", "then the key works")
+
+
 async def test_network_error_in_the_explorer_is_inline(session, clock):
     login_api_key(session.settings, session.store, "sandbox-api-key", clock)
     app = make_app(session, clock)

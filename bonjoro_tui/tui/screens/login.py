@@ -283,6 +283,16 @@ class LoginScreen(Screen[None]):
     def start(self) -> None:
         if self.phase == "running":
             return
+        if self.method is SignInMethod.API_KEY and not self.query_one("#api-key", Input).value.strip():
+            # Nothing to send: not a failed sign-in, a field to fill (the method chosen last time
+            # is remembered, so enter right away lands here).
+            field = self.query_one("#api-key", Input)
+            field.display = True
+            field.focus()
+            sandbox = " (the sandbox's is sandbox-api-key)" if self.app.settings.shows_sandbox else ""
+            self.notify(f"Type or paste your API key first{sandbox}, then press enter; or choose another "
+                        "method above.", title="API key", severity="warning", markup=False)
+            return
         steps = METHOD_VIEWS[self.method].steps
         step_list = self.query_one(StepList)
         step_list.steps = [Step(key, label) for key, label in steps]
