@@ -121,6 +121,8 @@ class ExplorerScreen(Screen):
         #: This run's exchanges, oldest first (full bodies; the history file keeps capped copies).
         self.history: list[Exchange] = []
         self._opened = False
+        #: The catalog match chosen with down/up in the filter (enter opens it; None: the first).
+        self._catalog_chosen: Any = None
         self._endpoints: list[Any] = []
         self._served: Any = None
         #: The catalog endpoint the request is built from (None: a path typed by hand).
@@ -287,7 +289,7 @@ class ExplorerScreen(Screen):
         if not groups:
             tree.root.add_leaf(Text("no endpoint matches", style="dim italic"))
         tree.root.expand()
-        tree.cursor_line = -1  # new matches: none chosen yet (enter opens the first)
+        self._catalog_chosen = None  # new matches: none chosen yet (enter opens the first)
 
     def _catalog_leaves(self) -> list[Any]:
         """The catalog's endpoint nodes, in the order shown."""
@@ -301,12 +303,14 @@ class ExplorerScreen(Screen):
         leaves = self._catalog_leaves()
         if not leaves:
             return
-        if tree.cursor_node in leaves:
-            target = leaves[(leaves.index(tree.cursor_node) + step) % len(leaves)]
+        chosen = self._catalog_chosen
+        if chosen in leaves:
+            target = leaves[(leaves.index(chosen) + step) % len(leaves)]
         else:
             target = leaves[0] if step > 0 else leaves[-1]
         if target.parent is not None and not target.parent.is_expanded:
             target.parent.expand()
+        self._catalog_chosen = target
         tree.move_cursor(target)
         tree.scroll_to_node(target, animate=False)
 
@@ -495,9 +499,8 @@ class ExplorerScreen(Screen):
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "catalog-filter":  # enter: the match down/up chose, else the first
             event.stop()
-            tree = self.query_one("#catalog", Tree)
             leaves = self._catalog_leaves()
-            chosen = tree.cursor_node if tree.cursor_node in leaves else (leaves[0] if leaves else None)
+            chosen = self._catalog_chosen if self._catalog_chosen in leaves else (leaves[0] if leaves else None)
             if chosen is not None and chosen.data is not None:
                 await self.open_endpoint(chosen.data)
             return
