@@ -50,12 +50,25 @@ def freeze_when_started() -> None:
     _freeze_requested = True
 
 
+def _raise_oldest() -> tuple[int, int, int]:
+    """The thresholds as they are, then no full collection (the oldest generation's threshold
+    out of reach; the young generations go on as usual)."""
+    saved = gc.get_threshold()
+    gc.set_threshold(saved[0], saved[1], START_UP_THRESHOLD)
+    return saved
+
+
+def _restore(saved: tuple[int, int, int]) -> None:
+    """The thresholds ``_raise_oldest`` saw — unless someone changed them since: theirs stay."""
+    if gc.get_threshold() == (saved[0], saved[1], START_UP_THRESHOLD):
+        gc.set_threshold(*saved)
+
+
 def pause_collector() -> None:
     """No full collection until :func:`resume_collector` (the young generations go on as usual)."""
     global _saved
     if _saved is None and gc.isenabled():
-        _saved = gc.get_threshold()
-        gc.set_threshold(_saved[0], _saved[1], START_UP_THRESHOLD)
+        _saved = _raise_oldest()
 
 
 def resume_collector() -> None:
@@ -64,8 +77,7 @@ def resume_collector() -> None:
     global _saved, _frozen
     if _saved is not None:
         saved, _saved = _saved, None
-        if gc.get_threshold() == (saved[0], saved[1], START_UP_THRESHOLD):  # nobody changed them since
-            gc.set_threshold(*saved)
+        _restore(saved)
         if _freeze_requested and not _frozen and gc.isenabled():
             _frozen = True
             gc.collect(1)  # the young generations' garbage, not frozen with the rest (~1-3 ms)
@@ -112,8 +124,7 @@ def hold_full_passes() -> None:
     global _holds, _hold_saved
     _holds += 1
     if _holds == 1 and _hold_saved is None and _saved is None and gc.isenabled():
-        _hold_saved = gc.get_threshold()
-        gc.set_threshold(_hold_saved[0], _hold_saved[1], START_UP_THRESHOLD)
+        _hold_saved = _raise_oldest()
 
 
 def release_full_passes() -> bool:
@@ -136,8 +147,7 @@ def full_pass() -> None:
     saved, _hold_saved = _hold_saved, None
     if gc.isenabled():
         gc.collect()
-    if gc.get_threshold() == (saved[0], saved[1], START_UP_THRESHOLD):
-        gc.set_threshold(*saved)
+    _restore(saved)
 
 
 def end_holds() -> None:
@@ -148,5 +158,4 @@ def end_holds() -> None:
     _holds = 0
     if _hold_saved is not None:
         saved, _hold_saved = _hold_saved, None
-        if gc.get_threshold() == (saved[0], saved[1], START_UP_THRESHOLD):
-            gc.set_threshold(*saved)
+        _restore(saved)
