@@ -64,9 +64,9 @@ from bonjoro_tui.startup import set_aside
 from bonjoro_tui.tui.errors import explain
 from bonjoro_tui.tui.exchange import Exchange
 from bonjoro_tui.tui.text import notice, plain, rich_plain
+from bonjoro_tui.tui.widgets.fields import TextEditor, TextField
 from bonjoro_tui.tui.widgets.response import RAW_LIMIT, ResponseView, raw_text
 from bonjoro_tui.tui.widgets.steady import SteadyScrollbars
-from bonjoro_tui.tui.widgets.fields import TextField, TextEditor
 
 __all__ = ["METHODS", "RAW_LIMIT", "Exchange", "ExplorerScreen", "raw_text"]
 
@@ -175,7 +175,7 @@ class ExplorerScreen(Screen):
                             yield TextField(placeholder="more query, e.g. page=1&limit=5", id="query", compact=True)
                     with TabPane("Body", id="tab-body"):
                         yield TextEditor("", language=_json_language(), id="body", soft_wrap=True,
-                                       show_line_numbers=False)
+                                         show_line_numbers=False)
                         with Horizontal(id="body-actions"):
                             yield Button("Example", id="example-body", compact=True,
                                          tooltip="Build the example body again from the request schema")
@@ -414,7 +414,7 @@ class ExplorerScreen(Screen):
         if template:
             for n, p in enumerate(ep.path_params):
                 field = TextField(value=known.get(p.name, ""), placeholder=_hint(p, "required"), id=f"pp-{n}",
-                              compact=True, classes="param-input")
+                                  compact=True, classes="param-input")
                 self._path_fields[p.name] = field
                 rows.append(_row(rich_plain("{" + p.name + "}", "bold"), field, p))
         if rows:
@@ -428,7 +428,7 @@ class ExplorerScreen(Screen):
                                 classes="param-input")
             else:
                 widget = TextField(value=known.get(p.name, "") if p.required else "", placeholder=_hint(p),
-                               id=f"qp-{n}", compact=True, classes="param-input")
+                                   id=f"qp-{n}", compact=True, classes="param-input")
             self._query_fields[p.name] = widget
             rows.append(_row(rich_plain(p.name + (" *" if p.required else ""), "bold" if p.required else ""),
                              widget, p))

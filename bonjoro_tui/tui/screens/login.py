@@ -29,9 +29,9 @@ from bonjoro_tui.auth.errors import LoginCancelled
 from bonjoro_tui.auth.login import LoginStep
 from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.tui.text import notice, plain, rich_plain
+from bonjoro_tui.tui.widgets.fields import TextField
 from bonjoro_tui.tui.widgets.method_list import MethodList
 from bonjoro_tui.tui.widgets.steps import Step, StepList
-from bonjoro_tui.tui.widgets.fields import TextField
 
 if TYPE_CHECKING:
     from bonjoro_tui.account.signin import SignIn
@@ -119,7 +119,7 @@ class LoginScreen(Screen[None]):
                     yield Button("Go to status", id="to-status", variant="primary", compact=True)
                     yield Button("Start over", id="again", compact=True)
                 yield TextField(placeholder="…or paste the redirect URL here (SSH / no browser) and press enter",
-                            id="paste", compact=True)
+                                id="paste", compact=True)
                 yield Static(id="paste-error")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -283,10 +283,10 @@ class LoginScreen(Screen[None]):
     def start(self) -> None:
         if self.phase == "running":
             return
-        if self.method is SignInMethod.API_KEY and not self.query_one("#api-key", Input).value.strip():
+        field = self.query_one("#api-key", Input)
+        if self.method is SignInMethod.API_KEY and not field.value.strip():
             # Nothing to send: not a failed sign-in, a field to fill (the method chosen last time
             # is remembered, so enter right away lands here).
-            field = self.query_one("#api-key", Input)
             field.display = True
             field.focus()
             sandbox = " (the sandbox's is sandbox-api-key)" if self.app.settings.shows_sandbox else ""

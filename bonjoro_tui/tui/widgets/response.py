@@ -53,8 +53,8 @@ from bonjoro_tui.safetext import safe_text
 from bonjoro_tui.startup import full_pass, hold_full_passes, release_full_passes
 from bonjoro_tui.tui.exchange import Exchange
 from bonjoro_tui.tui.text import notice, rich_plain
-from bonjoro_tui.tui.widgets.json_tree import JsonTree
 from bonjoro_tui.tui.widgets.fields import TextEditor
+from bonjoro_tui.tui.widgets.json_tree import JsonTree
 
 if TYPE_CHECKING:
     from bonjoro_tui.api.contract import ContractResult
