@@ -155,14 +155,19 @@ async def test_token_endpoint_500_fails_at_exchange_and_saves_nothing(session, c
         assert isinstance(app.screen, LoginScreen)
 
 
+async def _api_key_wizard(pilot) -> tuple[LoginScreen, Input]:
+    """The wizard open (l) with API key chosen: its screen and the key field."""
+    await pilot.press("l")
+    screen = pilot.app.screen
+    screen.query_one("#method-key").value = True
+    await pilot.pause()
+    return screen, screen.query_one("#api-key", Input)
+
+
 async def test_api_key_sign_in_through_the_wizard(session, clock):
     app = make_app(session, clock)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("l")
-        screen = app.screen
-        screen.query_one("#method-key").value = True
-        await pilot.pause()
-        key = screen.query_one("#api-key", Input)
+        screen, key = await _api_key_wizard(pilot)
         assert key.password
         key.value = "sandbox-api-key"
         key.focus()
@@ -177,14 +182,11 @@ async def test_enter_with_no_api_key_asks_for_it_and_fails_nothing(session, cloc
     'ValueError: no API key was entered'. Nothing was tried: the field is asked for, that's all."""
     app = make_app(session, clock)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("l")
-        screen = app.screen
-        screen.query_one("#method-key").value = True
-        await pilot.pause()
+        screen, key = await _api_key_wizard(pilot)
         await pilot.click("#start")
         await pilot.pause()
         assert screen.phase != "failed" and "ValueError" not in screen_text(app)
-        assert app.focused is screen.query_one("#api-key", Input)
+        assert app.focused is key
         assert any("Type or paste your API key first" in n for n in notifications(app))
         app.focused.value = "sandbox-api-key"
         await pilot.press("enter")

@@ -12,7 +12,7 @@ from bonjoro_tui import startup
 from bonjoro_tui.tui.app import BonjoroApp
 
 from .fakes import FakeSession
-from .helpers import make_app
+from .helpers import make_app, open_explorer, until
 
 USUAL = (700, 10, 10)
 
@@ -223,6 +223,11 @@ def session():
     return s
 
 
+async def _wait_usual(pilot) -> None:
+    """The thresholds back to the usual ones within a second (20 polls of 50 ms)."""
+    await until(pilot, lambda: gc.get_threshold() == USUAL, "the usual thresholds", tries=20, show=None)
+
+
 async def _send(pilot, path: str) -> None:
     from textual.widgets import Input
 
@@ -242,10 +247,7 @@ async def test_a_large_body_is_shown_without_full_passes_and_one_follows(session
     session.client.responses["/greets"] = big
     app = make_app(session)
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("e")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        view = app.screen.query_one(ResponseView)
+        view = (await open_explorer(pilot, after_me=True)).query_one(ResponseView)
         seen: list[tuple[int, int, int]] = []
         original = view._raw_and_contract
 
@@ -259,21 +261,13 @@ async def test_a_large_body_is_shown_without_full_passes_and_one_follows(session
             await pilot.pause()
             await _send(pilot, "/me")
         await app.workers.wait_for_complete()
-        for _ in range(50):
-            await pilot.pause(0.02)
-            if gc.get_threshold() == USUAL:
-                break
+        await _wait_usual(pilot)
         assert gc.get_threshold() == USUAL and startup._holds == 0
         if not replaced:
             assert len(app.screen.current.content) >= HOLD_COLLECTOR_AT
             assert seen and seen[0] == (700, 10, startup.START_UP_THRESHOLD)
 
 
-async def _wait_usual(pilot) -> None:
-    for _ in range(50):
-        if gc.get_threshold() == USUAL:
-            return
-        await pilot.pause(0.02)
 
 
 async def test_a_hold_ends_when_showing_the_body_is_cancelled_or_fails(session, monkeypatch):
@@ -288,10 +282,7 @@ async def test_a_hold_ends_when_showing_the_body_is_cancelled_or_fails(session, 
 
     app = make_app(session)
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("e")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        view = app.screen.query_one(ResponseView)
+        view = (await open_explorer(pilot, after_me=True)).query_one(ResponseView)
         release = threading.Event()
         parse = response_module.loads_in_pieces
 
@@ -336,10 +327,7 @@ async def test_the_held_pass_runs_even_if_the_view_is_gone(session):
 
     app = make_app(session)
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("e")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        view = app.screen.query_one(ResponseView)
+        view = (await open_explorer(pilot, after_me=True)).query_one(ResponseView)
         exchange = Exchange("GET", "/big", {}, None, at=0.0, status=200, content=b"x" * HOLD_COLLECTOR_AT)
         view._hold_collector(exchange)
         assert gc.get_threshold()[2] == startup.START_UP_THRESHOLD
@@ -357,10 +345,7 @@ async def test_a_hold_does_not_outlive_the_app(session):
 
     app = make_app(session)
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("e")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        view = app.screen.query_one(ResponseView)
+        view = (await open_explorer(pilot, after_me=True)).query_one(ResponseView)
         view._hold_collector(Exchange("GET", "/big", {}, None, at=0.0, status=200, content=b"x" * HOLD_COLLECTOR_AT))
         assert gc.get_threshold()[2] == startup.START_UP_THRESHOLD
     assert gc.get_threshold() == USUAL and startup._holds == 0 and startup._hold_saved is None
